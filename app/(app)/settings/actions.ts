@@ -1,0 +1,23 @@
+'use server';
+
+import { cookies } from 'next/headers';
+import { z } from 'zod';
+import { action } from '@/lib/api/action';
+import { AppError } from '@/lib/api/errors';
+import { ORG_COOKIE, userMemberships } from '@/lib/auth/membership';
+import { changePassword, ZChangePassword } from '@/lib/orgs/profile';
+import { ZOrgSettings } from '@/lib/orgs/schemas';
+import { renameOrg } from '@/lib/orgs/settings';
+
+export const renameOrgAction = action({ access: 'settings.manage', input: ZOrgSettings, revalidate: ['/', '/settings'] }, async ({ caller, input }) =>
+  renameOrg(caller, input.name),
+);
+
+export const changePasswordAction = action({ access: 'authenticated', input: ZChangePassword }, async ({ caller, input }) => changePassword(caller, input));
+
+export const switchOrgAction = action({ access: 'authenticated', input: z.strictObject({ orgId: z.uuid() }), revalidate: ['/'] }, async ({ caller, input }) => {
+  const mine = await userMemberships(caller.user.id);
+  if (!mine.some((m) => m.org.id === input.orgId)) throw new AppError('forbidden', 'You are not a member of that organisation');
+  (await cookies()).set(ORG_COOKIE, input.orgId, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 365 * 24 * 60 * 60 });
+  return { orgId: input.orgId };
+});

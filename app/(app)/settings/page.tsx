@@ -1,0 +1,47 @@
+import type { Metadata } from 'next';
+import { SettingsTabs } from '@/components/shell/settings-tabs';
+import { Card, CardHeader, PageHeader } from '@/components/ui/card';
+import { can } from '@/lib/auth/caller';
+import { pageCaller } from '@/lib/auth/page';
+import { orgSettings } from '@/lib/orgs/settings';
+import { OrgNameForm, PasswordForm } from './settings-forms';
+
+export const metadata: Metadata = { title: 'Settings' };
+
+export default async function SettingsPage() {
+  const caller = await pageCaller();
+  const settings = await orgSettings(caller.org.id);
+  return (
+    <>
+      <PageHeader title="Settings" description={`Organisation ${settings.name} (${settings.slug})`} />
+      <SettingsTabs caller={caller} current="general" />
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card>
+          <CardHeader title="Organisation" description={can(caller, 'settings.manage') ? 'Shown in the navigation and in notifications.' : 'Only admins can change this.'} />
+          <div className="p-5">
+            <OrgNameForm name={settings.name} editable={can(caller, 'settings.manage')} />
+          </div>
+        </Card>
+        <Card>
+          <CardHeader title="Fleet" description="Where host systems come from." />
+          <dl className="space-y-3 p-5 text-sm">
+            <div>
+              <dt className="text-slate-500">nixpkgs source</dt>
+              <dd className="mt-0.5 font-mono text-xs">{settings.nixpkgsSource ?? 'the in-repo stand-in (FLOTILLA_NIXPKGS is unset)'}</dd>
+            </div>
+            <div>
+              <dt className="text-slate-500">Created</dt>
+              <dd className="mt-0.5">{settings.createdAt.toISOString().slice(0, 10)}</dd>
+            </div>
+          </dl>
+        </Card>
+        <Card>
+          <CardHeader title="Your password" description="Changing it signs you out everywhere else." />
+          <div className="p-5">
+            <PasswordForm />
+          </div>
+        </Card>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,79 @@
+'use client';
+
+import { useActionState, useTransition } from 'react';
+import { Button } from '@/components/ui/button';
+import { Field, FormError, Input, Select } from '@/components/ui/form';
+import { createTokenAction, revokeTokenAction } from './actions';
+
+export function CreateTokenForm({ scopes }: { scopes: { id: string; label: string }[] }) {
+  const [state, formAction, pending] = useActionState(createTokenAction, null);
+  const fields = state?.ok === false ? (state.error.fields ?? {}) : {};
+  return (
+    <div className="space-y-4">
+      <FormError message={state?.ok === false && !state.error.fields ? state.error.message : undefined} />
+      {state?.ok ? (
+        <div className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-900 ring-1 ring-emerald-200 dark:bg-emerald-950/50 dark:text-emerald-200 dark:ring-emerald-900">
+          <p className="font-medium">Token created. Copy it now: it will not be shown again.</p>
+          <input
+            readOnly
+            aria-label="New token"
+            data-testid="new-token"
+            value={state.data.token}
+            className="mt-2 w-full rounded bg-white px-2 py-1 font-mono text-xs dark:bg-slate-900"
+            onFocus={(e) => e.target.select()}
+          />
+        </div>
+      ) : null}
+      <form action={formAction} className="space-y-4" key={state?.ok ? state.at : 'form'}>
+        <div className="grid gap-4 md:grid-cols-2">
+          <Field label="Name" htmlFor="token-name" error={fields.name} hint="What uses it, e.g. “CI deploy”.">
+            <Input id="token-name" name="name" required maxLength={100} />
+          </Field>
+          <Field label="Expires" htmlFor="token-expiry" error={fields.expiresInDays}>
+            <Select id="token-expiry" name="expiresInDays" defaultValue="90">
+              <option value="7">in 7 days</option>
+              <option value="30">in 30 days</option>
+              <option value="90">in 90 days</option>
+              <option value="365">in a year</option>
+              <option value="">never</option>
+            </Select>
+          </Field>
+        </div>
+        <fieldset>
+          <legend className="text-sm font-medium text-slate-700 dark:text-slate-300">Scopes</legend>
+          {fields.scopes ? <p className="text-xs text-red-600">{fields.scopes}</p> : null}
+          <div className="mt-2 grid gap-2 sm:grid-cols-2">
+            {scopes.map((s) => (
+              <label key={s.id} className="flex items-start gap-2 text-sm">
+                <input type="checkbox" name="scopes[]" value={s.id} className="mt-0.5 rounded border-slate-300" />
+                <span>
+                  <span className="font-mono text-xs">{s.id}</span>
+                  <span className="block text-xs text-slate-500">{s.label}</span>
+                </span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <Button type="submit" disabled={pending}>
+          {pending ? 'Creating…' : 'Create token'}
+        </Button>
+      </form>
+    </div>
+  );
+}
+
+export function RevokeTokenButton({ tokenId, name }: { tokenId: string; name: string }) {
+  const [pending, start] = useTransition();
+  return (
+    <Button
+      variant="ghost"
+      size="sm"
+      disabled={pending}
+      onClick={() => {
+        if (confirm(`Revoke “${name}”? Anything using it stops working at once.`)) start(async () => void (await revokeTokenAction(null, { tokenId })));
+      }}
+    >
+      Revoke
+    </Button>
+  );
+}

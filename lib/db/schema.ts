@@ -1,0 +1,445 @@
+// Every table of Flotilla, its relations and inferred types. DESIGN.md §4.
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const ts = (name: string) => timestamp(name, { withTimezone: true });
+
+export const roleEnum = pgEnum('role', ['admin', 'operator', 'requester', 'viewer']);
+
+// ---------------------------------------------------------------- tenancy and people
+
+export const organizations = pgTable('organizations', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    // Always stored lower-cased; sign-in compares lower-cased input.
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash'),
+    emailVerified: ts('email_verified'),
+    image: text('image'),
+    // Bumped to end every session of the user at once (password change, disable).
+    sessionEpoch: integer('session_epoch').notNull().default(0),
+    disabledAt: ts('disabled_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('users_email_key').on(t.email)],
+);
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: roleEnum('role').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.userId] }), index('memberships_user_idx').on(t.userId)],
+);
+
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    role: roleEnum('role').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    invitedBy: uuid('invited_by').references(() => users.id, { onDelete: 'set null' }),
+    expiresAt: ts('expires_at').notNull(),
+    acceptedAt: ts('accepted_at'),
+    revokedAt: ts('revoked_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('invitations_org_idx').on(t.orgId)],
+);
+
+// next-auth: accounts link an OIDC identity to a user. Sessions are JWTs (the
+// credentials provider requires it in next-auth v4), so there is no sessions table;
+// users.session_epoch revokes them. See docs/decisions/0002-next-auth-v4-jwt.md.
+export const accounts = pgTable(
+  'accounts',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    provider: text('provider').notNull(),
+    providerAccountId: text('provider_account_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.providerAccountId] }), index('accounts_user_idx').on(t.userId)],
+);
+
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    // SHA-256 of the random secret; the secret itself is shown once and never stored.
+    tokenHash: text('token_hash').notNull().unique(),
+    // The first characters of the secret, so people can tell their tokens apart.
+    prefix: text('prefix').notNull(),
+    scopes: text('scopes').array().notNull(),
+    expiresAt: ts('expires_at'),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('api_tokens_org_user_idx').on(t.orgId, t.userId)],
+);
+
+// ---------------------------------------------------------------- fleet
+
+export const fleetSettings = pgTable('fleet_settings', {
+  orgId: uuid('org_id')
+    .primaryKey()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  // A flake reference; null means the in-repo stand-in (FLOTILLA_NIXPKGS overrides).
+  nixpkgsSource: text('nixpkgs_source'),
+  rolloutDefaults: jsonb('rollout_defaults').notNull().default(sql`'{}'::jsonb`),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const hosts = pgTable(
+  'hosts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    credentialHash: text('credential_hash'),
+    enrolledAt: ts('enrolled_at'),
+    online: boolean('online').notNull().default(false),
+    lastSeen: ts('last_seen'),
+    currentSystem: text('current_system'),
+    bootedSystem: text('booted_system'),
+    desiredSystem: text('desired_system'),
+    nixosVersion: text('nixos_version'),
+    agentVersion: text('agent_version'),
+    lastHealth: jsonb('last_health'),
+    retiredAt: ts('retired_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('hosts_org_name_key').on(t.orgId, t.name),
+    index('hosts_tags_idx').using('gin', t.tags),
+    uniqueIndex('hosts_credential_key').on(t.credentialHash),
+  ],
+);
+
+export const hostAssignees = pgTable(
+  'host_assignees',
+  {
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.userId] }), index('host_assignees_user_idx').on(t.userId)],
+);
+
+export const enrollTokens = pgTable('enroll_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  hostId: uuid('host_id')
+    .notNull()
+    .references(() => hosts.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  revokedAt: ts('revoked_at'),
+  createdAt: createdAt(),
+});
+
+// Append-only: a save is a new row, never an update.
+export const hostConfigs = pgTable(
+  'host_configs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    module: text('module').notNull(),
+    settings: jsonb('settings').notNull().default(sql`'{}'::jsonb`),
+    authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+    onBehalfOf: uuid('on_behalf_of').references(() => users.id, { onDelete: 'set null' }),
+    message: text('message').notNull().default(''),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('host_configs_host_version_key').on(t.hostId, t.version)],
+);
+
+export const modules = pgTable(
+  'modules',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    // Applied to every host carrying one of these tags.
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    retiredAt: ts('retired_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('modules_org_name_key').on(t.orgId, t.name)],
+);
+
+export const moduleVersions = pgTable(
+  'module_versions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    moduleId: uuid('module_id')
+      .notNull()
+      .references(() => modules.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull(),
+    text: text('text').notNull(),
+    authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+    message: text('message').notNull().default(''),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('module_versions_module_version_key').on(t.moduleId, t.version)],
+);
+
+export const buildStatusEnum = pgEnum('build_status', ['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+
+export const builds = pgTable(
+  'builds',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    configVersion: integer('config_version').notNull(),
+    // Which module versions went in, so a build can be reproduced and explained.
+    inputs: jsonb('inputs').notNull().default(sql`'{}'::jsonb`),
+    inputHash: text('input_hash').notNull(),
+    status: buildStatusEnum('status').notNull().default('queued'),
+    storePath: text('store_path'),
+    closureSize: bigint('closure_size', { mode: 'number' }),
+    progress: jsonb('progress'),
+    log: text('log').notNull().default(''),
+    error: text('error'),
+    diff: jsonb('diff'),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [index('builds_host_idx').on(t.hostId, t.createdAt), index('builds_input_hash_idx').on(t.inputHash)],
+);
+
+export const deploymentStatusEnum = pgEnum('deployment_status', [
+  'pending',
+  'canary',
+  'rolling',
+  'paused',
+  'succeeded',
+  'failed',
+  'halted',
+  'cancelled',
+  'rolled-back',
+]);
+export const deploymentSourceEnum = pgEnum('deployment_source', ['ui', 'api', 'request']);
+
+export const deployments = pgTable(
+  'deployments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    status: deploymentStatusEnum('status').notNull().default('pending'),
+    strategy: jsonb('strategy').notNull(),
+    source: deploymentSourceEnum('source').notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [index('deployments_org_idx').on(t.orgId, t.createdAt)],
+);
+
+export const targetPhaseEnum = pgEnum('target_phase', [
+  'pending',
+  'sent',
+  'downloading',
+  'activating',
+  'confirming',
+  'needs-decision',
+  'succeeded',
+  'failed',
+  'rolled-back',
+  'skipped',
+  'cancelled',
+]);
+
+export const deploymentTargets = pgTable(
+  'deployment_targets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    deploymentId: uuid('deployment_id')
+      .notNull()
+      .references(() => deployments.id, { onDelete: 'cascade' }),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    storePath: text('store_path').notNull(),
+    wave: integer('wave').notNull().default(0),
+    phase: targetPhaseEnum('phase').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    rollbackReason: text('rollback_reason'),
+    sentAt: ts('sent_at'),
+    finishedAt: ts('finished_at'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('deployment_targets_deployment_host_key').on(t.deploymentId, t.hostId),
+    index('deployment_targets_host_idx').on(t.hostId, t.phase),
+  ],
+);
+
+export const requestKindEnum = pgEnum('request_kind', ['install', 'remove', 'change']);
+export const requestStatusEnum = pgEnum('request_status', [
+  'submitted',
+  'approved',
+  'denied',
+  'building',
+  'deploying',
+  'live',
+  'failed',
+  'withdrawn',
+]);
+
+export const requests = pgTable(
+  'requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    requesterId: uuid('requester_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: requestKindEnum('kind').notNull(),
+    payload: jsonb('payload').notNull().default(sql`'{}'::jsonb`),
+    reason: text('reason').notNull(),
+    status: requestStatusEnum('status').notNull().default('submitted'),
+    reviewerId: uuid('reviewer_id').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('requests_org_status_idx').on(t.orgId, t.status), index('requests_requester_idx').on(t.requesterId)],
+);
+
+export const requestComments = pgTable('request_comments', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  requestId: uuid('request_id')
+    .notNull()
+    .references(() => requests.id, { onDelete: 'cascade' }),
+  authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+  body: text('body').notNull(),
+  createdAt: createdAt(),
+});
+
+// ---------------------------------------------------------------- history and telemetry
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    // Null only for events outside any organisation (first-run setup of the instance).
+    orgId: uuid('org_id').references(() => organizations.id, { onDelete: 'cascade' }),
+    actorUserId: uuid('actor_user_id').references(() => users.id, { onDelete: 'set null' }),
+    actorTokenId: uuid('actor_token_id').references(() => apiTokens.id, { onDelete: 'set null' }),
+    // Kept as text so the trail still reads right after the user or token is gone.
+    actorLabel: text('actor_label').notNull(),
+    action: text('action').notNull(),
+    objectType: text('object_type').notNull(),
+    objectId: text('object_id'),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    ip: text('ip'),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [index('audit_events_org_at_idx').on(t.orgId, t.at), index('audit_events_org_action_idx').on(t.orgId, t.action)],
+);
+
+export const metricResolutionEnum = pgEnum('metric_resolution', ['raw', 'hour', 'day']);
+
+export const hostMetrics = pgTable(
+  'host_metrics',
+  {
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    resolution: metricResolutionEnum('resolution').notNull().default('raw'),
+    at: ts('at').notNull(),
+    online: boolean('online').notNull().default(true),
+    uptimeSeconds: bigint('uptime_seconds', { mode: 'number' }),
+    load1: doublePrecision('load1'),
+    memUsedBytes: bigint('mem_used_bytes', { mode: 'number' }),
+    memTotalBytes: bigint('mem_total_bytes', { mode: 'number' }),
+    storeFreeBytes: bigint('store_free_bytes', { mode: 'number' }),
+    failedUnits: integer('failed_units'),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.resolution, t.at] })],
+);
+
+export type Organization = typeof organizations.$inferSelect;
+export type User = typeof users.$inferSelect;
+export type Membership = typeof memberships.$inferSelect;
+export type Invitation = typeof invitations.$inferSelect;
+export type ApiToken = typeof apiTokens.$inferSelect;
+export type Host = typeof hosts.$inferSelect;
+export type AuditEvent = typeof auditEvents.$inferSelect;
+export type Role = (typeof roleEnum.enumValues)[number];

@@ -1,0 +1,29 @@
+// Job definitions: a name, a zod payload schema, a handler, and optionally a cron
+// schedule. The worker registers every entry of JOBS; later issues append to it.
+import { z } from 'zod';
+import { cleanup } from './cleanup';
+
+export type Job = {
+  name: string;
+  /** Cron expression (UTC) for jobs that run on a schedule. */
+  schedule?: string;
+  run: (payload: unknown) => Promise<unknown>;
+};
+
+export class InvalidJobPayload extends Error {}
+
+export function defineJob<T>(def: { name: string; payload: z.ZodType<T>; schedule?: string; handler: (payload: T) => Promise<unknown> }): Job {
+  return {
+    name: def.name,
+    schedule: def.schedule,
+    run: async (raw) => {
+      const parsed = def.payload.safeParse(raw ?? {});
+      if (!parsed.success) throw new InvalidJobPayload(`job ${def.name}: ${parsed.error.message}`);
+      return def.handler(parsed.data);
+    },
+  };
+}
+
+export const JOBS: Job[] = [
+  defineJob({ name: 'cleanup', payload: z.object({}), schedule: '*/15 * * * *', handler: () => cleanup() }),
+];

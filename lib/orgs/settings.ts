@@ -1,0 +1,27 @@
+// Organisation and fleet settings.
+import { eq } from 'drizzle-orm';
+import { recordAudit } from '@/lib/audit/record';
+import type { Caller } from '@/lib/auth/caller';
+import { db } from '@/lib/db/client';
+import { fleetSettings, organizations } from '@/lib/db/schema';
+import { env } from '@/lib/env';
+
+export async function orgSettings(orgId: string) {
+  const [row] = await db()
+    .select({ org: organizations, fleet: fleetSettings })
+    .from(organizations)
+    .leftJoin(fleetSettings, eq(fleetSettings.orgId, organizations.id))
+    .where(eq(organizations.id, orgId));
+  if (!row) throw new Error(`organisation ${orgId} vanished`);
+  const nixpkgs = row.fleet?.nixpkgsSource ?? env().FLOTILLA_NIXPKGS ?? null;
+  return { name: row.org.name, slug: row.org.slug, createdAt: row.org.createdAt, nixpkgsSource: nixpkgs };
+}
+
+export async function renameOrg(caller: Caller, name: string) {
+  return db().transaction(async (tx) => {
+    const [before] = await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, caller.org.id)).for('update');
+    await tx.update(organizations).set({ name }).where(eq(organizations.id, caller.org.id));
+    await recordAudit(tx, caller, { action: 'org.update', objectType: 'organization', objectId: caller.org.id, before, after: { name } });
+    return { name };
+  });
+}

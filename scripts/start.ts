@@ -1,0 +1,101 @@
+// `npm start`: one command that runs Flotilla. Without DATABASE_URL it starts the
+// embedded PostgreSQL under the data directory; then it migrates, creates the first
+// admin from the environment if asked to, and runs the server and the worker.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '@/lib/db/embedded';
+import { closeDb } from '@/lib/db/client';
+import { runMigrations } from '@/lib/db/migrate';
+import { env, EnvError, resetEnvCache } from '@/lib/env';
+import { ensureAdminFromEnv, hasAnyUser } from '@/lib/orgs/first-admin';
+import { ensureBuild } from './ensure-build';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const log = (line: string) => console.log(`[flotilla] ${line}`);
+
+/** Sessions need a stable secret; without AUTH_SECRET one is made once and kept in the data directory. */
+async function ensureAuthSecret(dataDir: string) {
+  if (process.env.AUTH_SECRET) return;
+  const file = path.join(dataDir, 'auth-secret');
+  let secret: string;
+  try {
+    secret = (await fs.readFile(file, 'utf8')).trim();
+  } catch {
+    secret = randomBytes(32).toString('base64url');
+    await fs.mkdir(dataDir, { recursive: true });
+    await fs.writeFile(file, `${secret}\n`, { mode: 0o600 });
+    log(`created a session secret in ${file} (set AUTH_SECRET when running several servers)`);
+  }
+  process.env.AUTH_SECRET = secret;
+}
+
+export async function main(roles: { server?: boolean; worker?: boolean } = {}) {
+  const runServer = roles.server ?? true;
+  const runWorker = roles.worker ?? true;
+  let config;
+  try {
+    config = env();
+  } catch (error) {
+    if (error instanceof EnvError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const dev = config.NODE_ENV === 'development';
+  if (runServer && !dev) ensureBuild(root, log);
+  await fs.mkdir(config.dataDir, { recursive: true });
+  await ensureAuthSecret(config.dataDir);
+  process.env.NEXTAUTH_URL ??= config.publicUrl;
+  process.env.NEXTAUTH_SECRET ??= process.env.AUTH_SECRET;
+
+  let embedded: EmbeddedDatabase | undefined;
+  if (!config.DATABASE_URL) {
+    if (!runServer || !runWorker) {
+      console.error('Running the server or the worker on its own needs DATABASE_URL; `npm start` runs both on the embedded database.');
+      process.exit(1);
+    }
+    log(`starting the embedded PostgreSQL in ${path.join(config.dataDir, 'postgres')}`);
+    embedded = await startEmbeddedPostgres(config.dataDir, (line) => process.env.FLOTILLA_DEBUG && console.log(`[postgres] ${line}`));
+    process.env.DATABASE_URL = embedded.url;
+    resetEnvCache();
+  }
+  const databaseUrl = env().DATABASE_URL as string;
+  await runMigrations(databaseUrl, path.join(root, 'drizzle'));
+  const admin = await ensureAdminFromEnv();
+  if (admin === 'created') log(`created the first admin ${config.FLOTILLA_ADMIN_EMAIL}`);
+
+  const { startWorker } = await import('../worker');
+  const { startServer } = await import('../server');
+  const worker = runWorker ? await startWorker(databaseUrl) : undefined;
+  const server = runServer ? await startServer({ port: config.PORT, hostname: config.HOSTNAME, dev }) : undefined;
+  if (server) {
+    log(`ready on ${config.publicUrl}`);
+    if (!(await hasAnyUser())) log(`no users yet: open ${config.publicUrl}/setup to create the first admin`);
+  }
+  if (worker) log('worker running');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log('forced exit');
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal}: shutting down`);
+    await server?.close();
+    await worker?.stop();
+    await closeDb();
+    await embedded?.stop();
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await main();
+}

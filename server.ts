@@ -1,0 +1,72 @@
+// The server process: one Node HTTP server running the Next.js request handler.
+// Routes that must not pay for Next.js routing (the binary cache under /cache, the
+// agent WebSocket gateway at /api/agent/ws) are dispatched here before Next.js.
+import http from 'node:http';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import next from 'next';
+import { metrics, routeGroup } from '@/lib/health/metrics';
+
+export type Server = { url: string; close: () => Promise<void> };
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+
+function refuseUpgrade(socket: Duplex, status: string, message: string) {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+}
+
+export async function startServer(opts: { port: number; hostname?: string; dev?: boolean }): Promise<Server> {
+  const dev = opts.dev ?? false;
+  const app = next({ dev, dir: root, hostname: opts.hostname ?? 'localhost', port: opts.port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const nextUpgrade = app.getUpgradeHandler();
+  const { requests, duration } = metrics();
+
+  const server = http.createServer((req, res) => {
+    const started = performance.now();
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    res.once('finish', () => {
+      const route = routeGroup(pathname);
+      requests.inc({ method: req.method ?? 'GET', route, status: String(res.statusCode) });
+      duration.observe({ method: req.method ?? 'GET', route }, (performance.now() - started) / 1000);
+    });
+    handle(req, res).catch((error: unknown) => {
+      console.error('[server] request failed', error);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'internal', message: 'Internal server error' } }));
+    });
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    socket.on('error', () => socket.destroy());
+    if (dev && pathname.startsWith('/_next/')) {
+      void nextUpgrade(req, socket, head);
+      return;
+    }
+    refuseUpgrade(socket, '404 Not Found', `No WebSocket endpoint at ${pathname}\n`);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.hostname, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  return {
+    url: `http://${opts.hostname ?? 'localhost'}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      }),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { main } = await import('./scripts/start');
+  await main({ worker: false });
+}
