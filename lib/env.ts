@@ -50,7 +50,7 @@ export type TEnv = z.infer<typeof ZEnv> & { dataDir: string; publicUrl: string }
 
 export class EnvError extends Error {}
 
-export function parseEnv(source: NodeJS.ProcessEnv): TEnv {
+export function parseEnv(source: Record<string, string | undefined>): TEnv {
   const result = ZEnv.safeParse(source);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {

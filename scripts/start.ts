@@ -77,13 +77,15 @@ export async function main(roles: { server?: boolean; worker?: boolean } = {}) {
   }
   if (worker) log('worker running');
 
-  let stopping = false;
+  let stoppingSince = 0;
   const shutdown = async (signal: string) => {
-    if (stopping) {
+    if (stoppingSince) {
+      // npm and process groups often deliver one Ctrl-C twice; only a later one forces.
+      if (Date.now() - stoppingSince < 2_000) return;
       log('forced exit');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log(`${signal}: shutting down`);
     await server?.close();
     await worker?.stop();

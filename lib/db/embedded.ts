@@ -76,6 +76,9 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   const owner = postgresOwner();
   if (owner) {
     // The postgres user must be able to reach the cluster through every parent directory.
+    // The data directory is ours: let others traverse it (not list it). Parents are not ours to change.
+    const own = await fs.stat(dataDir);
+    if ((own.mode & 0o001) === 0) await fs.chmod(dataDir, (own.mode & 0o7777) | 0o001);
     for (let dir = path.resolve(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
       const stat = await fs.stat(dir);
       if ((stat.mode & 0o001) === 0) {

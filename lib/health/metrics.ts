@@ -10,7 +10,7 @@ const globalForMetrics = globalThis as unknown as { flotillaMetrics?: Metrics };
 export function metrics(): Metrics {
   if (!globalForMetrics.flotillaMetrics) {
     const registry = new Registry();
-    collectDefaultMetrics({ register: registry, prefix: 'flotilla_process_' });
+    collectDefaultMetrics({ register: registry, prefix: 'flotilla_' });
     globalForMetrics.flotillaMetrics = {
       registry,
       requests: new Counter({

@@ -52,7 +52,7 @@ export function InviteForm() {
   );
 }
 
-function RoleSelect({ userId, role }: { userId: string; role: Role }) {
+export function RoleSelect({ userId, role }: { userId: string; role: Role }) {
   const [pending, start] = useTransition();
   const [error, setError] = useState<string>();
   return (
@@ -78,7 +78,7 @@ function RoleSelect({ userId, role }: { userId: string; role: Role }) {
   );
 }
 
-function RemoveButton({ userId, name }: { userId: string; name: string }) {
+export function RemoveButton({ userId, name }: { userId: string; name: string }) {
   const [pending, start] = useTransition();
   const [error, setError] = useState<string>();
   return (
@@ -101,8 +101,6 @@ function RemoveButton({ userId, name }: { userId: string; name: string }) {
     </span>
   );
 }
-
-export const MemberActions = { Role: RoleSelect, Remove: RemoveButton };
 
 export function RevokeInvitationButton({ invitationId }: { invitationId: string }) {
   const [pending, start] = useTransition();

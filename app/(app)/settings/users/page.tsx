@@ -7,7 +7,7 @@ import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { ROLE_LABELS } from '@/lib/auth/permissions';
 import { listMembers } from '@/lib/orgs/members';
-import { InviteForm, MemberActions, RevokeInvitationButton } from './members-client';
+import { InviteForm, RemoveButton, RevokeInvitationButton, RoleSelect } from './members-client';
 
 export const metadata: Metadata = { title: 'Members' };
 
@@ -55,9 +55,9 @@ export default async function UsersPage() {
                     {m.name} {m.id === caller.user.id ? <Badge tone="blue">you</Badge> : null}
                   </Td>
                   <Td className="text-slate-500">{m.email}</Td>
-                  <Td>{manage ? <MemberActions.Role userId={m.id} role={m.role} /> : ROLE_LABELS[m.role]}</Td>
+                  <Td>{manage ? <RoleSelect userId={m.id} role={m.role} /> : ROLE_LABELS[m.role]}</Td>
                   <Td className="text-slate-500">{m.joinedAt.slice(0, 10)}</Td>
-                  <Td className="text-right">{manage ? <MemberActions.Remove userId={m.id} name={m.name} /> : null}</Td>
+                  <Td className="text-right">{manage ? <RemoveButton userId={m.id} name={m.name} /> : null}</Td>
                 </tr>
               ))}
             </TBody>

@@ -1,0 +1,42 @@
+// Starts `npm start` for the end-to-end tests on a database of its own: a new
+// database on DATABASE_URL's server when it is set, else a new embedded PostgreSQL
+// in a temporary data directory. Stops it (and drops the database) on SIGTERM.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { assertLocal, createDatabase, databaseUrl, dropDatabasesLike, uniqueName } from '../test/databases';
+import { ADMIN, E2E_PORT } from './constants';
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flotilla-e2e-'));
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  PORT: String(E2E_PORT),
+  HOSTNAME: '127.0.0.1',
+  FLOTILLA_URL: `http://127.0.0.1:${E2E_PORT}`,
+  FLOTILLA_DATA_DIR: dataDir,
+  FLOTILLA_ADMIN_EMAIL: ADMIN.email,
+  FLOTILLA_ADMIN_PASSWORD: ADMIN.password,
+};
+const serverUrl = process.env.DATABASE_URL;
+const dbName = uniqueName('flotilla_e2e');
+if (serverUrl) {
+  assertLocal(serverUrl);
+  await createDatabase(serverUrl, dbName);
+  env.DATABASE_URL = databaseUrl(serverUrl, dbName);
+}
+
+const child = spawn('npm', ['start'], { env, stdio: 'inherit' });
+let stopping = false;
+const stop = (signal: NodeJS.Signals) => {
+  if (stopping) return;
+  stopping = true;
+  child.kill(signal);
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+child.on('exit', async (code) => {
+  if (serverUrl) await dropDatabasesLike(serverUrl, dbName).catch((e) => console.error('[e2e] could not drop', dbName, e));
+  await rm(dataDir, { recursive: true, force: true });
+  process.exit(stopping ? 0 : (code ?? 1));
+});

@@ -1,0 +1,19 @@
+// Runs in each test file's process before its tests: gives the file its own copy of
+// the migrated template database, so files never see each other's rows.
+import { afterAll, inject } from 'vitest';
+import { closeDb } from '@/lib/db/client';
+import { resetEnvCache } from '@/lib/env';
+import { createDatabase, databaseUrl, uniqueName } from './databases';
+
+const adminUrl = inject('adminUrl');
+const templateDb = inject('templateDb');
+const name = `${templateDb.replace(/_tpl$/, '')}_${uniqueName('f').slice(2)}`;
+await createDatabase(adminUrl, name, templateDb);
+process.env.DATABASE_URL = databaseUrl(adminUrl, name);
+process.env.AUTH_SECRET ??= 'test-secret-test-secret-test-secret-0123';
+process.env.FLOTILLA_URL ??= 'http://localhost:3000';
+resetEnvCache();
+
+afterAll(async () => {
+  await closeDb();
+});
