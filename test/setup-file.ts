@@ -1,5 +1,8 @@
 // Runs in each test file's process before its tests: gives the file its own copy of
 // the migrated template database, so files never see each other's rows.
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, inject } from 'vitest';
 import { closeDb } from '@/lib/db/client';
 import { resetEnvCache } from '@/lib/env';
@@ -12,6 +15,9 @@ await createDatabase(adminUrl, name, templateDb);
 process.env.DATABASE_URL = databaseUrl(adminUrl, name);
 process.env.AUTH_SECRET ??= 'test-secret-test-secret-test-secret-0123';
 process.env.FLOTILLA_URL ??= 'http://localhost:3000';
+// Real Nix, but never waiting on the public cache, and no cached "not found" answers between files.
+process.env.FLOTILLA_NIX_CONFIG ??= 'substituters =\nnarinfo-cache-negative-ttl = 0';
+process.env.XDG_CACHE_HOME = await mkdtemp(path.join(os.tmpdir(), 'flotilla-xdg-'));
 resetEnvCache();
 
 afterAll(async () => {

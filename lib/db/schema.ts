@@ -1,6 +1,7 @@
 // Every table of Flotilla, its relations and inferred types. DESIGN.md §4.
 import { sql } from 'drizzle-orm';
 import {
+  customType,
   bigint,
   bigserial,
   boolean,
@@ -160,7 +161,8 @@ export const hosts = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    uniqueIndex('hosts_org_name_key').on(t.orgId, t.name),
+    // A retired host frees its name for a new machine.
+    uniqueIndex('hosts_org_name_key').on(t.orgId, t.name).where(sql`${t.retiredAt} is null`),
     index('hosts_tags_idx').using('gin', t.tags),
     uniqueIndex('hosts_credential_key').on(t.credentialHash),
   ],
@@ -242,6 +244,36 @@ export const moduleVersions = pgTable(
   },
   (t) => [uniqueIndex('module_versions_module_version_key').on(t.moduleId, t.version)],
 );
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+// The package index of a nixpkgs source, built by the worker, searched by people
+// requesting and adding software. Keyed by source so several sources can coexist.
+export const packageIndex = pgTable(
+  'package_index',
+  {
+    source: text('source').notNull(),
+    attr: text('attr').notNull(),
+    pname: text('pname').notNull(),
+    version: text('version').notNull().default(''),
+    description: text('description').notNull().default(''),
+    search: tsvector('search')
+      .notNull()
+      .generatedAlwaysAs(
+        sql`setweight(to_tsvector('simple', coalesce("attr", '') || ' ' || coalesce("pname", '')), 'A') || setweight(to_tsvector('english', coalesce("description", '')), 'B')`,
+      ),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.attr] }), index('package_index_search_idx').using('gin', t.search)],
+);
+
+export const packageIndexSources = pgTable('package_index_sources', {
+  source: text('source').primaryKey(),
+  status: text('status', { enum: ['building', 'ready', 'failed'] }).notNull(),
+  packageCount: integer('package_count').notNull().default(0),
+  error: text('error'),
+  startedAt: ts('started_at').notNull().defaultNow(),
+  finishedAt: ts('finished_at'),
+});
 
 export const buildStatusEnum = pgEnum('build_status', ['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 
@@ -443,3 +475,7 @@ export type ApiToken = typeof apiTokens.$inferSelect;
 export type Host = typeof hosts.$inferSelect;
 export type AuditEvent = typeof auditEvents.$inferSelect;
 export type Role = (typeof roleEnum.enumValues)[number];
+export type HostConfig = typeof hostConfigs.$inferSelect;
+export type SharedModule = typeof modules.$inferSelect;
+export type ModuleVersion = typeof moduleVersions.$inferSelect;
+export type PackageIndexRow = typeof packageIndex.$inferSelect;
