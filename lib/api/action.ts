@@ -10,7 +10,7 @@ import { authorize, type Access } from './route';
 
 export type ActionState<R = unknown> =
   | { ok: true; data: R; at: number }
-  | { ok: false; error: { code: string; message: string; fields?: Record<string, string> }; at: number }
+  | { ok: false; error: { code: string; message: string; fields?: Record<string, string>; details?: unknown }; at: number }
   | null;
 
 export type ActionDef<I> = {
@@ -57,7 +57,7 @@ function failure(error: unknown): ActionState<never> {
   if (error instanceof AppError) {
     const issues = (error.details as { issues?: { path: string; message: string }[] } | undefined)?.issues;
     const fields = issues ? Object.fromEntries(issues.map((i) => [i.path, i.message])) : undefined;
-    return { ok: false, error: { code: error.code, message: error.message, fields }, at: Date.now() };
+    return { ok: false, error: { code: error.code, message: error.message, fields, details: fields ? undefined : error.details }, at: Date.now() };
   }
   console.error('[action] unexpected error', error);
   return { ok: false, error: { code: 'internal', message: 'Something went wrong; the error was logged' }, at: Date.now() };

@@ -1,7 +1,16 @@
 // Every REST route under /api/v1 with its path, for the OpenAPI document. The
 // permission tests check that this list matches the route files on disk.
 import type { GuardedRoute } from '@/lib/api/route';
+import * as bulkHosts from './bulk/hosts/route';
+import * as hostConfig from './hosts/[name]/config/route';
+import * as hostConfigRevert from './hosts/[name]/config/revert/route';
+import * as hostConfigVersions from './hosts/[name]/config/versions/route';
+import * as hostEnrollToken from './hosts/[name]/enroll-token/route';
+import * as hostByName from './hosts/[name]/route';
+import * as hosts from './hosts/route';
 import * as me from './me/route';
+import * as moduleByName from './modules/[name]/route';
+import * as modules from './modules/route';
 import * as tokenById from './tokens/[id]/route';
 import * as tokens from './tokens/route';
 import * as userById from './users/[id]/route';
@@ -15,4 +24,13 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/tokens/{id}', file: 'tokens/[id]/route.ts', module: tokenById },
   { path: '/users', file: 'users/route.ts', module: users },
   { path: '/users/{id}', file: 'users/[id]/route.ts', module: userById },
+  { path: '/hosts', file: 'hosts/route.ts', module: hosts },
+  { path: '/hosts/{name}', file: 'hosts/[name]/route.ts', module: hostByName },
+  { path: '/hosts/{name}/config', file: 'hosts/[name]/config/route.ts', module: hostConfig },
+  { path: '/hosts/{name}/config/versions', file: 'hosts/[name]/config/versions/route.ts', module: hostConfigVersions },
+  { path: '/hosts/{name}/config/revert', file: 'hosts/[name]/config/revert/route.ts', module: hostConfigRevert },
+  { path: '/hosts/{name}/enroll-token', file: 'hosts/[name]/enroll-token/route.ts', module: hostEnrollToken },
+  { path: '/bulk/hosts', file: 'bulk/hosts/route.ts', module: bulkHosts },
+  { path: '/modules', file: 'modules/route.ts', module: modules },
+  { path: '/modules/{name}', file: 'modules/[name]/route.ts', module: moduleByName },
 ];

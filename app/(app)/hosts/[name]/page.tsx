@@ -1,0 +1,100 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { HostStatusBadge, relativeTime } from '@/components/hosts/status-badge';
+import { HostTabs } from '@/components/hosts/host-tabs';
+import { Badge, Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
+import { can } from '@/lib/auth/caller';
+import { pageCaller } from '@/lib/auth/page';
+import { hostDetail } from '@/lib/hosts/detail';
+import { hostPageGuard } from '../host-page-guard';
+import { EnrollmentPanel, HostSettingsForm, RetireHost } from './host-client';
+
+export async function generateMetadata({ params }: { params: Promise<{ name: string }> }): Promise<Metadata> {
+  return { title: (await params).name };
+}
+
+function Row({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="grid grid-cols-3 gap-3 py-2 text-sm">
+      <dt className="text-slate-500">{label}</dt>
+      <dd className="col-span-2 break-all">{children}</dd>
+    </div>
+  );
+}
+
+export default async function HostPage({ params }: { params: Promise<{ name: string }> }) {
+  const caller = await pageCaller();
+  const { name } = await params;
+  const host = await hostPageGuard(() => hostDetail(caller, name));
+  if ('denied' in host) return host.denied;
+  const write = can(caller, 'hosts.write');
+  return (
+    <>
+      <PageHeader
+        title={host.name}
+        description={
+          <span className="flex items-center gap-2">
+            <HostStatusBadge status={host.status} /> last seen {relativeTime(host.lastSeen)}
+          </span>
+        }
+      />
+      <HostTabs name={host.name} current="overview" />
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card>
+          <CardHeader title="System" />
+          <dl className="divide-y divide-slate-100 px-5 py-2 dark:divide-slate-800">
+            <Row label="Config version">
+              <Link href={`/hosts/${host.name}/config`} className="text-brand-600 hover:underline">
+                v{host.configVersion}
+              </Link>
+            </Row>
+            <Row label="Current system">{host.currentSystem ? <code className="text-xs">{host.currentSystem}</code> : '—'}</Row>
+            <Row label="Desired system">{host.desiredSystem ? <code className="text-xs">{host.desiredSystem}</code> : '—'}</Row>
+            <Row label="NixOS">{host.nixosVersion ?? '—'}</Row>
+            <Row label="Agent">{host.agentVersion ? `${host.agentVersion}, enrolled ${host.enrolledAt?.slice(0, 10)}` : 'not enrolled'}</Row>
+            <Row label="Added">{host.createdAt.slice(0, 10)}</Row>
+          </dl>
+        </Card>
+        <Card>
+          <CardHeader title="Shared modules" description="Applied because of this host's tags." />
+          {host.modules.length === 0 ? (
+            <EmptyState title="No shared module applies">Modules apply to hosts carrying one of their tags.</EmptyState>
+          ) : (
+            <ul className="divide-y divide-slate-100 dark:divide-slate-800">
+              {host.modules.map((m) => (
+                <li key={m.name} className="flex items-center justify-between px-5 py-3 text-sm">
+                  <Link href={`/modules/${m.name}`} className="font-medium hover:underline">
+                    {m.name}
+                  </Link>
+                  <span className="flex gap-1">
+                    {m.tags.filter((t) => host.tags.includes(t)).map((t) => (
+                      <Badge key={t}>{t}</Badge>
+                    ))}
+                    <Badge tone="blue">v{m.version}</Badge>
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+        <Card>
+          <CardHeader title="Tags and people" />
+          <div className="p-5">
+            <HostSettingsForm host={host.name} tags={host.tags} assignees={host.assignees} editable={write} />
+          </div>
+        </Card>
+        <Card>
+          <CardHeader title="Enrolment" description="The agent trades a one-time token for its own credential." />
+          <div className="p-5">
+            <EnrollmentPanel host={host.name} enrolledAt={host.enrolledAt} pending={host.enrollToken} editable={write} />
+          </div>
+        </Card>
+      </div>
+      {write ? (
+        <div className="mt-8">
+          <RetireHost host={host.name} />
+        </div>
+      ) : null}
+    </>
+  );
+}

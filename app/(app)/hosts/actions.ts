@@ -1,0 +1,69 @@
+'use server';
+
+import { z } from 'zod';
+import { action } from '@/lib/api/action';
+import { db } from '@/lib/db/client';
+import { bulkChangeHosts } from '@/lib/hosts/bulk';
+import { revertConfig, saveConfig } from '@/lib/hosts/configs';
+import { issueEnrollToken, revokeEnrollTokens } from '@/lib/hosts/enroll-tokens';
+import { ZEmailList, ZTagList } from '@/lib/hosts/form-schemas';
+import { createHost, findHost, retireHost, updateHost } from '@/lib/hosts/inventory';
+import { ZBulkHosts, ZHostName, ZModuleText, ZSaveConfig } from '@/lib/hosts/schemas';
+import { recordAudit } from '@/lib/audit/record';
+
+const ZHostRef = z.string().min(1).max(63);
+
+export const createHostAction = action(
+  {
+    access: 'hosts.write',
+    input: z.strictObject({ name: ZHostName, tags: ZTagList.optional(), assignees: ZEmailList.optional(), module: ZModuleText.optional() }),
+    revalidate: ['/hosts', '/'],
+  },
+  async ({ caller, input }) => {
+    const { host, enrollToken, enrollTokenExpiresAt } = await createHost(caller, input);
+    return { name: host.name, enrollToken, enrollTokenExpiresAt };
+  },
+);
+
+export const updateHostAction = action(
+  {
+    access: 'hosts.write',
+    input: z.strictObject({ host: ZHostRef, name: ZHostName.optional(), tags: ZTagList.optional(), assignees: ZEmailList.optional() }),
+    revalidate: ['/hosts'],
+  },
+  async ({ caller, input }) => {
+    const { host, ...change } = input;
+    const updated = await updateHost(caller, host, change);
+    return { name: updated.name };
+  },
+);
+
+export const retireHostAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }), revalidate: ['/hosts', '/'] }, async ({ caller, input }) => {
+  await retireHost(caller, input.host);
+  return { name: input.host };
+});
+
+export const issueEnrollTokenAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }) }, async ({ caller, input }) =>
+  db().transaction(async (tx) => issueEnrollToken(tx, caller, await findHost(caller, input.host, tx))),
+);
+
+export const revokeEnrollTokenAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }) }, async ({ caller, input }) =>
+  db().transaction(async (tx) => {
+    const host = await findHost(caller, input.host, tx);
+    const revoked = await revokeEnrollTokens(tx, host.id);
+    if (revoked.length) await recordAudit(tx, caller, { action: 'host.enroll_token.revoke', objectType: 'host', objectId: host.id });
+    return { revoked: revoked.length };
+  }),
+);
+
+export const saveConfigAction = action({ access: 'hosts.write', input: ZSaveConfig.extend({ host: ZHostRef }) }, async ({ caller, input }) => {
+  const { host, ...change } = input;
+  return saveConfig(caller, host, change);
+});
+
+export const revertConfigAction = action(
+  { access: 'hosts.write', input: z.strictObject({ host: ZHostRef, toVersion: z.coerce.number().int().min(1), baseVersion: z.coerce.number().int().min(1) }) },
+  async ({ caller, input }) => revertConfig(caller, input.host, input.toVersion, input.baseVersion),
+);
+
+export const bulkHostsAction = action({ access: 'hosts.write', input: ZBulkHosts, revalidate: ['/hosts'] }, async ({ caller, input }) => bulkChangeHosts(caller, input));

@@ -1,0 +1,185 @@
+// The host inventory: create, list (server-side search, filters, sorting, paging),
+// rename and re-tag, assign people, retire. Every change is audited.
+import { and, asc, eq, ilike, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import { recordAudit } from '@/lib/audit/record';
+import { AppError } from '@/lib/api/errors';
+import type { Caller } from '@/lib/auth/caller';
+import { isUniqueViolation } from '@/lib/db/errors';
+import { db, type Tx } from '@/lib/db/client';
+import { hostAssignees, hostConfigs, hosts, memberships, users, type Host } from '@/lib/db/schema';
+import { issueEnrollToken, revokeEnrollTokens } from './enroll-tokens';
+import { defaultHostModule } from './generated-module';
+import type { TCreateHost, THostListQuery, THostSummary, TUpdateHost } from './schemas';
+import { assertNixSyntax } from './validate';
+
+/** Operators and viewers see the whole fleet; requesters only the hosts assigned to them. */
+export function seesWholeFleet(caller: Caller) {
+  return caller.permissions.has('fleet.read');
+}
+
+
+/** The active host of that name in the caller's organisation, or 404; 403 for a requester it is not assigned to. */
+export async function findHost(caller: Caller, name: string, tx: Tx = db()): Promise<Host> {
+  const [host] = await tx
+    .select()
+    .from(hosts)
+    .where(and(eq(hosts.orgId, caller.org.id), eq(hosts.name, name.toLowerCase()), isNull(hosts.retiredAt)));
+  if (!host) throw new AppError('not_found', `No host named "${name}"`);
+  if (!seesWholeFleet(caller)) {
+    const [assigned] = await tx
+      .select()
+      .from(hostAssignees)
+      .where(and(eq(hostAssignees.hostId, host.id), eq(hostAssignees.userId, caller.user.id)));
+    if (!assigned) throw new AppError('forbidden', `The host "${name}" is not assigned to you`);
+  }
+  return host;
+}
+
+async function memberIdsByEmail(tx: Tx, orgId: string, emails: string[]): Promise<string[]> {
+  if (emails.length === 0) return [];
+  const rows = await tx
+    .select({ id: users.id, email: users.email })
+    .from(users)
+    .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.orgId, orgId)))
+    .where(inArray(users.email, emails));
+  const missing = emails.filter((e) => !rows.some((r) => r.email === e));
+  if (missing.length) throw new AppError('unprocessable', `Not members of this organisation: ${missing.join(', ')}`, { assignees: missing });
+  return rows.map((r) => r.id);
+}
+
+async function setAssignees(tx: Tx, hostId: string, userIds: string[]) {
+  await tx.delete(hostAssignees).where(eq(hostAssignees.hostId, hostId));
+  if (userIds.length) await tx.insert(hostAssignees).values(userIds.map((userId) => ({ hostId, userId })));
+}
+
+export async function createHost(caller: Caller, input: TCreateHost) {
+  const module = input.module ?? defaultHostModule(input.name);
+  await assertNixSyntax(module);
+  try {
+    return await db().transaction(async (tx) => {
+      const assigneeIds = await memberIdsByEmail(tx, caller.org.id, input.assignees ?? []);
+      const [host] = await tx
+        .insert(hosts)
+        .values({ orgId: caller.org.id, name: input.name, tags: input.tags ?? [] })
+        .returning();
+      if (!host) throw new Error('insert returned nothing');
+      await setAssignees(tx, host.id, assigneeIds);
+      await tx.insert(hostConfigs).values({ hostId: host.id, version: 1, module, settings: { packages: [] }, authorId: caller.user.id, message: 'Host created' });
+      const enroll = await issueEnrollToken(tx, caller, host);
+      await recordAudit(tx, caller, {
+        action: 'host.create',
+        objectType: 'host',
+        objectId: host.id,
+        after: { name: host.name, tags: host.tags, assignees: input.assignees ?? [] },
+      });
+      return { host, enrollToken: enroll.token, enrollTokenExpiresAt: enroll.expiresAt };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('conflict', `A host named "${input.name}" already exists`);
+    throw error;
+  }
+}
+
+export async function updateHost(caller: Caller, name: string, input: TUpdateHost) {
+  try {
+    return await db().transaction(async (tx) => {
+      const host = await findHost(caller, name, tx);
+      const before = { name: host.name, tags: host.tags, assignees: await assigneeEmails(tx, host.id) };
+      const [updated] = await tx
+        .update(hosts)
+        .set({ name: input.name ?? host.name, tags: input.tags ?? host.tags })
+        .where(eq(hosts.id, host.id))
+        .returning();
+      if (input.assignees) await setAssignees(tx, host.id, await memberIdsByEmail(tx, caller.org.id, input.assignees));
+      const after = { name: updated?.name, tags: updated?.tags, assignees: input.assignees ?? before.assignees };
+      await recordAudit(tx, caller, { action: input.name && input.name !== host.name ? 'host.rename' : 'host.update', objectType: 'host', objectId: host.id, before, after });
+      return updated as Host;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('conflict', `A host named "${input.name}" already exists`);
+    throw error;
+  }
+}
+
+/** Retiring keeps the host's history (configs, builds, audit) but frees its name and ends its credentials. */
+export async function retireHost(caller: Caller, name: string) {
+  await db().transaction(async (tx) => {
+    const host = await findHost(caller, name, tx);
+    await tx.update(hosts).set({ retiredAt: new Date(), credentialHash: null, online: false }).where(eq(hosts.id, host.id));
+    await revokeEnrollTokens(tx, host.id);
+    await recordAudit(tx, caller, { action: 'host.retire', objectType: 'host', objectId: host.id, before: { name: host.name, tags: host.tags } });
+  });
+}
+
+export async function assigneeEmails(tx: Tx, hostId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ email: users.email })
+    .from(hostAssignees)
+    .innerJoin(users, eq(users.id, hostAssignees.userId))
+    .where(eq(hostAssignees.hostId, hostId))
+    .orderBy(asc(users.email));
+  return rows.map((r) => r.email);
+}
+
+export function hostStatus(host: Pick<Host, 'online' | 'lastSeen'>): THostSummary['status'] {
+  if (host.online) return 'online';
+  return host.lastSeen ? 'offline' : 'never-seen';
+}
+
+const latestVersion = sql<number | null>`(select max(${hostConfigs.version}) from ${hostConfigs} where ${hostConfigs.hostId} = ${hosts.id})`;
+
+export function summarize(host: Host, configVersion: number | null): THostSummary {
+  return {
+    name: host.name,
+    tags: host.tags,
+    online: host.online,
+    lastSeen: host.lastSeen?.toISOString() ?? null,
+    currentSystem: host.currentSystem,
+    desiredSystem: host.desiredSystem,
+    status: hostStatus(host),
+    drifted: host.desiredSystem !== null && host.desiredSystem !== host.currentSystem,
+    needsReboot: host.bootedSystem !== null && host.bootedSystem !== host.currentSystem,
+    enrolled: host.enrolledAt !== null,
+    configVersion,
+  };
+}
+
+export async function listHosts(caller: Caller, query: THostListQuery) {
+  const where: SQL[] = [eq(hosts.orgId, caller.org.id), isNull(hosts.retiredAt)];
+  if (!seesWholeFleet(caller)) {
+    where.push(sql`exists (select 1 from ${hostAssignees} where ${hostAssignees.hostId} = ${hosts.id} and ${hostAssignees.userId} = ${caller.user.id})`);
+  }
+  if (query.q) where.push(ilike(hosts.name, `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+  if (query.tag.length) where.push(sql`${hosts.tags} @> ${sql.param(query.tag)}::text[]`);
+  if (query.status === 'online') where.push(eq(hosts.online, true));
+  if (query.status === 'offline') where.push(sql`not ${hosts.online} and ${hosts.lastSeen} is not null`);
+  if (query.status === 'never-seen') where.push(sql`${hosts.lastSeen} is null`);
+  if (query.status === 'drifted') where.push(sql`${hosts.desiredSystem} is not null and ${hosts.desiredSystem} is distinct from ${hosts.currentSystem}`);
+  if (query.status === 'needs-reboot') where.push(sql`${hosts.bootedSystem} is not null and ${hosts.bootedSystem} is distinct from ${hosts.currentSystem}`);
+
+  const column = { name: hosts.name, lastSeen: hosts.lastSeen, createdAt: hosts.createdAt }[query.sort];
+  const order = query.dir === 'asc' ? [asc(column), asc(hosts.name)] : [sql`${column} desc nulls last`, asc(hosts.name)];
+  const [rows, [count]] = await Promise.all([
+    db()
+      .select({ host: hosts, version: latestVersion })
+      .from(hosts)
+      .where(and(...where))
+      .orderBy(...order)
+      .limit(query.pageSize)
+      .offset((query.page - 1) * query.pageSize),
+    db()
+      .select({ n: sql<number>`count(*)::int` })
+      .from(hosts)
+      .where(and(...where)),
+  ]);
+  return { hosts: rows.map((r) => summarize(r.host, r.version)), total: count?.n ?? 0, page: query.page, pageSize: query.pageSize };
+}
+
+/** Every tag in use in the organisation, for filters and suggestions. */
+export async function listTags(orgId: string): Promise<string[]> {
+  const rows = await db().execute<{ tag: string }>(
+    sql`select distinct unnest(${hosts.tags}) as tag from ${hosts} where ${hosts.orgId} = ${orgId} and ${hosts.retiredAt} is null order by 1`,
+  );
+  return [...rows].map((r) => r.tag);
+}
+

@@ -1,0 +1,124 @@
+// Shapes of hosts, configs and shared modules, shared by the REST API, the pages and tests.
+import { z } from 'zod';
+import { ZEmail } from '@/lib/orgs/schemas';
+
+/** A DNS label: what NixOS accepts as networking.hostName. */
+export const ZHostName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'Use 1–63 lowercase letters, digits and hyphens, not starting or ending with a hyphen');
+
+export const ZTag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9_.:-]{0,62}$/, 'Tags are 1–63 characters: lowercase letters, digits, and _ . : -');
+
+export const ZTags = z.array(ZTag).max(50).transform((tags) => [...new Set(tags)].sort());
+
+/** A nixpkgs attribute path such as `hello` or `python3Packages.requests`. */
+export const ZPackageAttr = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$/, 'Not a package attribute name')
+  .max(200);
+
+export const ZPackages = z.array(ZPackageAttr).max(2000).transform((p) => [...new Set(p)].sort());
+
+export const MAX_MODULE_BYTES = 512 * 1024;
+export const ZModuleText = z.string().max(MAX_MODULE_BYTES, 'A module may be at most 512 KiB');
+
+export const ZCreateHost = z.strictObject({
+  name: ZHostName,
+  tags: ZTags.optional(),
+  assignees: z.array(ZEmail).max(100).optional(),
+  module: ZModuleText.optional(),
+});
+export type TCreateHost = z.infer<typeof ZCreateHost>;
+
+export const ZUpdateHost = z.strictObject({
+  name: ZHostName.optional(),
+  tags: ZTags.optional(),
+  assignees: z.array(ZEmail).max(100).optional(),
+});
+export type TUpdateHost = z.infer<typeof ZUpdateHost>;
+
+export const ZSaveConfig = z.strictObject({
+  module: ZModuleText.optional(),
+  packages: ZPackages.optional(),
+  baseVersion: z.coerce.number().int().min(1),
+  message: z.string().trim().max(500).optional(),
+});
+export type TSaveConfig = z.infer<typeof ZSaveConfig>;
+
+export const ZHostListQuery = z.object({
+  q: z.string().trim().max(100).optional(),
+  tag: z.union([ZTag, z.array(ZTag)]).optional().transform((t) => (t === undefined ? [] : Array.isArray(t) ? t : [t])),
+  status: z.enum(['online', 'offline', 'never-seen', 'drifted', 'needs-reboot']).optional(),
+  sort: z.enum(['name', 'lastSeen', 'createdAt']).default('name'),
+  dir: z.enum(['asc', 'desc']).default('asc'),
+  page: z.coerce.number().int().min(1).max(100_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type THostListQuery = z.infer<typeof ZHostListQuery>;
+
+export const ZHostStatus = z.enum(['online', 'offline', 'never-seen']);
+
+export const ZHostSummary = z.object({
+  name: z.string(),
+  tags: z.array(z.string()),
+  online: z.boolean(),
+  lastSeen: z.string().nullable(),
+  currentSystem: z.string().nullable(),
+  desiredSystem: z.string().nullable(),
+  status: ZHostStatus,
+  drifted: z.boolean(),
+  needsReboot: z.boolean(),
+  enrolled: z.boolean(),
+  configVersion: z.number().nullable(),
+});
+export type THostSummary = z.infer<typeof ZHostSummary>;
+
+export const ZConfigVersion = z.object({
+  version: z.number(),
+  module: z.string(),
+  packages: z.array(z.string()),
+  author: z.string().nullable(),
+  message: z.string(),
+  createdAt: z.string(),
+});
+export type TConfigVersion = z.infer<typeof ZConfigVersion>;
+
+export const ZBulkHosts = z
+  .strictObject({
+    hosts: z.array(ZHostName).min(1).max(10_000),
+    addTags: ZTags.optional(),
+    removeTags: ZTags.optional(),
+    addPackages: ZPackages.optional(),
+    message: z.string().trim().max(500).optional(),
+  })
+  .refine((b) => b.addTags?.length || b.removeTags?.length || b.addPackages?.length, 'Say what to change: addTags, removeTags or addPackages');
+export type TBulkHosts = z.infer<typeof ZBulkHosts>;
+
+export const ZModuleName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'Use 1–63 lowercase letters, digits and hyphens');
+
+export const ZCreateModule = z.strictObject({
+  name: ZModuleName,
+  tags: ZTags.default([]),
+  text: ZModuleText,
+  message: z.string().trim().max(500).optional(),
+});
+export type TCreateModule = z.infer<typeof ZCreateModule>;
+
+export const ZSaveModule = z.strictObject({
+  text: ZModuleText.optional(),
+  tags: ZTags.optional(),
+  baseVersion: z.coerce.number().int().min(1),
+  message: z.string().trim().max(500).optional(),
+});
+export type TSaveModule = z.infer<typeof ZSaveModule>;
