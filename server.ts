@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import next from 'next';
+import { handleCacheRequest } from '@/lib/cache/serve';
 import { metrics, routeGroup } from '@/lib/health/metrics';
 
 export type Server = { url: string; close: () => Promise<void> };
@@ -32,6 +33,14 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
       requests.inc({ method: req.method ?? 'GET', route, status: String(res.statusCode) });
       duration.observe({ method: req.method ?? 'GET', route }, (performance.now() - started) / 1000);
     });
+    if (pathname.startsWith('/cache/')) {
+      handleCacheRequest(req, res, pathname).catch((error: unknown) => {
+        console.error('[cache] request failed', error);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('cache error\n');
+      });
+      return;
+    }
     handle(req, res).catch((error: unknown) => {
       console.error('[server] request failed', error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });

@@ -135,6 +135,13 @@ export const fleetSettings = pgTable('fleet_settings', {
   // A flake reference; null means the in-repo stand-in (FLOTILLA_NIXPKGS overrides).
   nixpkgsSource: text('nixpkgs_source'),
   rolloutDefaults: jsonb('rollout_defaults').notNull().default(sql`'{}'::jsonb`),
+  // The binary cache signing key pair, made on first start. The secret half is
+  // encrypted with a key derived from AUTH_SECRET (lib/crypto/secret-box.ts).
+  cacheKeyName: text('cache_key_name'),
+  cachePublicKey: text('cache_public_key'),
+  cacheSecretKeyEnc: text('cache_secret_key_enc'),
+  // Builds older than this lose their cache entries, unless a host runs them or is about to.
+  buildRetentionDays: integer('build_retention_days').notNull().default(30),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
 
@@ -302,8 +309,50 @@ export const builds = pgTable(
     createdAt: createdAt(),
     startedAt: ts('started_at'),
     finishedAt: ts('finished_at'),
+    // The worker building it, and when it last said so: a build whose worker went
+    // silent is taken over by the retried job instead of staying "running" forever.
+    workerId: text('worker_id'),
+    heartbeatAt: ts('heartbeat_at'),
+    // Cache entries of old builds are pruned; the row and its log stay.
+    prunedAt: ts('pruned_at'),
   },
-  (t) => [index('builds_host_idx').on(t.hostId, t.createdAt), index('builds_input_hash_idx').on(t.inputHash)],
+  (t) => [
+    index('builds_host_idx').on(t.hostId, t.createdAt),
+    // One live build per host and input set: a second request for the same inputs gets the first.
+    uniqueIndex('builds_host_inputs_live_key').on(t.hostId, t.inputHash).where(sql`${t.status} in ('queued', 'running', 'succeeded') and ${t.prunedAt} is null`),
+  ],
+);
+
+// The store paths of each build's closure: what a host's credential may fetch from the cache.
+export const buildPaths = pgTable(
+  'build_paths',
+  {
+    buildId: uuid('build_id')
+      .notNull()
+      .references(() => builds.id, { onDelete: 'cascade' }),
+    // The 32-character hash part of the store path, as in `<hash>.narinfo`.
+    storeHash: text('store_hash').notNull(),
+    storePath: text('store_path').notNull(),
+    narSize: bigint('nar_size', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.buildId, t.storeHash] }), index('build_paths_hash_idx').on(t.storeHash)],
+);
+
+// What the cache holds for an organisation: narinfo by store hash, and which NAR file it points at.
+export const cacheObjects = pgTable(
+  'cache_objects',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    storeHash: text('store_hash').notNull(),
+    storePath: text('store_path').notNull(),
+    // The narinfo's URL field, e.g. nar/1w1fff…xz.nar.xz
+    narUrl: text('nar_url').notNull(),
+    fileSize: bigint('file_size', { mode: 'number' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.storeHash] }), index('cache_objects_nar_idx').on(t.orgId, t.narUrl)],
 );
 
 export const deploymentStatusEnum = pgEnum('deployment_status', [

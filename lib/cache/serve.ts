@@ -1,0 +1,130 @@
+// Serves the binary cache (/cache/nix-cache-info, /cache/<hash>.narinfo, /cache/nar/*)
+// straight from server.ts, bypassing Next.js. Files stream from disk with ETag and
+// Range support (the `send` package). Who may read what:
+// - an agent's host credential: only paths in closures built for, or deployed to, its host;
+// - an API token with `cache.read` (operators, admins): everything of its organisation;
+// - anyone else: 401, or 403 for a known caller asking for a path it may not read.
+// Nix sends netrc credentials as HTTP Basic, so the secret may come as the Basic
+// password (the login is ignored) or as a Bearer token.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { and, eq, exists, or, sql } from 'drizzle-orm';
+import send from 'send';
+import { hostFromCredential } from '@/lib/agents/credentials';
+import { callerFromApiToken } from '@/lib/auth/api-tokens';
+import { isLimited, noteFailure } from '@/lib/auth/failure-limiter';
+import { db } from '@/lib/db/client';
+import { buildPaths, builds, cacheObjects, deploymentTargets } from '@/lib/db/schema';
+import { cacheDir } from './storage';
+
+type Reader = { orgId: string; hostId: string | null };
+
+const NIX_CACHE_INFO = 'StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 30\n';
+
+function presentedSecret(req: IncomingMessage): string | null {
+  const header = req.headers.authorization;
+  if (!header) return null;
+  const [scheme, value = ''] = header.split(/\s+/, 2);
+  if (scheme?.toLowerCase() === 'bearer') return value || null;
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 ? decoded.slice(colon + 1) : decoded;
+  }
+  return null;
+}
+
+async function reader(secret: string): Promise<Reader | 'forbidden' | null> {
+  if (secret.startsWith('hst_')) {
+    const host = await hostFromCredential(secret);
+    return host ? { orgId: host.orgId, hostId: host.id } : null;
+  }
+  try {
+    const caller = await callerFromApiToken(secret);
+    return caller.permissions.has('cache.read') ? { orgId: caller.org.id, hostId: null } : 'forbidden';
+  } catch {
+    return null;
+  }
+}
+
+/** May this host fetch this store path? Yes if it is in a closure built for it or deployed to it. */
+async function hostMayRead(hostId: string, storeHash: string): Promise<boolean> {
+  const [row] = await db()
+    .select({ one: sql<number>`1` })
+    .from(buildPaths)
+    .innerJoin(builds, eq(builds.id, buildPaths.buildId))
+    .where(
+      and(
+        eq(buildPaths.storeHash, storeHash),
+        or(
+          eq(builds.hostId, hostId),
+          exists(
+            db()
+              .select({ one: sql`1` })
+              .from(deploymentTargets)
+              .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.storePath, builds.storePath))),
+          ),
+        ),
+      ),
+    )
+    .limit(1);
+  return Boolean(row);
+}
+
+function answer(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(`${message}\n`);
+}
+
+function streamFile(req: IncomingMessage, res: ServerResponse, root: string, file: string, contentType: string) {
+  send(req, file, { root, dotfiles: 'deny', index: false, etag: true, lastModified: true, cacheControl: false })
+    .on('headers', (response: ServerResponse) => {
+      response.setHeader('content-type', contentType);
+      // Content-addressed, but access depends on who asks: private caching only.
+      response.setHeader('cache-control', 'private, max-age=3600');
+    })
+    .on('error', (error: { status?: number }) => answer(res, error.status ?? 500, error.status === 404 ? 'not in this cache' : 'cannot read the cache'))
+    .pipe(res);
+}
+
+const NARINFO = /^\/cache\/([0-9a-df-np-sv-z]{32})\.narinfo$/;
+const NAR = /^\/cache\/(nar\/[0-9a-z]+\.nar(?:\.(?:xz|bz2|zst|br|gz))?)$/;
+
+export async function handleCacheRequest(req: IncomingMessage, res: ServerResponse, pathname: string) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'the cache is read-only over HTTP', { allow: 'GET, HEAD' });
+  const ip = req.socket.remoteAddress ?? 'unknown';
+  const limitKey = `cache:${ip}`;
+  if (isLimited(limitKey)) return answer(res, 429, 'too many failed authentications');
+  const secret = presentedSecret(req);
+  const who = secret ? await reader(secret) : null;
+  if (who === null) {
+    if (secret) noteFailure(limitKey);
+    return answer(res, 401, 'send a host credential or an API token with cache.read', { 'www-authenticate': 'Basic realm="flotilla-cache"' });
+  }
+  if (who === 'forbidden') return answer(res, 403, 'this token lacks the cache.read scope');
+
+  if (pathname === '/cache/nix-cache-info') {
+    res.writeHead(200, { 'content-type': 'text/x-nix-cache-info', 'cache-control': 'no-store' });
+    return res.end(req.method === 'HEAD' ? undefined : NIX_CACHE_INFO);
+  }
+  const root = cacheDir(who.orgId);
+  const narinfo = NARINFO.exec(pathname);
+  if (narinfo) {
+    const storeHash = narinfo[1] as string;
+    if (who.hostId && !(await hostMayRead(who.hostId, storeHash))) return answer(res, 403, 'this path is not part of a closure for this host');
+    return streamFile(req, res, root, `${storeHash}.narinfo`, 'text/x-nix-narinfo');
+  }
+  const nar = NAR.exec(pathname);
+  if (nar) {
+    const narUrl = nar[1] as string;
+    if (who.hostId) {
+      const [object] = await db()
+        .select({ storeHash: cacheObjects.storeHash })
+        .from(cacheObjects)
+        .where(and(eq(cacheObjects.orgId, who.orgId), eq(cacheObjects.narUrl, narUrl)));
+      if (!object || !(await hostMayRead(who.hostId, object.storeHash))) return answer(res, 403, 'this file is not part of a closure for this host');
+    }
+    return streamFile(req, res, root, narUrl, 'application/x-nix-nar');
+  }
+  return answer(res, 404, 'not a binary cache path');
+}
+
