@@ -1,11 +1,12 @@
 import type { Permission } from '@/lib/auth/permissions';
 
-export type NavItem = { href: string; label: string; needs?: Permission; icon: 'overview' | 'hosts' | 'modules' | 'audit' | 'settings' | 'users' | 'tokens' };
+export type NavItem = { href: string; label: string; needs?: Permission; icon: 'overview' | 'hosts' | 'modules' | 'builds' | 'audit' | 'settings' | 'users' | 'tokens' };
 
 export const NAV: NavItem[] = [
   { href: '/', label: 'Overview', icon: 'overview' },
   { href: '/hosts', label: 'Hosts', needs: 'fleet.read', icon: 'hosts' },
   { href: '/modules', label: 'Shared modules', needs: 'fleet.read', icon: 'modules' },
+  { href: '/builds', label: 'Builds', needs: 'fleet.read', icon: 'builds' },
   { href: '/audit', label: 'Audit log', needs: 'audit.read', icon: 'audit' },
   { href: '/settings', label: 'Settings', icon: 'settings' },
   { href: '/settings/users', label: 'Members', needs: 'users.read', icon: 'users' },

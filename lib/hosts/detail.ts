@@ -1,16 +1,26 @@
 // Everything the host page and `GET /api/v1/hosts/:name` show about one host.
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Caller } from '@/lib/auth/caller';
-import { deployments, deploymentTargets } from '@/lib/db/schema';
+import { builds, deployments, deploymentTargets } from '@/lib/db/schema';
 import { db } from '@/lib/db/client';
 import { latestVersionNumber } from './configs';
 import { activeEnrollToken } from './enroll-tokens';
 import { assigneeEmails, findHost, summarize } from './inventory';
 import { modulesForTags } from './modules';
 
+async function lastSucceededBuild(hostId: string) {
+  const [row] = await db()
+    .select({ id: builds.id, status: builds.status, storePath: builds.storePath, configVersion: builds.configVersion })
+    .from(builds)
+    .where(and(eq(builds.hostId, hostId), eq(builds.status, 'succeeded')))
+    .orderBy(desc(builds.finishedAt))
+    .limit(1);
+  return row;
+}
+
 export async function hostDetail(caller: Caller, name: string) {
   const host = await findHost(caller, name);
-  const [version, assignees, modules, enroll, recent] = await Promise.all([
+  const [version, assignees, modules, enroll, recent, recentBuilds] = await Promise.all([
     latestVersionNumber(host.id),
     assigneeEmails(db(), host.id),
     modulesForTags(caller.org.id, host.tags),
@@ -22,7 +32,14 @@ export async function hostDetail(caller: Caller, name: string) {
       .where(eq(deploymentTargets.hostId, host.id))
       .orderBy(desc(deployments.createdAt))
       .limit(10),
+    db()
+      .select({ id: builds.id, status: builds.status, storePath: builds.storePath, configVersion: builds.configVersion, createdAt: builds.createdAt, finishedAt: builds.finishedAt })
+      .from(builds)
+      .where(eq(builds.hostId, host.id))
+      .orderBy(desc(builds.createdAt))
+      .limit(5),
   ]);
+  const lastGood = recentBuilds.find((b) => b.status === 'succeeded') ?? (await lastSucceededBuild(host.id));
   return {
     ...summarize(host, version),
     bootedSystem: host.bootedSystem,
@@ -34,6 +51,9 @@ export async function hostDetail(caller: Caller, name: string) {
     assignees,
     modules: modules.map((m) => ({ name: m.name, version: m.version, tags: m.tags })),
     enrollToken: enroll ? { expiresAt: enroll.expiresAt.toISOString(), createdAt: enroll.createdAt.toISOString() } : null,
+    recentBuilds: recentBuilds.map((b) => ({ ...b, createdAt: b.createdAt.toISOString(), finishedAt: b.finishedAt?.toISOString() ?? null })),
+    // The newest successful build: what a deployment would ship. A failed build never replaces it.
+    currentBuild: lastGood ? { id: lastGood.id, storePath: lastGood.storePath, configVersion: lastGood.configVersion } : null,
     recentDeployments: recent.map((d) => ({ id: d.id, status: d.status, phase: d.phase, storePath: d.storePath, createdAt: d.createdAt.toISOString() })),
   };
 }

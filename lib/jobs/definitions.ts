@@ -1,6 +1,9 @@
 // Job definitions: a name, a zod payload schema, a handler, and optionally a cron
 // schedule. The worker registers every entry of JOBS; later issues append to it.
 import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import { BUILD_JOB, enqueueBuild } from '@/lib/builds/request-build';
+import { requeueStaleBuilds, runBuild } from '@/lib/builds/run-build';
 import { cleanup } from './cleanup';
 
 export type Job = {
@@ -26,4 +29,7 @@ export function defineJob<T>(def: { name: string; payload: z.ZodType<T>; schedul
 
 export const JOBS: Job[] = [
   defineJob({ name: 'cleanup', payload: z.object({}), schedule: '*/15 * * * *', handler: () => cleanup() }),
+  defineJob({ name: BUILD_JOB, payload: z.object({ buildId: z.uuid() }), handler: ({ buildId }) => runBuild(buildId) }),
+  // A build whose worker died is queued again within two minutes instead of waiting for the job to expire.
+  defineJob({ name: 'builds-watchdog', payload: z.object({}), schedule: '* * * * *', handler: () => requeueStaleBuilds((id) => enqueueBuild(id, randomUUID())) }),
 ];

@@ -1,7 +1,13 @@
 // Every REST route under /api/v1 with its path, for the OpenAPI document. The
 // permission tests check that this list matches the route files on disk.
 import type { GuardedRoute } from '@/lib/api/route';
+import * as buildEvents from './builds/[id]/events/route';
+import * as buildLog from './builds/[id]/log/route';
+import * as buildById from './builds/[id]/route';
+import * as builds from './builds/route';
 import * as bulkHosts from './bulk/hosts/route';
+import * as cache from './cache/route';
+import * as hostBuilds from './hosts/[name]/builds/route';
 import * as hostConfig from './hosts/[name]/config/route';
 import * as hostConfigRevert from './hosts/[name]/config/revert/route';
 import * as hostConfigVersions from './hosts/[name]/config/versions/route';
@@ -31,6 +37,12 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/hosts/{name}/config/revert', file: 'hosts/[name]/config/revert/route.ts', module: hostConfigRevert },
   { path: '/hosts/{name}/enroll-token', file: 'hosts/[name]/enroll-token/route.ts', module: hostEnrollToken },
   { path: '/bulk/hosts', file: 'bulk/hosts/route.ts', module: bulkHosts },
+  { path: '/hosts/{name}/builds', file: 'hosts/[name]/builds/route.ts', module: hostBuilds },
+  { path: '/builds', file: 'builds/route.ts', module: builds },
+  { path: '/builds/{id}', file: 'builds/[id]/route.ts', module: buildById },
+  { path: '/builds/{id}/log', file: 'builds/[id]/log/route.ts', module: buildLog },
+  { path: '/builds/{id}/events', file: 'builds/[id]/events/route.ts', module: buildEvents },
+  { path: '/cache', file: 'cache/route.ts', module: cache },
   { path: '/modules', file: 'modules/route.ts', module: modules },
   { path: '/modules/{name}', file: 'modules/[name]/route.ts', module: moduleByName },
 ];

@@ -1,5 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { BuildButton } from '@/components/builds/build-button';
+import { BuildStatusBadge } from '@/components/builds/build-status';
 import { HostStatusBadge, relativeTime } from '@/components/hosts/status-badge';
 import { HostTabs } from '@/components/hosts/host-tabs';
 import { Badge, Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
@@ -31,6 +33,7 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
   return (
     <>
       <PageHeader
+        actions={can(caller, 'builds.run') ? <BuildButton host={host.name} /> : null}
         title={host.name}
         description={
           <span className="flex items-center gap-2">
@@ -48,12 +51,40 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
                 v{host.configVersion}
               </Link>
             </Row>
+            <Row label="Built system">
+              {host.currentBuild ? (
+                <Link href={`/builds/${host.currentBuild.id}`} className="text-xs text-brand-600 hover:underline" data-testid="current-build">
+                  {host.currentBuild.storePath} (config v{host.currentBuild.configVersion})
+                </Link>
+              ) : (
+                'not built yet'
+              )}
+            </Row>
             <Row label="Current system">{host.currentSystem ? <code className="text-xs">{host.currentSystem}</code> : '—'}</Row>
             <Row label="Desired system">{host.desiredSystem ? <code className="text-xs">{host.desiredSystem}</code> : '—'}</Row>
             <Row label="NixOS">{host.nixosVersion ?? '—'}</Row>
             <Row label="Agent">{host.agentVersion ? `${host.agentVersion}, enrolled ${host.enrolledAt?.slice(0, 10)}` : 'not enrolled'}</Row>
             <Row label="Added">{host.createdAt.slice(0, 10)}</Row>
           </dl>
+        </Card>
+        <Card>
+          <CardHeader title="Recent builds" />
+          {host.recentBuilds.length === 0 ? (
+            <EmptyState title="Never built">Build turns the current config into a signed closure in the cache.</EmptyState>
+          ) : (
+            <ul className="divide-y divide-slate-100 dark:divide-slate-800">
+              {host.recentBuilds.map((b) => (
+                <li key={b.id} className="flex items-center justify-between px-5 py-2.5 text-sm">
+                  <Link href={`/builds/${b.id}`} className="font-mono text-xs hover:underline">
+                    {b.id.slice(0, 8)} · config v{b.configVersion}
+                  </Link>
+                  <span className="flex items-center gap-2 text-xs text-slate-500">
+                    {b.createdAt.slice(0, 16).replace('T', ' ')} <BuildStatusBadge status={b.status} />
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
         </Card>
         <Card>
           <CardHeader title="Shared modules" description="Applied because of this host's tags." />

@@ -1,0 +1,9 @@
+'use server';
+
+import { z } from 'zod';
+import { action } from '@/lib/api/action';
+import { requestBuild } from '@/lib/builds/request-build';
+
+export const requestBuildAction = action({ access: 'builds.run', input: z.strictObject({ host: z.string().min(1).max(63) }), revalidate: ['/builds'] }, async ({ caller, input }) =>
+  requestBuild(caller, input.host),
+);

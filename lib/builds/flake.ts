@@ -1,0 +1,38 @@
+// Writes a build's inputs as a flake: nixosConfigurations.<host> calls the nixpkgs
+// source's lib.nixosSystem with the shared modules, the host module and the
+// generated package module.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BuildInputs } from './inputs';
+
+/** A Nix string literal: JSON's escapes, plus `${` which would otherwise interpolate. */
+export function nixString(value: string): string {
+  return JSON.stringify(value).replace(/\$\{/g, '\\${');
+}
+
+export async function writeBuildFlake(dir: string, hostName: string, inputs: BuildInputs) {
+  await mkdir(path.join(dir, 'modules'), { recursive: true });
+  const files: string[] = [];
+  for (const m of inputs.modules) {
+    const file = `./modules/${m.name}.nix`;
+    await writeFile(path.join(dir, file), m.text);
+    files.push(file);
+  }
+  await writeFile(path.join(dir, 'host.nix'), inputs.hostModule);
+  await writeFile(path.join(dir, 'packages.nix'), inputs.generatedModule);
+  files.push('./host.nix', './packages.nix');
+  const flake = `# Written by Flotilla for one build of ${hostName}; do not edit.
+{
+  description = ${nixString(`Flotilla build of ${hostName}`)};
+  inputs.nixpkgs.url = ${nixString(inputs.nixpkgs.flakeRef)};
+  outputs = { self, nixpkgs }: {
+    nixosConfigurations.${nixString(hostName)} = nixpkgs.lib.nixosSystem {
+      system = ${nixString(inputs.system)};
+      modules = [ ${files.join(' ')} ];
+    };
+  };
+}
+`;
+  await writeFile(path.join(dir, 'flake.nix'), flake);
+  return `path:${dir}#nixosConfigurations.${nixString(hostName)}.config.system.build.toplevel`;
+}

@@ -1,0 +1,82 @@
+// Reading builds, always inside the caller's organisation (and, for requesters,
+// only for hosts assigned to them).
+import { and, desc, eq, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { AppError } from '@/lib/api/errors';
+import type { Caller } from '@/lib/auth/caller';
+import { db } from '@/lib/db/client';
+import { builds, hosts, users } from '@/lib/db/schema';
+import { findHost, seesWholeFleet } from '@/lib/hosts/inventory';
+
+export const ZBuildSummary = z.object({
+  id: z.uuid(),
+  host: z.string(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  configVersion: z.number(),
+  storePath: z.string().nullable(),
+  closureSize: z.number().nullable(),
+  error: z.string().nullable(),
+  progress: z.unknown().nullable(),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type TBuildSummary = z.infer<typeof ZBuildSummary>;
+
+const columns = {
+  build: builds,
+  host: hosts.name,
+  createdBy: users.email,
+};
+
+function present(row: { build: typeof builds.$inferSelect; host: string; createdBy: string | null }): TBuildSummary {
+  const b = row.build;
+  return {
+    id: b.id,
+    host: row.host,
+    status: b.status,
+    configVersion: b.configVersion,
+    storePath: b.storePath,
+    closureSize: b.closureSize,
+    error: b.error,
+    progress: b.progress ?? null,
+    createdBy: row.createdBy,
+    createdAt: b.createdAt.toISOString(),
+    startedAt: b.startedAt?.toISOString() ?? null,
+    finishedAt: b.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export async function listBuilds(caller: Caller, opts: { host?: string; limit?: number } = {}) {
+  const where: SQL[] = [eq(builds.orgId, caller.org.id)];
+  if (opts.host) where.push(eq(builds.hostId, (await findHost(caller, opts.host)).id));
+  else if (!seesWholeFleet(caller)) throw new AppError('forbidden', 'Name one of your hosts to see its builds');
+  const rows = await db()
+    .select(columns)
+    .from(builds)
+    .innerJoin(hosts, eq(hosts.id, builds.hostId))
+    .leftJoin(users, eq(users.id, builds.createdBy))
+    .where(and(...where))
+    .orderBy(desc(builds.createdAt))
+    .limit(opts.limit ?? 50);
+  return rows.map(present);
+}
+
+export async function getBuild(caller: Caller, id: string) {
+  const [row] = await db()
+    .select({ ...columns, diff: builds.diff, log: builds.log, inputs: builds.inputs })
+    .from(builds)
+    .innerJoin(hosts, eq(hosts.id, builds.hostId))
+    .leftJoin(users, eq(users.id, builds.createdBy))
+    .where(and(eq(builds.id, id), eq(builds.orgId, caller.org.id)));
+  if (!row) throw new AppError('not_found', 'No such build');
+  // Requesters may see builds of their own machines only.
+  if (!seesWholeFleet(caller)) await findHost(caller, row.host);
+  return { ...present(row), diff: row.diff ?? null, log: row.log, inputs: row.inputs };
+}
+
+export async function latestBuildOf(hostId: string) {
+  const [row] = await db().select().from(builds).where(eq(builds.hostId, hostId)).orderBy(desc(builds.createdAt)).limit(1);
+  return row ?? null;
+}

@@ -1,0 +1,82 @@
+# A stand-in for nixpkgs' lib.nixosSystem: evaluates modules (attribute sets or
+# functions of { config, pkgs, lib, ... }, with imports), merges them the way the
+# module system does for the options these tests use, and builds a "toplevel" with
+# bin/switch-to-configuration, nixos-version and sw/bin. Test data for real Nix.
+{ system ? "x86_64-linux", modules, specialArgs ? { } }:
+let
+  pkgs = import ./packages.nix { inherit system; };
+  lib = import ./lib.nix;
+
+  defaults = {
+    networking.hostName = "nixos";
+    system.stateVersion = "24.11";
+    environment.systemPackages = [ ];
+    flotilla.test.failActivation = false;
+  };
+
+  # Modules may import others; flatten them (paths are imported here).
+  flatten = ms: builtins.concatLists (map (m:
+    let
+      value = if builtins.isPath m || builtins.isString m then import m else m;
+      body = if builtins.isFunction value then value (specialArgs // { inherit config pkgs lib; }) else value;
+    in [ (removeAttrs body [ "imports" ]) ] ++ flatten (body.imports or [ ])
+  ) ms);
+
+  definitions = flatten modules;
+
+  # Lists concatenate, attribute sets merge, equal values agree; anything else is a conflict.
+  merge = path: a: b:
+    if builtins.isList a && builtins.isList b then a ++ b
+    else if builtins.isAttrs a && builtins.isAttrs b && !(a ? type && a.type == "derivation") then
+      builtins.foldl' (acc: name:
+        acc // {
+          ${name} = if acc ? ${name} then merge (path ++ [ name ]) acc.${name} b.${name} else b.${name};
+        }) a (builtins.attrNames b)
+    else if a == b then a
+    else throw "The option `${builtins.concatStringsSep "." path}' has conflicting definitions.";
+
+  merged = builtins.foldl' (merge [ ]) { } definitions;
+
+  # Defaults only fill what no module set.
+  withDefaults = lib.recursiveUpdateUntilSet defaults merged;
+
+  config = withDefaults // {
+    system = (withDefaults.system or { }) // { build.toplevel = toplevel; };
+  };
+
+  packages = config.environment.systemPackages;
+  version = "24.11.standin";
+
+  toplevel = builtins.derivation {
+    name = "nixos-system-${config.networking.hostName}-${version}";
+    inherit system version;
+    builder = "/bin/sh";
+    PATH = "/bin";
+    hostName = config.networking.hostName;
+    failActivation = if config.flotilla.test.failActivation then "1" else "";
+    packagePaths = map (p: "${p}") packages;
+    packageLines = builtins.concatStringsSep "\n" (map (p: "${p.pname or p.name} ${p.version or ""}") packages);
+    args = [
+      "-c"
+      ''
+        mkdir -p $out/bin $out/sw/bin $out/etc/flotilla
+        echo "$version" > $out/nixos-version
+        printf '%s\n' "$packageLines" > $out/etc/flotilla/packages
+        for p in $packagePaths; do
+          for b in $p/bin/*; do [ -e "$b" ] && ln -s "$b" $out/sw/bin/; done
+        done
+        cat > $out/bin/switch-to-configuration <<SCRIPT
+        #!/bin/sh
+        # Stand-in activation: records the call; fails when the config asks it to.
+        action="\$1"
+        case "\$action" in switch|boot|test|dry-activate) ;; *) echo "usage: switch-to-configuration switch|boot|test|dry-activate" >&2; exit 1 ;; esac
+        if [ -n "\$FLOTILLA_ACTIVATION_LOG" ]; then echo "\$action $out" >> "\$FLOTILLA_ACTIVATION_LOG"; fi
+        if [ "\$action" != dry-activate ] && [ -n "$failActivation" ]; then echo "activation of $hostName failed (flotilla.test.failActivation)" >&2; exit 1; fi
+        exit 0
+        SCRIPT
+        chmod +x $out/bin/switch-to-configuration
+      ''
+    ];
+  };
+in
+{ inherit config pkgs; }
