@@ -2,9 +2,31 @@
 // workers may run against one database; pg-boss hands each job to one of them.
 import { pathToFileURL } from 'node:url';
 import PgBoss from 'pg-boss';
+import { ensureAllCacheKeys } from '@/lib/cache/keys';
 import { JOBS } from '@/lib/jobs/definitions';
+import { NixNotFound } from '@/lib/nix/run';
+import { allNixpkgsSources } from '@/lib/packages/org-source';
+import { indexStatus } from '@/lib/packages/search';
 
 export type Worker = { boss: PgBoss; stop: () => Promise<void> };
+
+/**
+ * First start: every organisation gets its cache signing key, and every nixpkgs source
+ * without a package index gets one built (as a job: a real nixpkgs takes minutes).
+ * Without Nix installed the worker still runs, and says what will not work.
+ */
+async function prepareFleet(boss: PgBoss) {
+  try {
+    await ensureAllCacheKeys();
+  } catch (error) {
+    if (!(error instanceof NixNotFound)) throw error;
+    console.error(`[worker] ${error.message}; builds and the binary cache need Nix`);
+    return;
+  }
+  for (const source of await allNixpkgsSources()) {
+    if ((await indexStatus(source.key))?.status !== 'ready') await boss.send('package-index', { source: source.key });
+  }
+}
 
 export async function startWorker(databaseUrl: string): Promise<Worker> {
   const boss = new PgBoss({ connectionString: databaseUrl, schema: 'pgboss', application_name: 'flotilla-worker', max: 4 });
@@ -17,6 +39,7 @@ export async function startWorker(databaseUrl: string): Promise<Worker> {
     });
     if (job.schedule) await boss.schedule(job.name, job.schedule, {}, { tz: 'UTC' });
   }
+  await prepareFleet(boss);
   return { boss, stop: () => boss.stop({ graceful: true, timeout: 15_000 }) };
 }
 

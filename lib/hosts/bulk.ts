@@ -6,11 +6,13 @@ import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { hosts } from '@/lib/db/schema';
+import { assertKnownPackages } from '@/lib/packages/validate';
 import { appendVersion } from './configs';
 import { getLatestPackages } from './packages-of';
 import type { TBulkHosts } from './schemas';
 
 export async function bulkChangeHosts(caller: Caller, input: TBulkHosts) {
+  if (input.addPackages?.length) await assertKnownPackages(caller.org.id, input.addPackages);
   return db().transaction(async (tx) => {
     const names = [...new Set(input.hosts)];
     const rows = await tx

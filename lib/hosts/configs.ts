@@ -9,6 +9,7 @@ import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db, type Tx } from '@/lib/db/client';
 import { hostConfigs, hosts, users, type Host, type HostConfig } from '@/lib/db/schema';
+import { assertKnownPackages } from '@/lib/packages/validate';
 import { findHost } from './inventory';
 import type { TConfigVersion, TSaveConfig } from './schemas';
 import { assertNixSyntax } from './validate';
@@ -124,6 +125,7 @@ export async function appendVersion(
 export async function saveConfig(caller: Caller, hostName: string, input: TSaveConfig) {
   // Parse before taking any lock: a rejected text costs nothing and writes nothing.
   if (input.module !== undefined) await assertNixSyntax(input.module);
+  if (input.packages !== undefined) await assertKnownPackages(caller.org.id, input.packages);
   return db().transaction(async (tx) => {
     const host = await findHost(caller, hostName, tx);
     return appendVersion(tx, caller, host, input);

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { BUILD_JOB, enqueueBuild } from '@/lib/builds/request-build';
 import { requeueStaleBuilds, runBuild } from '@/lib/builds/run-build';
+import { buildPackageIndex } from '@/lib/packages/build-index';
+import { allNixpkgsSources } from '@/lib/packages/org-source';
+import { resolveNixpkgsSource } from '@/lib/packages/source';
 import { cleanup } from './cleanup';
 
 export type Job = {
@@ -29,6 +32,16 @@ export function defineJob<T>(def: { name: string; payload: z.ZodType<T>; schedul
 
 export const JOBS: Job[] = [
   defineJob({ name: 'cleanup', payload: z.object({}), schedule: '*/15 * * * *', handler: () => cleanup() }),
+  defineJob({
+    name: 'package-index',
+    payload: z.object({ source: z.string().optional() }),
+    // nixpkgs moves: refresh the index daily.
+    schedule: '17 3 * * *',
+    handler: async ({ source }) => {
+      const sources = source ? [resolveNixpkgsSource(source === 'standin' ? null : source)] : await allNixpkgsSources();
+      for (const s of sources) await buildPackageIndex(s);
+    },
+  }),
   defineJob({ name: BUILD_JOB, payload: z.object({ buildId: z.uuid() }), handler: ({ buildId }) => runBuild(buildId) }),
   // A build whose worker died is queued again within two minutes instead of waiting for the job to expire.
   defineJob({ name: 'builds-watchdog', payload: z.object({}), schedule: '* * * * *', handler: () => requeueStaleBuilds((id) => enqueueBuild(id, randomUUID())) }),

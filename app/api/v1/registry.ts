@@ -17,6 +17,7 @@ import * as hosts from './hosts/route';
 import * as me from './me/route';
 import * as moduleByName from './modules/[name]/route';
 import * as modules from './modules/route';
+import * as packages from './packages/route';
 import * as tokenById from './tokens/[id]/route';
 import * as tokens from './tokens/route';
 import * as userById from './users/[id]/route';
@@ -44,5 +45,6 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/builds/{id}/events', file: 'builds/[id]/events/route.ts', module: buildEvents },
   { path: '/cache', file: 'cache/route.ts', module: cache },
   { path: '/modules', file: 'modules/route.ts', module: modules },
+  { path: '/packages', file: 'packages/route.ts', module: packages },
   { path: '/modules/{name}', file: 'modules/[name]/route.ts', module: moduleByName },
 ];
