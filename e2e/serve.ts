@@ -17,6 +17,8 @@ const env: NodeJS.ProcessEnv = {
   FLOTILLA_DATA_DIR: dataDir,
   FLOTILLA_ADMIN_EMAIL: ADMIN.email,
   FLOTILLA_ADMIN_PASSWORD: ADMIN.password,
+  // Real Nix, but never waiting on the public cache (there is no network here).
+  FLOTILLA_NIX_CONFIG: process.env.FLOTILLA_NIX_CONFIG ?? 'substituters =\nnarinfo-cache-negative-ttl = 0',
 };
 const serverUrl = process.env.DATABASE_URL;
 const dbName = uniqueName('flotilla_e2e');

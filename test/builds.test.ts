@@ -27,6 +27,9 @@ let fx: OrgFixture;
 let server: http.Server;
 let cacheUrl: string;
 let tmp: string;
+// Unique names give new system derivations, so each run really builds (the store outlives test runs).
+const run = Math.random().toString(36).slice(2, 8);
+const h = (n: string) => `b${run}-${n}`;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'flotilla-builds-'));
@@ -71,15 +74,18 @@ describe('builds', () => {
   let first: { buildId: string; storePath: string; credential: string };
 
   it('build a host from the stand-in, push it signed to the cache, and let its own agent pull it', async () => {
-    const enrollToken = await hostWithPackages('build-01', ['hello']);
-    const { buildId, reused } = await requestBuild(fx.members.operator.caller, 'build-01');
+    const enrollToken = await hostWithPackages(h('01'), ['hello']);
+    const { buildId, reused } = await requestBuild(fx.members.operator.caller, h('01'));
     expect(reused).toBe(false);
     expect(await runBuild(buildId)).toBe('built');
 
     const view = await call(buildById.GET, { token: op(), params: { id: buildId } });
-    expect(view.json).toMatchObject({ status: 'succeeded', host: 'build-01' });
+    expect(view.json).toMatchObject({ status: 'succeeded', host: h('01') });
+    // Progress came from Nix's internal-json events: the system derivation was counted.
+    expect(view.json.progress).toMatchObject({ stage: 'done', builds: { done: expect.any(Number), expected: expect.any(Number) } });
+    expect((view.json.progress as { builds: { expected: number } }).builds.expected).toBeGreaterThanOrEqual(1);
     const storePath: string = view.json.storePath;
-    expect(storePath).toMatch(/^\/nix\/store\/[a-z0-9]{32}-nixos-system-build-01/);
+    expect(storePath).toMatch(new RegExp(`^/nix/store/[a-z0-9]{32}-nixos-system-${h('01')}`));
     expect(view.json.closureSize).toBeGreaterThan(0);
     expect(existsSync(path.join(cacheDir(fx.org.id), `${path.basename(storePath).slice(0, 32)}.narinfo`))).toBe(true);
 
@@ -101,8 +107,8 @@ describe('builds', () => {
   });
 
   it("a host's credential cannot read another host's closure, and anonymous callers nothing", async () => {
-    await hostWithPackages('build-02', ['jq', 'cowsay']);
-    const other = await requestBuild(fx.members.operator.caller, 'build-02');
+    await hostWithPackages(h('02'), ['jq', 'cowsay']);
+    const other = await requestBuild(fx.members.operator.caller, h('02'));
     expect(await runBuild(other.buildId)).toBe('built');
     const [row] = await db().select().from(builds).where(eq(builds.id, other.buildId));
     const hash = path.basename(row?.storePath as string).slice(0, 32);
@@ -136,11 +142,11 @@ describe('builds', () => {
   });
 
   it('identical inputs reuse the build; two workers racing on one build run it once', async () => {
-    const again = await requestBuild(fx.members.operator.caller, 'build-01');
+    const again = await requestBuild(fx.members.operator.caller, h('01'));
     expect(again).toMatchObject({ buildId: first.buildId, reused: true });
 
-    await hostWithPackages('build-03', ['tree']);
-    const [a, b] = await Promise.all([requestBuild(fx.members.operator.caller, 'build-03'), requestBuild(fx.members.operator.caller, 'build-03')]);
+    await hostWithPackages(h('03'), ['tree']);
+    const [a, b] = await Promise.all([requestBuild(fx.members.operator.caller, h('03')), requestBuild(fx.members.operator.caller, h('03'))]);
     expect(a.buildId).toBe(b.buildId);
     const outcomes = await Promise.all([runBuild(a.buildId, 'worker-a'), runBuild(a.buildId, 'worker-b')]);
     expect(outcomes.sort()).toEqual(['built', 'skipped']);
@@ -150,14 +156,14 @@ describe('builds', () => {
   it('an evaluation error fails the build with the Nix error, and the last good build stays current', async () => {
     // It parses (so it saves), but does not evaluate: there is no such package.
     const broken = '{ config, pkgs, ... }:\n{\n  environment.systemPackages = [ pkgs.doesNotExist ];\n}\n';
-    const saved = await call(hostConfig.PUT, { method: 'PUT', token: op(), params: { name: 'build-01' }, json: { module: broken, baseVersion: 2 } });
+    const saved = await call(hostConfig.PUT, { method: 'PUT', token: op(), params: { name: h('01') }, json: { module: broken, baseVersion: 2 } });
     expect(saved.status, JSON.stringify(saved.json)).toBe(200);
-    const { buildId } = await requestBuild(fx.members.operator.caller, 'build-01');
+    const { buildId } = await requestBuild(fx.members.operator.caller, h('01'));
     expect(await runBuild(buildId)).toBe('failed');
     const view = await call(buildById.GET, { token: op(), params: { id: buildId } });
     expect(view.json.status).toBe('failed');
     expect(view.json.error).toMatch(/attribute 'doesNotExist' missing/);
-    const host = await call(hostByName.GET, { token: op(), params: { name: 'build-01' } });
+    const host = await call(hostByName.GET, { token: op(), params: { name: h('01') } });
     expect(host.json.currentBuild).toMatchObject({ id: first.buildId, storePath: first.storePath });
   });
 });

@@ -129,7 +129,7 @@ export async function runBuild(buildId: string, workerId = WORKER_ID): Promise<'
     if (build.log) reporter.note(`--- taken over by ${workerId} after the previous worker went silent ---`);
     const target = await writeBuildFlake(dir, host.name, inputs);
     reporter.note(`$ nix build ${target}`);
-    const result = await runNix('nix', ['build', '--json', '--no-link', '--log-format', 'internal-json', '-L', target], {
+    const result = await runNix('nix', ['build', '--json', '--no-link', '--log-format', 'internal-json', target], {
       onStderrLine: (line) => reporter.line(line),
       timeoutMs: 3 * 60 * 60 * 1000,
     });
