@@ -1,0 +1,75 @@
+// Pruning the binary cache: cache entries of builds older than the organisation's
+// retention go, except for anything a host runs, booted, is meant to run, or is
+// being deployed, and the newest good build of every host. A path shared with a
+// build that stays is kept. The build rows and their logs stay; they are marked pruned.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { db } from '@/lib/db/client';
+import { builds, cacheObjects, fleetSettings } from '@/lib/db/schema';
+import { cacheDir } from './storage';
+
+/** Store paths the cache must keep serving for this organisation, whatever their age. */
+const pinnedPaths = (orgId: string) => sql`
+  select current_system as p from hosts where org_id = ${orgId} and current_system is not null
+  union select booted_system from hosts where org_id = ${orgId} and booted_system is not null
+  union select desired_system from hosts where org_id = ${orgId} and desired_system is not null
+  union select t.store_path from deployment_targets t join deployments d on d.id = t.deployment_id
+        where d.org_id = ${orgId} and t.phase in ('pending', 'sent', 'downloading', 'activating', 'confirming', 'needs-decision')
+  union (select distinct on (host_id) store_path from builds
+        where org_id = ${orgId} and status = 'succeeded' and store_path is not null and pruned_at is null
+        order by host_id, finished_at desc)`;
+
+export async function pruneCache(orgId: string, now = new Date()) {
+  const [settings] = await db().select({ days: fleetSettings.buildRetentionDays }).from(fleetSettings).where(eq(fleetSettings.orgId, orgId));
+  const cutoff = new Date(now.getTime() - (settings?.days ?? 30) * 24 * 60 * 60 * 1000);
+  const expired = await db()
+    .select({ id: builds.id })
+    .from(builds)
+    .where(
+      and(
+        eq(builds.orgId, orgId),
+        isNull(builds.prunedAt),
+        inArray(builds.status, ['succeeded', 'failed', 'cancelled']),
+        lt(builds.finishedAt, cutoff),
+        sql`coalesce(${builds.storePath}, '') not in (${pinnedPaths(orgId)})`,
+      ),
+    );
+  if (expired.length === 0) return { builds: 0, paths: 0 };
+  const ids = expired.map((b) => b.id);
+  // Paths only these builds need: not in the closure of any build that stays.
+  const doomed = await db().execute<{ store_hash: string }>(sql`
+    select distinct bp.store_hash from build_paths bp
+    where bp.build_id in (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)})
+      and not exists (
+        select 1 from build_paths keep join builds kb on kb.id = keep.build_id
+        where keep.store_hash = bp.store_hash and kb.org_id = ${orgId} and kb.pruned_at is null
+          and kb.id not in (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)})
+      )`);
+  const hashes = [...doomed].map((r) => r.store_hash);
+  const dir = cacheDir(orgId);
+  if (hashes.length) {
+    const objects = await db()
+      .select({ storeHash: cacheObjects.storeHash, narUrl: cacheObjects.narUrl })
+      .from(cacheObjects)
+      .where(and(eq(cacheObjects.orgId, orgId), inArray(cacheObjects.storeHash, hashes)));
+    for (const o of objects) {
+      // The narinfo first: once it is gone, Nix no longer asks for the NAR.
+      await rm(path.join(dir, `${o.storeHash}.narinfo`), { force: true });
+      await rm(path.join(dir, o.narUrl), { force: true });
+    }
+    await db().delete(cacheObjects).where(and(eq(cacheObjects.orgId, orgId), inArray(cacheObjects.storeHash, hashes)));
+  }
+  await db().update(builds).set({ prunedAt: now }).where(inArray(builds.id, ids));
+  return { builds: ids.length, paths: hashes.length };
+}
+
+export async function pruneAllCaches(now = new Date()) {
+  const orgs = await db().select({ orgId: fleetSettings.orgId }).from(fleetSettings);
+  let total = { builds: 0, paths: 0 };
+  for (const { orgId } of orgs) {
+    const r = await pruneCache(orgId, now);
+    total = { builds: total.builds + r.builds, paths: total.paths + r.paths };
+  }
+  return total;
+}
