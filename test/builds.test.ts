@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hostByName from '@/app/api/v1/hosts/[name]/route';
 import * as hosts from '@/app/api/v1/hosts/route';
+import * as buildDiff from '@/app/api/v1/builds/[id]/diff/route';
 import * as buildById from '@/app/api/v1/builds/[id]/route';
 import { enrollHost } from '@/lib/agents/credentials';
 import { requestBuild } from '@/lib/builds/request-build';
@@ -19,7 +20,7 @@ import { ensureCacheKey } from '@/lib/cache/keys';
 import { handleCacheRequest } from '@/lib/cache/serve';
 import { cacheDir } from '@/lib/cache/storage';
 import { db } from '@/lib/db/client';
-import { builds } from '@/lib/db/schema';
+import { builds, hosts as hostsTable } from '@/lib/db/schema';
 import { runNix } from '@/lib/nix/run';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 
@@ -139,6 +140,14 @@ describe('builds', () => {
     expect(Buffer.from(await part.arrayBuffer())).toEqual(body.subarray(0, 10));
     // fetch() adds `cache-control: no-cache` to conditional requests unless told otherwise.
     expect((await fetch(`${cacheUrl}/${url}`, { headers: { ...auth, 'if-none-match': etag, 'cache-control': 'max-age=0' } })).status).toBe(304);
+  });
+
+  it('diffs any two builds', async () => {
+    const second = (await db().select({ id: builds.id }).from(builds).innerJoin(hostsTable, eq(hostsTable.id, builds.hostId)).where(eq(hostsTable.name, h('02'))))[0];
+    const res = await call(buildDiff.GET, { token: op(), params: { id: second?.id as string }, path: `/api/v1/builds/x/diff?against=${first.buildId}` });
+    expect(res.status).toBe(200);
+    expect(res.json.added.map((p: { pname: string }) => p.pname)).toEqual(expect.arrayContaining(['cowsay', 'jq']));
+    expect(res.json.removed.map((p: { pname: string }) => p.pname)).toContain('hello');
   });
 
   it('identical inputs reuse the build; two workers racing on one build run it once', async () => {

@@ -5,8 +5,9 @@ import { z } from 'zod';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
-import { builds, hosts, users } from '@/lib/db/schema';
+import { buildPaths, builds, hosts, users } from '@/lib/db/schema';
 import { findHost, seesWholeFleet } from '@/lib/hosts/inventory';
+import { diffClosures } from './closure';
 
 export const ZBuildSummary = z.object({
   id: z.uuid(),
@@ -79,4 +80,13 @@ export async function getBuild(caller: Caller, id: string) {
 export async function latestBuildOf(hostId: string) {
   const [row] = await db().select().from(builds).where(eq(builds.hostId, hostId)).orderBy(desc(builds.createdAt)).limit(1);
   return row ?? null;
+}
+
+/** Closure diff from one build to another, both readable by the caller and both built. */
+export async function diffBuilds(caller: Caller, fromId: string, toId: string) {
+  const [from, to] = await Promise.all([getBuild(caller, fromId), getBuild(caller, toId)]);
+  for (const b of [from, to]) if (b.status !== 'succeeded') throw new AppError('conflict', `Build ${b.id} has no closure (it is ${b.status})`);
+  const closure = async (id: string) =>
+    (await db().select().from(buildPaths).where(eq(buildPaths.buildId, id))).map((p) => ({ path: p.storePath, narSize: p.narSize, references: [] }));
+  return { from: from.id, to: to.id, ...diffClosures(await closure(from.id), await closure(to.id)) };
 }

@@ -127,8 +127,9 @@ export function hostStatus(host: Pick<Host, 'online' | 'lastSeen'>): THostSummar
 }
 
 const latestVersion = sql<number | null>`(select max(${hostConfigs.version}) from ${hostConfigs} where ${hostConfigs.hostId} = ${hosts.id})`;
+const lastBuildStatus = sql<THostSummary['lastBuild']>`(select b.status from builds b where b.host_id = ${hosts.id} order by b.created_at desc limit 1)`;
 
-export function summarize(host: Host, configVersion: number | null): THostSummary {
+export function summarize(host: Host, configVersion: number | null, lastBuild: THostSummary['lastBuild'] = null): THostSummary {
   return {
     name: host.name,
     tags: host.tags,
@@ -141,6 +142,7 @@ export function summarize(host: Host, configVersion: number | null): THostSummar
     needsReboot: host.bootedSystem !== null && host.bootedSystem !== host.currentSystem,
     enrolled: host.enrolledAt !== null,
     configVersion,
+    lastBuild,
   };
 }
 
@@ -161,7 +163,7 @@ export async function listHosts(caller: Caller, query: THostListQuery) {
   const order = query.dir === 'asc' ? [asc(column), asc(hosts.name)] : [sql`${column} desc nulls last`, asc(hosts.name)];
   const [rows, [count]] = await Promise.all([
     db()
-      .select({ host: hosts, version: latestVersion })
+      .select({ host: hosts, version: latestVersion, lastBuild: lastBuildStatus })
       .from(hosts)
       .where(and(...where))
       .orderBy(...order)
@@ -172,7 +174,7 @@ export async function listHosts(caller: Caller, query: THostListQuery) {
       .from(hosts)
       .where(and(...where)),
   ]);
-  return { hosts: rows.map((r) => summarize(r.host, r.version)), total: count?.n ?? 0, page: query.page, pageSize: query.pageSize };
+  return { hosts: rows.map((r) => summarize(r.host, r.version, r.lastBuild)), total: count?.n ?? 0, page: query.page, pageSize: query.pageSize };
 }
 
 /** Every tag in use in the organisation, for filters and suggestions. */

@@ -77,6 +77,7 @@ export const ZHostSummary = z.object({
   needsReboot: z.boolean(),
   enrolled: z.boolean(),
   configVersion: z.number().nullable(),
+  lastBuild: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).nullable(),
 });
 export type THostSummary = z.infer<typeof ZHostSummary>;
 

@@ -14,7 +14,14 @@ export async function orgSettings(orgId: string) {
     .where(eq(organizations.id, orgId));
   if (!row) throw new Error(`organisation ${orgId} vanished`);
   const nixpkgs = row.fleet?.nixpkgsSource ?? env().FLOTILLA_NIXPKGS ?? null;
-  return { name: row.org.name, slug: row.org.slug, createdAt: row.org.createdAt, nixpkgsSource: nixpkgs };
+  return {
+    name: row.org.name,
+    slug: row.org.slug,
+    createdAt: row.org.createdAt,
+    nixpkgsSource: nixpkgs,
+    cachePublicKey: row.fleet?.cachePublicKey ?? null,
+    buildRetentionDays: row.fleet?.buildRetentionDays ?? 30,
+  };
 }
 
 export async function renameOrg(caller: Caller, name: string) {
@@ -23,5 +30,17 @@ export async function renameOrg(caller: Caller, name: string) {
     await tx.update(organizations).set({ name }).where(eq(organizations.id, caller.org.id));
     await recordAudit(tx, caller, { action: 'org.update', objectType: 'organization', objectId: caller.org.id, before, after: { name } });
     return { name };
+  });
+}
+
+export async function setBuildRetention(caller: Caller, days: number) {
+  return db().transaction(async (tx) => {
+    const [before] = await tx.select({ days: fleetSettings.buildRetentionDays }).from(fleetSettings).where(eq(fleetSettings.orgId, caller.org.id));
+    await tx
+      .insert(fleetSettings)
+      .values({ orgId: caller.org.id, buildRetentionDays: days })
+      .onConflictDoUpdate({ target: fleetSettings.orgId, set: { buildRetentionDays: days, updatedAt: new Date() } });
+    await recordAudit(tx, caller, { action: 'fleet.retention', objectType: 'organization', objectId: caller.org.id, before: { days: before?.days }, after: { days } });
+    return { days };
   });
 }

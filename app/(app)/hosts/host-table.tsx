@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
+import { BuildStatusBadge } from '@/components/builds/build-status';
 import { HostStatusBadge, relativeTime } from '@/components/hosts/status-badge';
 import { Button } from '@/components/ui/button';
 import { Badge } from '@/components/ui/card';
@@ -123,7 +124,12 @@ export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; sor
                 </span>
               </Td>
               <Td className="text-slate-500">{relativeTime(h.lastSeen)}</Td>
-              <Td className="text-slate-500">{h.configVersion ? `v${h.configVersion}` : '—'}</Td>
+              <Td className="text-slate-500">
+                <span className="flex items-center gap-1.5">
+                  {h.configVersion ? `v${h.configVersion}` : '—'}
+                  {h.lastBuild ? <BuildStatusBadge status={h.lastBuild} /> : null}
+                </span>
+              </Td>
               <Td className="text-slate-500">{h.enrolled ? 'enrolled' : 'not enrolled'}</Td>
             </tr>
           ))}

@@ -7,7 +7,7 @@ import { AppError } from '@/lib/api/errors';
 import { ORG_COOKIE, userMemberships } from '@/lib/auth/membership';
 import { changePassword, ZChangePassword } from '@/lib/orgs/profile';
 import { ZOrgSettings } from '@/lib/orgs/schemas';
-import { renameOrg } from '@/lib/orgs/settings';
+import { renameOrg, setBuildRetention } from '@/lib/orgs/settings';
 
 export const renameOrgAction = action({ access: 'settings.manage', input: ZOrgSettings, revalidate: ['/', '/settings'] }, async ({ caller, input }) =>
   renameOrg(caller, input.name),
@@ -21,3 +21,8 @@ export const switchOrgAction = action({ access: 'authenticated', input: z.strict
   (await cookies()).set(ORG_COOKIE, input.orgId, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 365 * 24 * 60 * 60 });
   return { orgId: input.orgId };
 });
+
+export const setRetentionAction = action(
+  { access: 'settings.manage', input: z.strictObject({ days: z.coerce.number().int().min(1, 'At least one day').max(3650) }), revalidate: ['/settings'] },
+  async ({ caller, input }) => setBuildRetention(caller, input.days),
+);

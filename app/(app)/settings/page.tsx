@@ -4,7 +4,8 @@ import { Card, CardHeader, PageHeader } from '@/components/ui/card';
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { orgSettings } from '@/lib/orgs/settings';
-import { OrgNameForm, PasswordForm } from './settings-forms';
+import { OrgNameForm, PasswordForm, RetentionForm } from './settings-forms';
+import { env } from '@/lib/env';
 
 export const metadata: Metadata = { title: 'Settings' };
 
@@ -30,10 +31,26 @@ export default async function SettingsPage() {
               <dd className="mt-0.5 font-mono text-xs">{settings.nixpkgsSource ?? 'the in-repo stand-in (FLOTILLA_NIXPKGS is unset)'}</dd>
             </div>
             <div>
+              <dt className="text-slate-500">Binary cache</dt>
+              <dd className="mt-0.5 font-mono text-xs">{env().publicUrl}/cache</dd>
+            </div>
+            <div>
+              <dt className="text-slate-500">Cache public key (for nix.settings.trusted-public-keys)</dt>
+              <dd className="mt-0.5 break-all font-mono text-xs" data-testid="cache-public-key">
+                {settings.cachePublicKey ?? 'made when the worker first starts'}
+              </dd>
+            </div>
+            <div>
               <dt className="text-slate-500">Created</dt>
               <dd className="mt-0.5">{settings.createdAt.toISOString().slice(0, 10)}</dd>
             </div>
           </dl>
+        </Card>
+        <Card>
+          <CardHeader title="Cache retention" description="Older builds lose their cache entries; never what a host runs or is about to." />
+          <div className="p-5">
+            <RetentionForm days={settings.buildRetentionDays} editable={can(caller, 'settings.manage')} />
+          </div>
         </Card>
         <Card>
           <CardHeader title="Your password" description="Changing it signs you out everywhere else." />

@@ -4,7 +4,7 @@ import { signIn } from 'next-auth/react';
 import { useActionState, useEffect, useRef } from 'react';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input } from '@/components/ui/form';
-import { changePasswordAction, renameOrgAction } from './actions';
+import { changePasswordAction, renameOrgAction, setRetentionAction } from './actions';
 
 export function OrgNameForm({ name, editable }: { name: string; editable: boolean }) {
   const [state, formAction, pending] = useActionState(renameOrgAction, null);
@@ -51,6 +51,24 @@ export function PasswordForm() {
         </Button>
         {state?.ok ? <span className="text-sm text-emerald-600">Password changed</span> : null}
       </div>
+    </form>
+  );
+}
+
+export function RetentionForm({ days, editable }: { days: number; editable: boolean }) {
+  const [state, formAction, pending] = useActionState(setRetentionAction, null);
+  const fields = state?.ok === false ? (state.error.fields ?? {}) : {};
+  return (
+    <form action={formAction} className="flex flex-wrap items-end gap-3">
+      <Field label="Keep builds in the cache for (days)" htmlFor="retention" error={fields.days ?? (state?.ok === false ? state.error.message : undefined)}>
+        <Input id="retention" name="days" type="number" min={1} max={3650} defaultValue={days} disabled={!editable} className="w-32" />
+      </Field>
+      {editable ? (
+        <Button type="submit" disabled={pending}>
+          Save
+        </Button>
+      ) : null}
+      {state?.ok ? <span className="pb-2 text-sm text-emerald-600">Saved</span> : null}
     </form>
   );
 }

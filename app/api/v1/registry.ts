@@ -1,6 +1,7 @@
 // Every REST route under /api/v1 with its path, for the OpenAPI document. The
 // permission tests check that this list matches the route files on disk.
 import type { GuardedRoute } from '@/lib/api/route';
+import * as buildDiff from './builds/[id]/diff/route';
 import * as buildEvents from './builds/[id]/events/route';
 import * as buildLog from './builds/[id]/log/route';
 import * as buildById from './builds/[id]/route';
@@ -43,6 +44,7 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/builds/{id}', file: 'builds/[id]/route.ts', module: buildById },
   { path: '/builds/{id}/log', file: 'builds/[id]/log/route.ts', module: buildLog },
   { path: '/builds/{id}/events', file: 'builds/[id]/events/route.ts', module: buildEvents },
+  { path: '/builds/{id}/diff', file: 'builds/[id]/diff/route.ts', module: buildDiff },
   { path: '/cache', file: 'cache/route.ts', module: cache },
   { path: '/modules', file: 'modules/route.ts', module: modules },
   { path: '/packages', file: 'packages/route.ts', module: packages },
