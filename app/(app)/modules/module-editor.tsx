@@ -5,6 +5,7 @@ import { useState, useTransition } from 'react';
 import type { Diagnostic } from '@/components/editor/nix-editor';
 import { NixDiff } from '@/components/editor/nix-diff';
 import { NixEditor } from '@/components/editor/nix-editor';
+import { describeSaveError } from '@/components/editor/save-error';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input } from '@/components/ui/form';
 import { createModuleAction, saveModuleAction } from './actions';
@@ -42,17 +43,10 @@ export function ModuleEditor({ initial, editable }: { initial: Initial; editable
         else router.refresh();
         return;
       }
-      if (result.error.code === 'unprocessable' && result.error.details) {
-        const d = result.error.details as Diagnostic;
-        setDiagnostics([d]);
-        setError(`Not saved: line ${d.line}, column ${d.column}: ${d.message}`);
-      } else if (result.error.code === 'conflict' && result.error.details) {
-        setConflict(result.error.details as Conflict);
-        setError(result.error.message);
-      } else {
-        const fields = result.error.fields;
-        setError(fields ? Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('; ') : result.error.message);
-      }
+      const problem = describeSaveError(result.error);
+      setError(problem.message);
+      if (problem.diagnostic) setDiagnostics([problem.diagnostic]);
+      if (problem.conflict) setConflict(problem.conflict as Conflict);
     });
   }
 

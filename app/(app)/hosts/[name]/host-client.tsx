@@ -3,6 +3,7 @@
 import { useRouter } from 'next/navigation';
 import { useActionState, useEffect, useState, useTransition } from 'react';
 import { EnrollInstructions } from '@/components/hosts/enroll-instructions';
+import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import { Badge } from '@/components/ui/card';
 import { Field, FormError, Input } from '@/components/ui/form';
@@ -108,26 +109,14 @@ export function EnrollmentPanel(props: { host: string; enrolledAt: string | null
 
 export function RetireHost({ host }: { host: string }) {
   const router = useRouter();
-  const [busy, start] = useTransition();
-  const [error, setError] = useState<string>();
   return (
-    <div className="flex items-center gap-3">
-      <Button
-        variant="danger"
-        size="sm"
-        disabled={busy}
-        onClick={() => {
-          if (!confirm(`Retire ${host}? It leaves the fleet: its credential stops working and its name becomes free. History is kept.`)) return;
-          start(async () => {
-            const r = await retireHostAction(null, { host });
-            if (r?.ok) router.replace('/hosts');
-            else if (r) setError(r.error.message);
-          });
-        }}
-      >
-        Retire host
-      </Button>
-      {error ? <span className="text-sm text-red-600">{error}</span> : null}
-    </div>
+    <ActionButton
+      variant="danger"
+      run={() => retireHostAction(null, { host })}
+      confirm={`Retire ${host}? It leaves the fleet: its credential stops working and its name becomes free. History is kept.`}
+      onDone={() => router.replace('/hosts')}
+    >
+      Retire host
+    </ActionButton>
   );
 }

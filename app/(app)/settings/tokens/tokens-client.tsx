@@ -1,6 +1,7 @@
 'use client';
 
-import { useActionState, useTransition } from 'react';
+import { useActionState } from 'react';
+import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input, Select } from '@/components/ui/form';
 import { createTokenAction, revokeTokenAction } from './actions';
@@ -63,17 +64,9 @@ export function CreateTokenForm({ scopes }: { scopes: { id: string; label: strin
 }
 
 export function RevokeTokenButton({ tokenId, name }: { tokenId: string; name: string }) {
-  const [pending, start] = useTransition();
   return (
-    <Button
-      variant="ghost"
-      size="sm"
-      disabled={pending}
-      onClick={() => {
-        if (confirm(`Revoke “${name}”? Anything using it stops working at once.`)) start(async () => void (await revokeTokenAction(null, { tokenId })));
-      }}
-    >
+    <ActionButton run={() => revokeTokenAction(null, { tokenId })} confirm={`Revoke “${name}”? Anything using it stops working at once.`}>
       Revoke
-    </Button>
+    </ActionButton>
   );
 }

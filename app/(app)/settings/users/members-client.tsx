@@ -1,6 +1,7 @@
 'use client';
 
 import { useActionState, useState, useTransition } from 'react';
+import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input, Select } from '@/components/ui/form';
 import { ROLE_LABELS, ROLES } from '@/lib/auth/permissions';
@@ -79,34 +80,13 @@ export function RoleSelect({ userId, role }: { userId: string; role: Role }) {
 }
 
 export function RemoveButton({ userId, name }: { userId: string; name: string }) {
-  const [pending, start] = useTransition();
-  const [error, setError] = useState<string>();
   return (
-    <span className="inline-flex flex-col items-end">
-      <Button
-        variant="ghost"
-        size="sm"
-        disabled={pending}
-        onClick={() => {
-          if (!confirm(`Remove ${name} from the organisation? Their API tokens are revoked.`)) return;
-          start(async () => {
-            const result = await removeMemberAction(null, { userId });
-            setError(result?.ok === false ? result.error.message : undefined);
-          });
-        }}
-      >
-        Remove
-      </Button>
-      {error ? <span className="text-xs text-red-600">{error}</span> : null}
-    </span>
+    <ActionButton run={() => removeMemberAction(null, { userId })} confirm={`Remove ${name} from the organisation? Their API tokens are revoked.`}>
+      Remove
+    </ActionButton>
   );
 }
 
 export function RevokeInvitationButton({ invitationId }: { invitationId: string }) {
-  const [pending, start] = useTransition();
-  return (
-    <Button variant="ghost" size="sm" disabled={pending} onClick={() => start(async () => void (await revokeInvitationAction(null, { invitationId })))}>
-      Revoke
-    </Button>
-  );
+  return <ActionButton run={() => revokeInvitationAction(null, { invitationId })}>Revoke</ActionButton>;
 }

@@ -6,6 +6,7 @@ import { useMemo, useState, useTransition } from 'react';
 import type { Diagnostic } from '@/components/editor/nix-editor';
 import { NixDiff } from '@/components/editor/nix-diff';
 import { NixEditor } from '@/components/editor/nix-editor';
+import { describeSaveError } from '@/components/editor/save-error';
 import { Button } from '@/components/ui/button';
 import { Badge, Card, CardHeader } from '@/components/ui/card';
 import { FormError, Input } from '@/components/ui/form';
@@ -48,16 +49,14 @@ export function ConfigEditor(props: { host: string; initial: TConfigVersion; mod
         router.refresh();
         return;
       }
-      if (result.error.code === 'unprocessable' && result.error.details) {
-        const d = result.error.details as Diagnostic;
-        setDiagnostics([d]);
-        setError(`Not saved: line ${d.line}, column ${d.column}: ${d.message}`);
-      } else if (result.error.code === 'conflict' && result.error.details) {
-        const c = result.error.details as Conflict;
+      const problem = describeSaveError(result.error);
+      setError(problem.message);
+      if (problem.diagnostic) setDiagnostics([problem.diagnostic]);
+      if (problem.conflict) {
+        const c = problem.conflict as Conflict;
         setConflict(c);
         setMerged(c.yours.module);
-        setError(result.error.message);
-      } else setError(result.error.message);
+      }
     });
   }
 

@@ -1,9 +1,8 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useState, useTransition } from 'react';
 import { NixDiff } from '@/components/editor/nix-diff';
-import { Button } from '@/components/ui/button';
+import { ActionButton } from '@/components/ui/action-button';
 import type { TConfigVersion } from '@/lib/hosts/schemas';
 import { revertConfigAction } from '../../actions';
 
@@ -25,27 +24,15 @@ export function VersionDiff({ a, b }: { a: TConfigVersion; b: TConfigVersion }) 
 
 export function RevertButton({ host, toVersion, baseVersion }: { host: string; toVersion: number; baseVersion: number }) {
   const router = useRouter();
-  const [busy, start] = useTransition();
-  const [error, setError] = useState<string>();
   return (
-    <span className="inline-flex flex-col items-end">
-      <Button
-        variant="ghost"
-        size="sm"
-        disabled={busy}
-        onClick={() =>
-          start(async () => {
-            const r = await revertConfigAction(null, { host, toVersion, baseVersion });
-            if (r?.ok) {
-              router.push(`/hosts/${host}/history?a=${baseVersion}&b=${r.data.version}`);
-              router.refresh();
-            } else if (r) setError(r.error.message);
-          })
-        }
-      >
-        Revert to v{toVersion}
-      </Button>
-      {error ? <span className="text-xs text-red-600">{error}</span> : null}
-    </span>
+    <ActionButton
+      run={() => revertConfigAction(null, { host, toVersion, baseVersion })}
+      onDone={(data) => {
+        router.push(`/hosts/${host}/history?a=${baseVersion}&b=${data.version}`);
+        router.refresh();
+      }}
+    >
+      Revert to v{toVersion}
+    </ActionButton>
   );
 }
