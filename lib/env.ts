@@ -22,6 +22,8 @@ const ZEnv = z
     FLOTILLA_ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
     FLOTILLA_ADMIN_PASSWORD: optionalString.pipe(z.string().min(12, 'must be at least 12 characters').optional()),
     FLOTILLA_NIXPKGS: optionalString,
+    // Extra nix.conf lines for every Nix command Flotilla runs (lib/nix/run.ts), e.g. "substituters =".
+    FLOTILLA_NIX_CONFIG: optionalString,
     AUTH_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     FLOTILLA_OIDC_ISSUER: optionalString.pipe(z.url().optional()),
     FLOTILLA_OIDC_CLIENT_ID: optionalString,

@@ -1,6 +1,6 @@
 // Runs in each test file's process before its tests: gives the file its own copy of
 // the migrated template database, so files never see each other's rows.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, inject } from 'vitest';
@@ -17,9 +17,11 @@ process.env.AUTH_SECRET ??= 'test-secret-test-secret-test-secret-0123';
 process.env.FLOTILLA_URL ??= 'http://localhost:3000';
 // Real Nix, but never waiting on the public cache, and no cached "not found" answers between files.
 process.env.FLOTILLA_NIX_CONFIG ??= 'substituters =\nnarinfo-cache-negative-ttl = 0';
-process.env.XDG_CACHE_HOME = await mkdtemp(path.join(os.tmpdir(), 'flotilla-xdg-'));
+const xdgCache = await mkdtemp(path.join(os.tmpdir(), 'flotilla-xdg-'));
+process.env.XDG_CACHE_HOME = xdgCache;
 resetEnvCache();
 
 afterAll(async () => {
   await closeDb();
+  await rm(xdgCache, { recursive: true, force: true });
 });
