@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import next from 'next';
+import { createGateway } from '@/lib/agents/gateway';
+import { AGENT_WS_PATH } from '@/lib/agents/protocol';
 import { handleCacheRequest } from '@/lib/cache/serve';
 import { metrics, routeGroup } from '@/lib/health/metrics';
 
@@ -24,6 +26,7 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
   const handle = app.getRequestHandler();
   const nextUpgrade = app.getUpgradeHandler();
   const { requests, duration } = metrics();
+  const gateway = createGateway();
 
   const server = http.createServer((req, res) => {
     const started = performance.now();
@@ -51,6 +54,7 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
   server.on('upgrade', (req, socket, head) => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     socket.on('error', () => socket.destroy());
+    if (pathname === AGENT_WS_PATH) return gateway.handleUpgrade(req, socket, head);
     if (dev && pathname.startsWith('/_next/')) {
       void nextUpgrade(req, socket, head);
       return;
@@ -66,12 +70,14 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
   const port = typeof address === 'object' && address ? address.port : opts.port;
   return {
     url: `http://${opts.hostname ?? 'localhost'}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await gateway.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
-      }),
+      });
+    },
   };
 }
 

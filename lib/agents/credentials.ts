@@ -1,7 +1,7 @@
 // Host credentials: the long-lived secret an agent gets for its one-time enroll
 // token. Only the SHA-256 is stored; rotating or revoking replaces or clears it.
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
@@ -10,17 +10,9 @@ import { ensureCacheKey } from '@/lib/cache/keys';
 import { db } from '@/lib/db/client';
 import { enrollTokens, hosts, type Host } from '@/lib/db/schema';
 import { env } from '@/lib/env';
+import { ZEnrollRequest } from './credentials.schemas';
+import { announceCredentialChange } from './host-events';
 
-export const ZEnrollRequest = z.strictObject({
-  token: z.string().min(10).max(200),
-  agentVersion: z.string().max(50).optional(),
-});
-
-export const ZEnrollResponse = z.object({
-  host: z.string(),
-  credential: z.string(),
-  cache: z.object({ url: z.string(), publicKey: z.string() }),
-});
 
 export async function hostFromCredential(secret: string): Promise<Host | null> {
   if (!secret.startsWith('hst_')) return null;
@@ -51,6 +43,8 @@ export async function enrollHost(input: z.infer<typeof ZEnrollRequest>, ip?: str
     await recordAudit(tx, { system: 'agent', orgId: host.orgId, ip }, { action: 'host.enroll', objectType: 'host', objectId: host.id, after: { agentVersion: input.agentVersion ?? null } });
     return host;
   });
+  // A host that enrols again gets a new credential: any socket on the old one is cut off.
+  await announceCredentialChange(result.id);
   const key = await ensureCacheKey(result.orgId);
   return { host: result.name, credential: secret, cache: { url: `${env().publicUrl}/cache`, publicKey: key.publicKey } };
 }
@@ -58,7 +52,8 @@ export async function enrollHost(input: z.infer<typeof ZEnrollRequest>, ip?: str
 /** Operators end a host's credential; its agent must enrol again with a new token. */
 export async function revokeHostCredential(caller: Caller, host: Host) {
   await db().transaction(async (tx) => {
-    await tx.update(hosts).set({ credentialHash: null }).where(eq(hosts.id, host.id));
+    await tx.update(hosts).set({ credentialHash: null, enrolledAt: null, online: false }).where(eq(hosts.id, host.id));
     await recordAudit(tx, caller, { action: 'host.credential.revoke', objectType: 'host', objectId: host.id });
   });
+  await announceCredentialChange(host.id);
 }

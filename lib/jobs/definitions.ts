@@ -8,6 +8,7 @@ import { buildPackageIndex } from '@/lib/packages/build-index';
 import { allNixpkgsSources } from '@/lib/packages/org-source';
 import { resolveNixpkgsSource } from '@/lib/packages/source';
 import { pruneAllCaches } from '@/lib/cache/gc';
+import { sweepPresence } from '@/lib/agents/presence';
 import { cleanup } from './cleanup';
 
 export type Job = {
@@ -43,6 +44,7 @@ export const JOBS: Job[] = [
       for (const s of sources) await buildPackageIndex(s);
     },
   }),
+  defineJob({ name: 'presence-sweep', payload: z.object({}), schedule: '* * * * *', handler: () => sweepPresence() }),
   defineJob({ name: 'cache-gc', payload: z.object({}), schedule: '41 2 * * *', handler: () => pruneAllCaches() }),
   defineJob({ name: BUILD_JOB, payload: z.object({ buildId: z.uuid() }), handler: ({ buildId }) => runBuild(buildId) }),
   // A build whose worker died is queued again within two minutes instead of waiting for the job to expire.

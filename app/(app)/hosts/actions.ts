@@ -1,6 +1,7 @@
 'use server';
 
 import { z } from 'zod';
+import { revokeHostCredential } from '@/lib/agents/credentials';
 import { action } from '@/lib/api/action';
 import { db } from '@/lib/db/client';
 import { bulkChangeHosts } from '@/lib/hosts/bulk';
@@ -67,3 +68,9 @@ export const revertConfigAction = action(
 );
 
 export const bulkHostsAction = action({ access: 'hosts.write', input: ZBulkHosts, revalidate: ['/hosts'] }, async ({ caller, input }) => bulkChangeHosts(caller, input));
+
+export const revokeCredentialAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }), revalidate: ['/hosts'] }, async ({ caller, input }) => {
+  const host = await findHost(caller, input.host);
+  await revokeHostCredential(caller, host);
+  return { name: host.name };
+});

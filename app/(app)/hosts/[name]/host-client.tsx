@@ -7,7 +7,7 @@ import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import { Badge } from '@/components/ui/card';
 import { Field, FormError, Input } from '@/components/ui/form';
-import { issueEnrollTokenAction, retireHostAction, revokeEnrollTokenAction, updateHostAction } from '../actions';
+import { issueEnrollTokenAction, retireHostAction, revokeCredentialAction, revokeEnrollTokenAction, updateHostAction } from '../actions';
 
 export function HostSettingsForm({ host, tags, assignees, editable }: { host: string; tags: string[]; assignees: string[]; editable: boolean }) {
   const router = useRouter();
@@ -68,7 +68,17 @@ export function EnrollmentPanel(props: { host: string; enrolledAt: string | null
       {issued ? <EnrollInstructions token={issued.token} expiresAt={issued.expiresAt} /> : null}
       {error ? <p className="text-red-600">{error}</p> : null}
       {props.editable ? (
-        <div className="flex gap-2">
+        <div className="flex flex-wrap gap-2">
+          {props.enrolledAt ? (
+            <ActionButton
+              variant="secondary"
+              run={() => revokeCredentialAction(null, { host: props.host })}
+              confirm={`Revoke the agent credential of ${props.host}? Its agent is disconnected at once and must enrol again with a new token.`}
+              onDone={() => router.refresh()}
+            >
+              Revoke agent credential
+            </ActionButton>
+          ) : null}
           <Button
             variant="secondary"
             size="sm"

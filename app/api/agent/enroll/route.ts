@@ -2,7 +2,8 @@ import { route } from '@/lib/api/route';
 import { isLimited, noteFailure } from '@/lib/auth/failure-limiter';
 import { clientIp } from '@/lib/auth/request-caller';
 import { AppError } from '@/lib/api/errors';
-import { enrollHost, ZEnrollRequest, ZEnrollResponse } from '@/lib/agents/credentials';
+import { enrollHost } from '@/lib/agents/credentials';
+import { ZEnrollRequest, ZEnrollResponse } from '@/lib/agents/credentials.schemas';
 
 // Public: the one-time enroll token in the body is the credential.
 export const POST = route(

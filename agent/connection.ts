@@ -1,0 +1,124 @@
+// The agent's connection to the server: connect with the host credential, say hello,
+// send heartbeats at the interval the server asks for, reconnect with backoff and
+// jitter when the connection drops, and say what it is waiting for.
+import WebSocket from 'ws';
+import { AGENT_WS_PATH, parseFrame, SUBPROTOCOL, ZServerMessage, type TAgentMessage, type TServerMessage, type TWelcome } from '@/lib/agents/protocol';
+import { backoffMs } from './backoff';
+import { bootedSystem, currentSystem, heartbeatFacts, nixosVersion, type SystemPaths } from './system';
+
+export const AGENT_VERSION = '0.1.0';
+
+export type ConnectionOptions = {
+  server: string;
+  credential: string;
+  paths: SystemPaths;
+  log: (line: string) => void;
+  onMessage?: (message: TServerMessage, reply: (m: TAgentMessage) => void) => void;
+  backoff?: { baseMs?: number; capMs?: number };
+};
+
+export class AgentConnection {
+  private ws: WebSocket | null = null;
+  private attempt = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
+  welcome: TWelcome | null = null;
+
+  constructor(private opts: ConnectionOptions) {}
+
+  start() {
+    this.connect();
+  }
+
+  private url() {
+    return `${this.opts.server.replace(/^http/, 'ws').replace(/\/$/, '')}${AGENT_WS_PATH}`;
+  }
+
+  send(message: TAgentMessage) {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  private connect() {
+    if (this.stopped) return;
+    const ws = new WebSocket(this.url(), SUBPROTOCOL, { headers: { authorization: `Bearer ${this.opts.credential}` }, handshakeTimeout: 15_000 });
+    this.ws = ws;
+    ws.on('open', () =>
+      this.hello().catch((error) => {
+        this.opts.log(`hello failed: ${error instanceof Error ? error.message : String(error)}`);
+        ws.close(1011, 'agent error');
+      }),
+    );
+    ws.on('message', (data) => this.onFrame(data.toString()));
+    ws.on('unexpected-response', (_req, res) => {
+      this.opts.log(`server refused the connection: HTTP ${res.statusCode}${res.statusCode === 401 ? ' (credential unknown or revoked: enrol again)' : ''}`);
+      ws.terminate();
+    });
+    ws.on('error', (error) => this.opts.log(`connection error: ${error.message}`));
+    ws.on('close', (code, reason) => {
+      clearInterval(this.heartbeat);
+      this.welcome = null;
+      if (this.stopped) return;
+      const wait = backoffMs(this.attempt++, this.opts.backoff);
+      this.opts.log(`disconnected (${code}${reason.length ? ` ${reason.toString()}` : ''}); reconnecting in ${(wait / 1000).toFixed(1)} s`);
+      this.retry = setTimeout(() => this.connect(), wait);
+    });
+  }
+
+  private async hello() {
+    const { paths } = this.opts;
+    const system = await currentSystem(paths);
+    this.send({
+      type: 'hello',
+      id: crypto.randomUUID(),
+      agentVersion: AGENT_VERSION,
+      currentSystem: system,
+      bootedSystem: await bootedSystem(paths),
+      nixosVersion: await nixosVersion(system, paths.storeRoot),
+      capabilities: ['switch', 'boot', 'rollback'],
+      pendingResults: [],
+    });
+  }
+
+  private onFrame(data: string) {
+    const parsed = parseFrame(ZServerMessage, data);
+    if (!parsed.ok) {
+      this.opts.log(`ignoring a message from the server: ${parsed.error}`);
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'welcome') {
+      this.attempt = 0;
+      this.welcome = message;
+      this.opts.log(`connected as ${message.host}; heartbeat every ${message.heartbeatSeconds} s`);
+      clearInterval(this.heartbeat);
+      const beat = async () => {
+        try {
+          this.send({ type: 'heartbeat', id: crypto.randomUUID(), ...(await heartbeatFacts(this.opts.paths)) });
+        } catch (error) {
+          // A fact that cannot be read this time must not take the agent down.
+          this.opts.log(`heartbeat skipped: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      };
+      void beat();
+      this.heartbeat = setInterval(() => void beat(), message.heartbeatSeconds * 1000);
+    }
+    this.opts.onMessage?.(message, (m) => this.send(m));
+  }
+
+  async stop() {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    clearInterval(this.heartbeat);
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      ws.once('close', () => resolve());
+      ws.close(1000, 'agent stopping');
+      setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 3_000).unref();
+    });
+  }
+}

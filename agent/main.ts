@@ -1,0 +1,79 @@
+// flotilla-agent: `enroll` trades a one-time token for this host's credential;
+// `run` keeps the connection to the server. Runs as root under systemd (module.nix).
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ZEnrollResponse } from '@/lib/agents/credentials.schemas';
+import { AGENT_VERSION, AgentConnection } from './connection';
+import { AgentState } from './state';
+
+const log = (line: string) => console.log(`[flotilla-agent] ${new Date().toISOString()} ${line}`);
+
+const USAGE = `usage:
+  flotilla-agent enroll --server URL --token TOKEN [--state-dir DIR]
+  flotilla-agent run [--state-dir DIR] [--profile PATH] [--store-root DIR]`;
+
+async function enroll(values: Record<string, string | undefined>) {
+  const server = z.url().parse(values.server);
+  const token = z.string().min(10).parse(values.token);
+  const state = new AgentState(values['state-dir'] ?? '/var/lib/flotilla-agent');
+  const res = await fetch(`${server.replace(/\/$/, '')}/api/agent/enroll`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, agentVersion: AGENT_VERSION }),
+  });
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const message = (body as { error?: { message?: string } } | null)?.error?.message ?? res.statusText;
+    throw new Error(`enrolment refused (HTTP ${res.status}): ${message}`);
+  }
+  const enrolled = ZEnrollResponse.parse(body);
+  await state.save({ server, host: enrolled.host, cacheUrl: enrolled.cache.url, cachePublicKey: enrolled.cache.publicKey }, enrolled.credential);
+  log(`enrolled as ${enrolled.host}; credential stored in ${state.dir}/credential`);
+}
+
+async function run(values: Record<string, string | undefined>) {
+  const state = new AgentState(values['state-dir'] ?? '/var/lib/flotilla-agent');
+  const { config, credential } = await state.load();
+  const unlock = await state.lock();
+  const connection = new AgentConnection({
+    server: config.server,
+    credential,
+    paths: { storeRoot: values['store-root'] ?? null, profile: values.profile ?? '/nix/var/nix/profiles/system' },
+    log,
+    backoff: process.env.FLOTILLA_AGENT_BACKOFF_MS ? { baseMs: Number(process.env.FLOTILLA_AGENT_BACKOFF_MS) } : undefined,
+  });
+  log(`connecting to ${config.server} as ${config.host}`);
+  connection.start();
+  const stop = async (signal: string) => {
+    log(`${signal}: stopping`);
+    await connection.stop();
+    await unlock();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    server: { type: 'string' },
+    token: { type: 'string' },
+    'state-dir': { type: 'string' },
+    profile: { type: 'string' },
+    'store-root': { type: 'string' },
+  },
+});
+
+const command = positionals[0];
+try {
+  if (command === 'enroll') await enroll(values);
+  else if (command === 'run') await run(values);
+  else {
+    console.error(USAGE);
+    process.exit(2);
+  }
+} catch (error) {
+  console.error(`flotilla-agent: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

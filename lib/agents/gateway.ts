@@ -1,0 +1,206 @@
+// The agent gateway: WebSocket connections from host agents, on the HTTP upgrade of
+// server.ts. Authentication happens before the handshake completes; each socket is
+// one host; a malformed or unexpected message closes that socket only.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { eq } from 'drizzle-orm';
+import { WebSocket, WebSocketServer } from 'ws';
+import { isLimited, noteFailure } from '@/lib/auth/failure-limiter';
+import { ensureCacheKey } from '@/lib/cache/keys';
+import { db, sqlClient } from '@/lib/db/client';
+import { hosts, type Host } from '@/lib/db/schema';
+import { env } from '@/lib/env';
+import { hostFromCredential } from './credentials';
+import { HeartbeatWriter } from './heartbeats';
+import { HOST_CHANNEL } from './host-events';
+import { MAX_MESSAGE_BYTES, parseFrame, SUBPROTOCOL, ZAgentMessage, type TServerMessage } from './protocol';
+
+export const HEARTBEAT_SECONDS = 15;
+const PING_MS = 30_000;
+const SILENCE_MS = 60_000;
+/** Per connection: a burst of 60 messages, refilled at 20 a second. */
+const RATE = { burst: 60, perSecond: 20 };
+
+type Connection = { ws: WebSocket; hostId: string; hostName: string; ip: string; lastHeard: number; tokens: number; refilledAt: number; greeted: boolean };
+
+export type Gateway = {
+  handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  send: (hostId: string, message: TServerMessage) => boolean;
+  connected: () => number;
+  close: () => Promise<void>;
+};
+
+function reject(socket: Duplex, status: string, message: string) {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+}
+
+function bearer(req: IncomingMessage): string | null {
+  const [scheme, value] = (req.headers.authorization ?? '').split(/\s+/, 2);
+  return scheme?.toLowerCase() === 'bearer' && value ? value : null;
+}
+
+export function createGateway(opts: { log?: (line: string) => void } = {}): Gateway {
+  const log = opts.log ?? ((line: string) => console.log(`[agents] ${line}`));
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  const connections = new Map<string, Connection>();
+  const heartbeats = new HeartbeatWriter();
+  heartbeats.start();
+
+  const send = (conn: Connection, message: TServerMessage) => {
+    if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(JSON.stringify(message));
+  };
+
+  const drop = (conn: Connection, code: number, reason: string) => {
+    log(`closing ${conn.hostName} (${conn.ip}): ${reason}`);
+    conn.ws.close(code, reason.slice(0, 120));
+    // A peer that ignores the close handshake is cut off.
+    setTimeout(() => conn.ws.terminate(), 5_000).unref();
+  };
+
+  async function onHello(conn: Connection, message: Extract<ReturnType<typeof ZAgentMessage.parse>, { type: 'hello' }>) {
+    const [host] = await db()
+      .update(hosts)
+      .set({
+        online: true,
+        lastSeen: new Date(),
+        agentVersion: message.agentVersion,
+        currentSystem: message.currentSystem,
+        bootedSystem: message.bootedSystem,
+        nixosVersion: message.nixosVersion,
+      })
+      .where(eq(hosts.id, conn.hostId))
+      .returning();
+    if (!host) return drop(conn, 4401, 'host no longer exists');
+    const key = await ensureCacheKey(host.orgId);
+    conn.greeted = true;
+    send(conn, {
+      type: 'welcome',
+      id: crypto.randomUUID(),
+      host: host.name,
+      cacheUrl: `${env().publicUrl}/cache`,
+      cachePublicKey: key.publicKey,
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      serverTime: new Date().toISOString(),
+    });
+    log(`${host.name} connected (agent ${message.agentVersion})`);
+  }
+
+  function onMessage(conn: Connection, data: string) {
+    conn.lastHeard = Date.now();
+    const now = Date.now();
+    conn.tokens = Math.min(RATE.burst, conn.tokens + ((now - conn.refilledAt) / 1000) * RATE.perSecond);
+    conn.refilledAt = now;
+    if (conn.tokens < 1) return drop(conn, 1008, 'rate limit exceeded');
+    conn.tokens -= 1;
+    const parsed = parseFrame(ZAgentMessage, data);
+    if (!parsed.ok) return drop(conn, 1008, `protocol error: ${parsed.error}`);
+    const message = parsed.message;
+    if (!conn.greeted && message.type !== 'hello') return drop(conn, 1008, 'protocol error: hello must come first');
+    switch (message.type) {
+      case 'hello':
+        void onHello(conn, message).catch((error) => {
+          log(`hello from ${conn.hostName} failed: ${String(error)}`);
+          drop(conn, 1011, 'server error');
+        });
+        return;
+      case 'heartbeat':
+        heartbeats.add(conn.hostId, message);
+        return;
+      case 'progress':
+      case 'result':
+        // Deployments (issue 6) consume these; until then they are logged.
+        log(`${conn.hostName}: ${message.type} ${'outcome' in message ? message.outcome : message.phase} for target ${message.targetId}`);
+        return;
+    }
+  }
+
+  function accept(ws: WebSocket, host: Host, ip: string) {
+    const previous = connections.get(host.id);
+    const conn: Connection = { ws, hostId: host.id, hostName: host.name, ip, lastHeard: Date.now(), tokens: RATE.burst, refilledAt: Date.now(), greeted: false };
+    connections.set(host.id, conn);
+    if (previous) drop(previous, 4000, 'replaced by a newer connection from the same host');
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return drop(conn, 1003, 'protocol error: binary frames are not accepted');
+      onMessage(conn, data.toString());
+    });
+    ws.on('pong', () => (conn.lastHeard = Date.now()));
+    ws.on('error', (error) => log(`socket error from ${conn.hostName}: ${error.message}`));
+    ws.on('close', () => {
+      if (connections.get(host.id) !== conn) return;
+      connections.delete(host.id);
+      void db()
+        .update(hosts)
+        .set({ online: false, lastSeen: new Date(conn.lastHeard) })
+        .where(eq(hosts.id, host.id))
+        .catch((error) => log(`marking ${conn.hostName} offline failed: ${String(error)}`));
+    });
+  }
+
+  const pinger = setInterval(() => {
+    const now = Date.now();
+    for (const conn of connections.values()) {
+      if (now - conn.lastHeard > SILENCE_MS) {
+        log(`${conn.hostName} silent for ${Math.round((now - conn.lastHeard) / 1000)} s`);
+        conn.ws.terminate();
+      } else conn.ws.ping();
+    }
+  }, PING_MS);
+  pinger.unref();
+
+  // Credential changes reach every server process: a revoked host is cut off at once.
+  const listening = sqlClient()
+    .listen(HOST_CHANNEL, (payload) => {
+      const [event, hostId] = payload.split(':');
+      const conn = hostId ? connections.get(hostId) : undefined;
+      if (conn && event === 'credential') drop(conn, 4401, 'credential revoked or rotated');
+    })
+    .catch((error) => {
+      log(`cannot LISTEN on ${HOST_CHANNEL}: ${String(error)}`);
+      return null;
+    });
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const ip = req.socket.remoteAddress ?? 'unknown';
+      const limitKey = `agent:${ip}`;
+      socket.on('error', () => socket.destroy());
+      if (isLimited(limitKey)) return reject(socket, '429 Too Many Requests', 'too many failed authentications\n');
+      const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+      if (!protocols.includes(SUBPROTOCOL)) return reject(socket, '400 Bad Request', `use the ${SUBPROTOCOL} subprotocol\n`);
+      const secret = bearer(req);
+      if (!secret) return reject(socket, '401 Unauthorized', 'send the host credential as a Bearer token\n');
+      hostFromCredential(secret)
+        .then((host) => {
+          if (!host) {
+            noteFailure(limitKey);
+            return reject(socket, '401 Unauthorized', 'unknown or revoked host credential\n');
+          }
+          wss.handleUpgrade(req, socket, head, (ws) => accept(ws, host, ip));
+        })
+        .catch((error) => {
+          log(`upgrade failed: ${String(error)}`);
+          reject(socket, '500 Internal Server Error', 'server error\n');
+        });
+    },
+    send(hostId, message) {
+      const conn = connections.get(hostId);
+      if (!conn?.greeted) return false;
+      send(conn, message);
+      return true;
+    },
+    connected: () => connections.size,
+    async close() {
+      clearInterval(pinger);
+      await (await listening)?.unlisten();
+      for (const conn of connections.values()) conn.ws.close(1001, 'server shutting down');
+      connections.clear();
+      await heartbeats.stop();
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// Heartbeats are buffered in memory and written about once a second in one
+// statement (presence on hosts, samples into host_metrics), never one transaction
+// per heartbeat: a thousand agents cost one round trip a second, not a thousand.
+import { sql } from 'drizzle-orm';
+import { db } from '@/lib/db/client';
+import type { THeartbeat } from './protocol';
+
+type Sample = THeartbeat & { hostId: string; at: string };
+
+export class HeartbeatWriter {
+  private pending = new Map<string, Sample>();
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  /** Statements written so far (for tests and metrics). */
+  flushes = 0;
+
+  constructor(private intervalMs = 1_000) {}
+
+  start() {
+    this.timer ??= setInterval(() => void this.flush(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Keeps the latest heartbeat per host until the next flush. */
+  add(hostId: string, heartbeat: THeartbeat) {
+    this.pending.set(hostId, { ...heartbeat, hostId, at: new Date().toISOString() });
+  }
+
+  flush(): Promise<void> {
+    if (this.pending.size === 0) return this.writing;
+    const rows = [...this.pending.values()].map((s) => ({
+      host_id: s.hostId,
+      at: s.at,
+      uptime: Math.round(s.uptimeSeconds),
+      load1: s.load1,
+      mem_used: s.memUsedBytes,
+      mem_total: s.memTotalBytes,
+      store_free: s.storeFreeBytes,
+      failed_units: s.failedUnits?.length ?? null,
+      failed_list: s.failedUnits,
+      current_system: s.currentSystem,
+      booted_system: s.bootedSystem,
+      nixos_version: s.nixosVersion,
+    }));
+    this.pending = new Map();
+    this.writing = this.writing.then(async () => {
+      try {
+        await db().execute(sql`
+          with v as (
+            select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+              host_id uuid, at timestamptz, uptime bigint, load1 double precision, mem_used bigint, mem_total bigint,
+              store_free bigint, failed_units int, failed_list jsonb, current_system text, booted_system text, nixos_version text)
+          ),
+          presence as (
+            update hosts set online = true, last_seen = v.at, current_system = v.current_system, booted_system = v.booted_system,
+              nixos_version = v.nixos_version,
+              last_health = jsonb_build_object('uptimeSeconds', v.uptime, 'load1', v.load1, 'memUsedBytes', v.mem_used,
+                'memTotalBytes', v.mem_total, 'storeFreeBytes', v.store_free, 'failedUnits', v.failed_list, 'at', v.at)
+            from v where hosts.id = v.host_id and hosts.retired_at is null
+            returning hosts.id
+          )
+          insert into host_metrics (host_id, resolution, at, online, uptime_seconds, load1, mem_used_bytes, mem_total_bytes, store_free_bytes, failed_units)
+          select v.host_id, 'raw', v.at, true, v.uptime, v.load1, v.mem_used, v.mem_total, v.store_free, v.failed_units
+          from v join presence p on p.id = v.host_id
+          on conflict do nothing`);
+        this.flushes += 1;
+      } catch (error) {
+        console.error('[agents] writing heartbeats failed', error);
+      }
+    });
+    return this.writing;
+  }
+
+  async stop() {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}

@@ -1,0 +1,11 @@
+// Events about a host that every server process must hear, over PostgreSQL
+// LISTEN/NOTIFY with a small payload (`<event>:<host id>`), sent outside transactions.
+import { sql } from 'drizzle-orm';
+import { db } from '@/lib/db/client';
+
+export const HOST_CHANNEL = 'flotilla_host';
+
+/** The host's credential was revoked or replaced: whoever holds its socket closes it. */
+export async function announceCredentialChange(hostId: string) {
+  await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`credential:${hostId}`})`);
+}

@@ -1,0 +1,186 @@
+// The agent gateway with the real agent program: enrol through the CLI, connect,
+// heartbeats land in PostgreSQL in batches; bad clients are refused or cut off
+// without disturbing the others.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { and, eq } from 'drizzle-orm';
+import { NextRequest } from 'next/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import * as enrollRoute from '@/app/api/agent/enroll/route';
+import * as hosts from '@/app/api/v1/hosts/route';
+import { enrollHost, revokeHostCredential } from '@/lib/agents/credentials';
+import { createGateway, type Gateway } from '@/lib/agents/gateway';
+import { AGENT_WS_PATH, SUBPROTOCOL } from '@/lib/agents/protocol';
+import { db } from '@/lib/db/client';
+import { hostMetrics, hosts as hostsTable } from '@/lib/db/schema';
+import { call, makeOrg, type OrgFixture } from './fixtures';
+
+const root = path.resolve(import.meta.dirname, '..');
+let fx: OrgFixture;
+let server: http.Server;
+let gateway: Gateway;
+let base: string;
+let tmp: string;
+const agents: ChildProcess[] = [];
+
+/** A bare HTTP server with the same gateway and enrol route server.ts uses (no Next.js needed). */
+async function startTestServer() {
+  gateway = createGateway({ log: () => {} });
+  server = http.createServer(async (req, res) => {
+    if (req.url !== '/api/agent/enroll' || req.method !== 'POST') return res.writeHead(404).end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const response = await enrollRoute.POST(
+      new NextRequest(`${base}${req.url}`, { method: 'POST', headers: req.headers as Record<string, string>, body: Buffer.concat(chunks) }),
+      { params: Promise.resolve({}) },
+    );
+    res.writeHead(response.status, { 'content-type': 'application/json' }).end(await response.text());
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (req.url === AGENT_WS_PATH) gateway.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+function agent(args: string[]) {
+  return spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, FLOTILLA_AGENT_BACKOFF_MS: '200' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function outputOf(child: ChildProcess) {
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  return () => out;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function newHost(name: string) {
+  const res = await call(hosts.POST, { method: 'POST', token: fx.members.operator.token, json: { name } });
+  expect(res.status).toBe(201);
+  return res.json.enrollToken as string;
+}
+
+const hostRow = async (name: string) => (await db().select().from(hostsTable).where(and(eq(hostsTable.orgId, fx.org.id), eq(hostsTable.name, name))))[0];
+
+function rawClient(credential: string | null, protocol = SUBPROTOCOL) {
+  return new WebSocket(`${base.replace('http', 'ws')}${AGENT_WS_PATH}`, protocol, { headers: credential ? { authorization: `Bearer ${credential}` } : {} });
+}
+
+function closeOf(ws: WebSocket) {
+  return new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+}
+
+function refusalOf(ws: WebSocket) {
+  return new Promise<number>((resolve) => {
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', () => {});
+  });
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'flotilla-agent-'));
+  fx = await makeOrg();
+  await startTestServer();
+});
+
+afterAll(async () => {
+  for (const a of agents) a.kill('SIGKILL');
+  await gateway?.close();
+  server?.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('agent and gateway', () => {
+  it('the agent enrols with its CLI, connects, and its heartbeats reach the host row and host_metrics', async () => {
+    const token = await newHost('agent-01');
+    const stateDir = path.join(tmp, 'agent-01');
+    const enrol = agent(['enroll', '--server', base, '--token', token, '--state-dir', stateDir]);
+    const enrolOutput = outputOf(enrol);
+    expect(await new Promise((resolve) => enrol.on('exit', resolve)), enrolOutput()).toBe(0);
+    expect(enrolOutput()).toMatch(/enrolled as agent-01/);
+
+    const running = agent(['run', '--state-dir', stateDir, '--store-root', path.join(tmp, 'root-01')]);
+    agents.push(running);
+    const output = outputOf(running);
+    const host = await until('agent-01 online', async () => {
+      const row = await hostRow('agent-01');
+      return row?.online && row.lastHealth ? row : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; agent said:\n${output()}`);
+    });
+    expect(host.agentVersion).toBe('0.1.0');
+    expect(host.lastHealth).toMatchObject({ memTotalBytes: os.totalmem(), storeFreeBytes: expect.any(Number) });
+    const samples = await db().select().from(hostMetrics).where(eq(hostMetrics.hostId, host.id));
+    expect(samples.length).toBeGreaterThanOrEqual(1);
+    expect(output()).toMatch(/connected as agent-01/);
+
+    // A second agent on the same state directory refuses to start.
+    const twin = agent(['run', '--state-dir', stateDir]);
+    const twinOutput = outputOf(twin);
+    expect(await new Promise((resolve) => twin.on('exit', resolve))).toBe(1);
+    expect(twinOutput()).toMatch(/another flotilla-agent \(pid \d+\) is running/);
+  });
+
+  it('refuses upgrades without a valid credential or the subprotocol, before the handshake', async () => {
+    expect(await refusalOf(rawClient(null))).toBe(401);
+    expect(await refusalOf(rawClient('hst_not-a-real-credential'))).toBe(401);
+    const token = await newHost('agent-02');
+    const { credential } = await enrollHost({ token });
+    expect(await refusalOf(rawClient(credential, 'something.else'))).toBe(400);
+  });
+
+  it('a malformed message closes only that socket; a second connection replaces the first', async () => {
+    const token = await newHost('agent-03');
+    const { credential } = await enrollHost({ token });
+    const bad = rawClient(credential);
+    await new Promise((resolve) => bad.once('open', resolve));
+    bad.send('{"type": "hello", "id": ');
+    expect(await closeOf(bad)).toMatchObject({ code: 1008, reason: 'protocol error: not JSON' });
+
+    const first = rawClient(credential);
+    await new Promise((resolve) => first.once('open', resolve));
+    const heartbeat = { type: 'heartbeat', id: 'x', uptimeSeconds: 1, load1: 0, memUsedBytes: 1, memTotalBytes: 2, storeFreeBytes: 3, failedUnits: null, currentSystem: null, bootedSystem: null, nixosVersion: null };
+    first.send(JSON.stringify(heartbeat));
+    expect((await closeOf(first)).reason).toBe('protocol error: hello must come first');
+
+    const a = rawClient(credential);
+    await new Promise((resolve) => a.once('open', resolve));
+    const aClosed = closeOf(a);
+    const b = rawClient(credential);
+    await new Promise((resolve) => b.once('open', resolve));
+    expect(await aClosed).toMatchObject({ code: 4000 });
+    b.close();
+
+    // The real agent from the first test never noticed.
+    expect((await hostRow('agent-01'))?.online).toBe(true);
+  });
+
+  it('revoking a credential disconnects the agent at once, and it cannot come back', async () => {
+    const before = gateway.connected();
+    const host = await hostRow('agent-01');
+    await revokeHostCredential(fx.members.operator.caller, host as NonNullable<typeof host>);
+    await until('agent-01 offline', async () => (await hostRow('agent-01'))?.online === false);
+    expect(gateway.connected()).toBe(before - 1);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await hostRow('agent-01'))?.online).toBe(false);
+  });
+});
