@@ -2,7 +2,7 @@
 // send heartbeats at the interval the server asks for, reconnect with backoff and
 // jitter when the connection drops, and say what it is waiting for.
 import WebSocket from 'ws';
-import { AGENT_WS_PATH, parseFrame, SUBPROTOCOL, ZServerMessage, type TAgentMessage, type TServerMessage, type TWelcome } from '@/lib/agents/protocol';
+import { AGENT_WS_PATH, parseFrame, SUBPROTOCOL, ZServerMessage, type TAgentMessage, type TResult, type TServerMessage, type TWelcome } from '@/lib/agents/protocol';
 import { backoffMs } from './backoff';
 import { bootedSystem, currentSystem, heartbeatFacts, nixosVersion, type SystemPaths } from './system';
 
@@ -13,7 +13,9 @@ export type ConnectionOptions = {
   credential: string;
   paths: SystemPaths;
   log: (line: string) => void;
-  onMessage?: (message: TServerMessage, reply: (m: TAgentMessage) => void) => void;
+  onMessage?: (message: TServerMessage) => void;
+  /** Results of activations the server has not heard about yet (sent in hello). */
+  pendingResults?: () => Promise<TResult[]>;
   backoff?: { baseMs?: number; capMs?: number };
 };
 
@@ -35,8 +37,11 @@ export class AgentConnection {
     return `${this.opts.server.replace(/^http/, 'ws').replace(/\/$/, '')}${AGENT_WS_PATH}`;
   }
 
-  send(message: TAgentMessage) {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  /** Sends if connected; returns whether the message went out. */
+  send(message: TAgentMessage): boolean {
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(message));
+    return true;
   }
 
   private connect() {
@@ -76,7 +81,7 @@ export class AgentConnection {
       bootedSystem: await bootedSystem(paths),
       nixosVersion: await nixosVersion(system, paths.storeRoot),
       capabilities: ['switch', 'boot', 'rollback'],
-      pendingResults: [],
+      pendingResults: (await this.opts.pendingResults?.()) ?? [],
     });
   }
 
@@ -103,7 +108,7 @@ export class AgentConnection {
       void beat();
       this.heartbeat = setInterval(() => void beat(), message.heartbeatSeconds * 1000);
     }
-    this.opts.onMessage?.(message, (m) => this.send(m));
+    this.opts.onMessage?.(message);
   }
 
   async stop() {

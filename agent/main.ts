@@ -3,6 +3,9 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ZEnrollResponse } from '@/lib/agents/credentials.schemas';
+import type { TDeploy } from '@/lib/agents/protocol';
+import { Activator } from './activate';
+import { Confirmations } from './confirmations';
 import { AGENT_VERSION, AgentConnection } from './connection';
 import { AgentState } from './state';
 
@@ -35,17 +38,54 @@ async function run(values: Record<string, string | undefined>) {
   const state = new AgentState(values['state-dir'] ?? '/var/lib/flotilla-agent');
   const { config, credential } = await state.load();
   const unlock = await state.lock();
-  const connection = new AgentConnection({
+  const paths = { storeRoot: values['store-root'] ?? null, profile: values.profile ?? '/nix/var/nix/profiles/system' };
+  const confirmations = new Confirmations();
+  let connection: AgentConnection;
+  // One activation at a time, in the order the server sent them.
+  let current: TDeploy | null = null;
+  let queue = Promise.resolve();
+  const activator = new Activator({
+    stateDir: state.dir,
+    paths,
+    cacheUrl: config.cacheUrl,
+    cachePublicKey: config.cachePublicKey,
+    credential,
+    log,
+    progress: (phase, message) => current && connection.send({ type: 'progress', id: crypto.randomUUID(), deploymentId: current.deploymentId, targetId: current.targetId, phase, message }),
+    waitForConfirm: (targetId, timeoutMs) => confirmations.wait(targetId, timeoutMs),
+  });
+  const onDeploy = (deploy: TDeploy) => {
+    queue = queue.then(async () => {
+      current = deploy;
+      log(`deploying ${deploy.storePath} (target ${deploy.targetId})`);
+      const result = await activator.activate(deploy);
+      current = null;
+      log(`target ${deploy.targetId}: ${result.outcome}${result.reason ? ` (${result.reason.split('\n')[0]})` : ''}`);
+      if (connection.send(result)) await activator.markReported(deploy.targetId);
+    });
+  };
+  connection = new AgentConnection({
     server: config.server,
     credential,
-    paths: { storeRoot: values['store-root'] ?? null, profile: values.profile ?? '/nix/var/nix/profiles/system' },
+    paths,
     log,
     backoff: process.env.FLOTILLA_AGENT_BACKOFF_MS ? { baseMs: Number(process.env.FLOTILLA_AGENT_BACKOFF_MS) } : undefined,
+    pendingResults: async () => {
+      const results = await activator.pendingResults();
+      // Counted as reported once hello carried them over an open socket.
+      for (const r of results) await activator.markReported(r.targetId);
+      return results;
+    },
+    onMessage: (message) => {
+      if (message.type === 'deploy') onDeploy(message);
+      else if (message.type === 'confirm') confirmations.confirm(message.targetId);
+    },
   });
   log(`connecting to ${config.server} as ${config.host}`);
   connection.start();
   const stop = async (signal: string) => {
     log(`${signal}: stopping`);
+    // The journal makes stopping mid-activation safe: the next start finishes or rolls it back.
     await connection.stop();
     await unlock();
     process.exit(0);

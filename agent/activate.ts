@@ -1,0 +1,230 @@
+// Activation of a `deploy` (DESIGN.md §7): closure size and free space → fetch the
+// closure from the fleet cache, trusting only the fleet key → set the system
+// profile → switch-to-configuration (with a timeout) → health checks → wait for the
+// server's confirmation. Any failure after the profile changed re-activates the
+// previous generation ("magic rollback" when the confirmation does not come).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { TDeploy, TResult } from '@/lib/agents/protocol';
+import { runNix } from '@/lib/nix/run';
+import { Journal, type JournalEntry } from './journal';
+import { currentSystem, type SystemPaths } from './system';
+
+export type ActivationContext = {
+  stateDir: string;
+  paths: SystemPaths;
+  cacheUrl: string;
+  cachePublicKey: string;
+  credential: string;
+  log: (line: string) => void;
+  progress: (phase: 'downloading' | 'activating' | 'confirming', message: string) => void;
+  /** Resolves true when the server confirms this target, false when the time is up. */
+  waitForConfirm: (targetId: string, timeoutMs: number) => Promise<boolean>;
+  /** Extra environment for switch scripts and health checks (tests record activations with it). */
+  env?: Record<string, string>;
+};
+
+class StepFailed extends Error {}
+
+function storeArgs(ctx: ActivationContext) {
+  return ctx.paths.storeRoot ? ['--store', ctx.paths.storeRoot] : [];
+}
+
+function profilePath(ctx: ActivationContext) {
+  return ctx.paths.storeRoot ? path.join(ctx.paths.storeRoot, ctx.paths.profile) : ctx.paths.profile;
+}
+
+/** Runs a program from the host's store: in a private mount namespace with the store root at /nix/store for simulated hosts. */
+function runFromStore(ctx: ActivationContext, argv: string[], timeoutMs: number): Promise<{ code: number; output: string; timedOut: boolean }> {
+  const root = ctx.paths.storeRoot;
+  const [cmd, args] = root
+    ? ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1/nix/store" /nix/store && mount --bind "$1/nix/var" /nix/var && shift && exec "$@"', 'sh', root, ...argv]]
+    : [argv[0] as string, argv.slice(1)];
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...ctx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: -1, output: `${output}${error.message}`, timedOut });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, output, timedOut });
+    });
+  });
+}
+
+async function writeNetrc(ctx: ActivationContext) {
+  const file = path.join(ctx.stateDir, 'netrc');
+  await fs.writeFile(file, `machine ${new URL(ctx.cacheUrl).hostname} login host password ${ctx.credential}\n`, { mode: 0o600 });
+  return file;
+}
+
+async function closureSize(ctx: ActivationContext, storePath: string, netrc: string): Promise<number | null> {
+  const r = await runNix('nix', ['path-info', '--json', '-S', '--store', ctx.cacheUrl, '--option', 'netrc-file', netrc, storePath], { timeoutMs: 120_000 });
+  if (r.code !== 0) return null;
+  const parsed = JSON.parse(r.stdout) as unknown;
+  const entry = Array.isArray(parsed) ? (parsed[0] as { closureSize?: number }) : (Object.values(parsed as Record<string, { closureSize?: number }>)[0] ?? {});
+  return entry.closureSize ?? null;
+}
+
+async function storeFree(ctx: ActivationContext): Promise<number> {
+  for (let dir = ctx.paths.storeRoot ? path.join(ctx.paths.storeRoot, 'nix', 'store') : '/nix/store'; ; dir = path.dirname(dir)) {
+    try {
+      const s = await fs.statfs(dir);
+      return s.bavail * s.bsize;
+    } catch (error) {
+      if (dir === path.dirname(dir)) throw error;
+    }
+  }
+}
+
+async function switchTo(ctx: ActivationContext, system: string, action: 'switch' | 'boot', timeoutMs: number) {
+  const r = await runFromStore(ctx, [`${system}/bin/switch-to-configuration`, action], timeoutMs);
+  if (r.timedOut) throw new StepFailed(`switch-to-configuration ${action} did not finish within ${Math.round(timeoutMs / 1000)} s\n${r.output}`);
+  if (r.code !== 0) throw new StepFailed(`switch-to-configuration ${action} failed (exit ${r.code})\n${r.output}`);
+  return r.output;
+}
+
+async function healthChecks(ctx: ActivationContext, deploy: TDeploy) {
+  for (const check of deploy.healthChecks) {
+    const r = await runFromStore(ctx, check.command, check.timeoutSeconds * 1000);
+    if (r.code !== 0) throw new StepFailed(`health check "${check.name}" failed${r.timedOut ? ' (timed out)' : ` (exit ${r.code})`}\n${r.output}`);
+  }
+}
+
+export class Activator {
+  readonly journal: Journal;
+
+  constructor(private ctx: ActivationContext) {
+    this.journal = new Journal(ctx.stateDir);
+  }
+
+  private async rollback(entry: Omit<JournalEntry, 'updatedAt'>, reason: string, logs: string): Promise<Omit<JournalEntry, 'updatedAt'>> {
+    const ctx = this.ctx;
+    if (!entry.previous) {
+      return { ...entry, step: 'done', outcome: 'failed', reason: `${reason}; this was the first deployment on this host, so there is nothing to roll back to`, logsTail: logs };
+    }
+    ctx.log(`rolling back to ${entry.previous}: ${reason}`);
+    const set = await runNix('nix-env', [...storeArgs(ctx), '-p', profilePath(ctx), '--set', entry.previous], { timeoutMs: 120_000 });
+    let tail = logs;
+    if (set.code !== 0) tail += `\nrollback: nix-env --set failed: ${set.stderr}`;
+    else {
+      try {
+        tail += `\n${await switchTo(ctx, entry.previous, 'switch', 10 * 60_000)}`;
+      } catch (error) {
+        tail += `\nrollback: ${(error as Error).message}`;
+      }
+    }
+    return { ...entry, step: 'done', outcome: 'rolled-back', reason, logsTail: tail, currentSystem: await currentSystem(ctx.paths) };
+  }
+
+  /** Runs a deploy to its end, exactly once per target id, and returns the result to report. */
+  async activate(deploy: TDeploy): Promise<TResult> {
+    const ctx = this.ctx;
+    const seen = await this.journal.get(deploy.targetId);
+    if (seen?.outcome) return this.resultOf(seen);
+    if (seen) return this.resultOf(await this.recover(seen));
+
+    const previous = await currentSystem(ctx.paths);
+    let entry: Omit<JournalEntry, 'updatedAt'> = {
+      targetId: deploy.targetId,
+      deploymentId: deploy.deploymentId,
+      storePath: deploy.storePath,
+      action: deploy.action,
+      previous,
+      step: 'received',
+      outcome: null,
+      reason: null,
+      logsTail: '',
+      currentSystem: previous,
+      reported: false,
+    };
+    await this.journal.put(entry);
+    let logs = '';
+    try {
+      entry = { ...entry, step: 'downloading' };
+      await this.journal.put(entry);
+      const netrc = await writeNetrc(ctx);
+      const size = await closureSize(ctx, deploy.storePath, netrc);
+      const free = await storeFree(ctx);
+      ctx.progress('downloading', `fetching ${deploy.storePath}${size ? ` (${Math.round(size / 1024)} KiB closure, ${Math.round(free / 1024 / 1024)} MiB free)` : ''}`);
+      if (size && size > free) throw new StepFailed(`not enough space: the closure needs ${size} bytes, the store has ${free} free`);
+      const copy = await runNix(
+        'nix',
+        ['copy', '--from', ctx.cacheUrl, ...(ctx.paths.storeRoot ? ['--to', ctx.paths.storeRoot] : []), '--option', 'trusted-public-keys', ctx.cachePublicKey, '--option', 'netrc-file', netrc, deploy.storePath],
+        { timeoutMs: 60 * 60_000 },
+      );
+      if (copy.code !== 0) throw new StepFailed(`fetching the closure failed: ${copy.stderr.trim().split('\n').slice(-5).join('\n')}`);
+
+      ctx.progress('activating', `setting the system profile and running switch-to-configuration ${deploy.action}`);
+      const set = await runNix('nix-env', [...storeArgs(ctx), '-p', profilePath(ctx), '--set', deploy.storePath], { timeoutMs: 120_000 });
+      if (set.code !== 0) throw new StepFailed(`nix-env --set failed: ${set.stderr.trim()}`);
+      entry = { ...entry, step: 'profile-set' };
+      await this.journal.put(entry);
+      logs += await switchTo(ctx, deploy.storePath, deploy.action, deploy.switchTimeoutSeconds * 1000);
+      entry = { ...entry, step: 'switched' };
+      await this.journal.put(entry);
+      await healthChecks(ctx, deploy);
+
+      entry = { ...entry, step: 'confirming' };
+      await this.journal.put(entry);
+      ctx.progress('confirming', `waiting up to ${deploy.confirmTimeoutSeconds} s for the server to confirm`);
+      if (!(await ctx.waitForConfirm(deploy.targetId, deploy.confirmTimeoutSeconds * 1000))) {
+        throw new StepFailed(`the server did not confirm within ${deploy.confirmTimeoutSeconds} s (magic rollback)`);
+      }
+      entry = { ...entry, step: 'done', outcome: 'succeeded', logsTail: logs, currentSystem: await currentSystem(ctx.paths) };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const changed = entry.step !== 'received' && entry.step !== 'downloading';
+      entry = changed ? await this.rollback(entry, reason, logs) : { ...entry, step: 'done', outcome: 'failed', reason, logsTail: logs };
+    }
+    await this.journal.put(entry);
+    return this.resultOf(entry);
+  }
+
+  /** An activation found half-done at start: the profile may have changed, so roll back if it did. */
+  async recover(entry: JournalEntry): Promise<Omit<JournalEntry, 'updatedAt'>> {
+    const reason = 'the agent stopped during the activation (crash, kill or reboot)';
+    const changed = entry.step !== 'received' && entry.step !== 'downloading';
+    const finished = changed ? await this.rollback(entry, reason, entry.logsTail) : { ...entry, step: 'done' as const, outcome: 'failed' as const, reason };
+    await this.journal.put(finished);
+    return finished;
+  }
+
+  /** At start: finish interrupted activations; everything not yet acknowledged goes into hello. */
+  async pendingResults(): Promise<TResult[]> {
+    const results: TResult[] = [];
+    for (const entry of await this.journal.all()) {
+      if (entry.reported) continue;
+      results.push(this.resultOf(entry.outcome ? entry : await this.recover(entry)));
+    }
+    return results;
+  }
+
+  async markReported(targetId: string) {
+    const entry = await this.journal.get(targetId);
+    if (entry) await this.journal.put({ ...entry, reported: true });
+  }
+
+  private resultOf(entry: Omit<JournalEntry, 'updatedAt'>): TResult {
+    return {
+      type: 'result',
+      id: crypto.randomUUID(),
+      deploymentId: entry.deploymentId,
+      targetId: entry.targetId,
+      outcome: entry.outcome ?? 'failed',
+      reason: entry.reason,
+      logsTail: entry.logsTail.slice(-16_000),
+      currentSystem: entry.currentSystem,
+    };
+  }
+}
