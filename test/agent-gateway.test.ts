@@ -1,77 +1,28 @@
 // The agent gateway with the real agent program: enrol through the CLI, connect,
 // heartbeats land in PostgreSQL in batches; bad clients are refused or cut off
 // without disturbing the others.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
-import { NextRequest } from 'next/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import * as enrollRoute from '@/app/api/agent/enroll/route';
 import * as hosts from '@/app/api/v1/hosts/route';
 import { enrollHost, revokeHostCredential } from '@/lib/agents/credentials';
-import { createGateway, type Gateway } from '@/lib/agents/gateway';
+import type { Gateway } from '@/lib/agents/gateway';
 import { AGENT_WS_PATH, SUBPROTOCOL } from '@/lib/agents/protocol';
 import { db } from '@/lib/db/client';
 import { hostMetrics, hosts as hostsTable } from '@/lib/db/schema';
+import { startHarness, runAgent, until, type Harness } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 
-const root = path.resolve(import.meta.dirname, '..');
 let fx: OrgFixture;
-let server: http.Server;
+let harness: Harness;
 let gateway: Gateway;
 let base: string;
 let tmp: string;
 const agents: ChildProcess[] = [];
-
-/** A bare HTTP server with the same gateway and enrol route server.ts uses (no Next.js needed). */
-async function startTestServer() {
-  gateway = createGateway({ log: () => {} });
-  server = http.createServer(async (req, res) => {
-    if (req.url !== '/api/agent/enroll' || req.method !== 'POST') return res.writeHead(404).end();
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const response = await enrollRoute.POST(
-      new NextRequest(`${base}${req.url}`, { method: 'POST', headers: req.headers as Record<string, string>, body: Buffer.concat(chunks) }),
-      { params: Promise.resolve({}) },
-    );
-    res.writeHead(response.status, { 'content-type': 'application/json' }).end(await response.text());
-  });
-  server.on('upgrade', (req, socket, head) => {
-    if (req.url === AGENT_WS_PATH) gateway.handleUpgrade(req, socket, head);
-    else socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
-function agent(args: string[]) {
-  return spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, FLOTILLA_AGENT_BACKOFF_MS: '200' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function outputOf(child: ChildProcess) {
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  return () => out;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function newHost(name: string) {
   const res = await call(hosts.POST, { method: 'POST', token: fx.members.operator.token, json: { name } });
@@ -99,13 +50,14 @@ function refusalOf(ws: WebSocket) {
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'flotilla-agent-'));
   fx = await makeOrg();
-  await startTestServer();
+  harness = await startHarness();
+  gateway = harness.gateway;
+  base = harness.base;
 });
 
 afterAll(async () => {
   for (const a of agents) a.kill('SIGKILL');
-  await gateway?.close();
-  server?.close();
+  await harness?.close();
   await rm(tmp, { recursive: true, force: true });
 });
 
@@ -113,14 +65,13 @@ describe('agent and gateway', () => {
   it('the agent enrols with its CLI, connects, and its heartbeats reach the host row and host_metrics', async () => {
     const token = await newHost('agent-01');
     const stateDir = path.join(tmp, 'agent-01');
-    const enrol = agent(['enroll', '--server', base, '--token', token, '--state-dir', stateDir]);
-    const enrolOutput = outputOf(enrol);
-    expect(await new Promise((resolve) => enrol.on('exit', resolve)), enrolOutput()).toBe(0);
-    expect(enrolOutput()).toMatch(/enrolled as agent-01/);
+    const enrol = runAgent(['enroll', '--server', base, '--token', token, '--state-dir', stateDir]);
+    expect(await enrol.exited, enrol.output()).toBe(0);
+    expect(enrol.output()).toMatch(/enrolled as agent-01/);
 
-    const running = agent(['run', '--state-dir', stateDir, '--store-root', path.join(tmp, 'root-01')]);
-    agents.push(running);
-    const output = outputOf(running);
+    const running = runAgent(['run', '--state-dir', stateDir, '--store-root', path.join(tmp, 'root-01')]);
+    agents.push(running.child);
+    const output = running.output;
     const host = await until('agent-01 online', async () => {
       const row = await hostRow('agent-01');
       return row?.online && row.lastHealth ? row : undefined;
@@ -134,10 +85,9 @@ describe('agent and gateway', () => {
     expect(output()).toMatch(/connected as agent-01/);
 
     // A second agent on the same state directory refuses to start.
-    const twin = agent(['run', '--state-dir', stateDir]);
-    const twinOutput = outputOf(twin);
-    expect(await new Promise((resolve) => twin.on('exit', resolve))).toBe(1);
-    expect(twinOutput()).toMatch(/another flotilla-agent \(pid \d+\) is running/);
+    const twin = runAgent(['run', '--state-dir', stateDir]);
+    expect(await twin.exited).toBe(1);
+    expect(twin.output()).toMatch(/another flotilla-agent \(pid \d+\) is running/);
   });
 
   it('refuses upgrades without a valid credential or the subprotocol, before the handshake', async () => {

@@ -10,6 +10,7 @@ import { ensureCacheKey } from '@/lib/cache/keys';
 import { db, sqlClient } from '@/lib/db/client';
 import { hosts, type Host } from '@/lib/db/schema';
 import { env } from '@/lib/env';
+import { nextDeploy, recordProgress, recordResult } from '@/lib/deployments/delivery';
 import { hostFromCredential } from './credentials';
 import { HeartbeatWriter } from './heartbeats';
 import { HOST_CHANNEL } from './host-events';
@@ -62,6 +63,17 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     setTimeout(() => conn.ws.terminate(), 5_000).unref();
   };
 
+  /** Sends the host its next released target, if it has one and nothing in flight. */
+  async function deliver(conn: Connection) {
+    const deploy = await nextDeploy(conn.hostId);
+    if (!deploy) return;
+    send(conn, deploy);
+    log(`sent ${deploy.storePath} to ${conn.hostName} (target ${deploy.targetId})`);
+  }
+
+  const safely = (conn: Connection, what: string, work: Promise<unknown>) =>
+    void work.catch((error) => log(`${what} for ${conn.hostName} failed: ${error instanceof Error ? error.message : String(error)}`));
+
   async function onHello(conn: Connection, message: Extract<ReturnType<typeof ZAgentMessage.parse>, { type: 'hello' }>) {
     const [host] = await db()
       .update(hosts)
@@ -88,6 +100,9 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
       serverTime: new Date().toISOString(),
     });
     log(`${host.name} connected (agent ${message.agentVersion})`);
+    // Results of activations that ended while it was away, then whatever waits for it.
+    for (const result of message.pendingResults) await recordResult(conn.hostId, result);
+    await deliver(conn);
   }
 
   function onMessage(conn: Connection, data: string) {
@@ -112,9 +127,17 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
         heartbeats.add(conn.hostId, message);
         return;
       case 'progress':
+        safely(
+          conn,
+          'progress',
+          recordProgress(conn.hostId, message.targetId, message.phase, message.message).then((confirm) => {
+            if (confirm) send(conn, { type: 'confirm', id: crypto.randomUUID(), targetId: message.targetId });
+          }),
+        );
+        return;
       case 'result':
-        // Deployments (issue 6) consume these; until then they are logged.
-        log(`${conn.hostName}: ${message.type} ${'outcome' in message ? message.outcome : message.phase} for target ${message.targetId}`);
+        log(`${conn.hostName}: target ${message.targetId} ${message.outcome}`);
+        safely(conn, 'result', recordResult(conn.hostId, message).then(() => deliver(conn)));
         return;
     }
   }
@@ -158,6 +181,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
       const [event, hostId] = payload.split(':');
       const conn = hostId ? connections.get(hostId) : undefined;
       if (conn && event === 'credential') drop(conn, 4401, 'credential revoked or rotated');
+      if (conn?.greeted && event === 'deploy') safely(conn, 'delivery', deliver(conn));
     })
     .catch((error) => {
       log(`cannot LISTEN on ${HOST_CHANNEL}: ${String(error)}`);

@@ -9,3 +9,8 @@ export const HOST_CHANNEL = 'flotilla_host';
 export async function announceCredentialChange(hostId: string) {
   await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`credential:${hostId}`})`);
 }
+
+/** A deployment target for the host was released: whoever holds its socket delivers it. */
+export async function announceDeployment(hostId: string) {
+  await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`deploy:${hostId}`})`);
+}

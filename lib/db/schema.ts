@@ -416,8 +416,14 @@ export const deploymentTargets = pgTable(
     attempts: integer('attempts').notNull().default(0),
     error: text('error'),
     rollbackReason: text('rollback_reason'),
+    // The rollout lets a target go (its wave came) by setting this; the server
+    // holding the host's socket then sends it and moves it to `sent`.
+    releasedAt: ts('released_at'),
     sentAt: ts('sent_at'),
+    confirmedAt: ts('confirmed_at'),
     finishedAt: ts('finished_at'),
+    // The agent's last words on it: progress messages and the log tail of its result.
+    log: text('log').notNull().default(''),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [

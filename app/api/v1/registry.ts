@@ -8,6 +8,8 @@ import * as buildById from './builds/[id]/route';
 import * as builds from './builds/route';
 import * as bulkHosts from './bulk/hosts/route';
 import * as cache from './cache/route';
+import * as deploymentById from './deployments/[id]/route';
+import * as deployments from './deployments/route';
 import * as hostBuilds from './hosts/[name]/builds/route';
 import * as hostConfig from './hosts/[name]/config/route';
 import * as hostConfigRevert from './hosts/[name]/config/revert/route';
@@ -46,6 +48,8 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/builds/{id}/events', file: 'builds/[id]/events/route.ts', module: buildEvents },
   { path: '/builds/{id}/diff', file: 'builds/[id]/diff/route.ts', module: buildDiff },
   { path: '/cache', file: 'cache/route.ts', module: cache },
+  { path: '/deployments', file: 'deployments/route.ts', module: deployments },
+  { path: '/deployments/{id}', file: 'deployments/[id]/route.ts', module: deploymentById },
   { path: '/modules', file: 'modules/route.ts', module: modules },
   { path: '/packages', file: 'packages/route.ts', module: packages },
   { path: '/modules/{name}', file: 'modules/[name]/route.ts', module: moduleByName },

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { route } from '@/lib/api/route';
+import { createDeployment } from '@/lib/deployments/create';
+import { ZCreateDeployment } from '@/lib/deployments/schemas';
+import { env } from '@/lib/env';
+
+export const POST = route(
+  {
+    access: 'deployments.write',
+    summary: 'Deploy closures to hosts (Cachix Deploy\'s deploy.json body: {"agents": {"host": "/nix/store/…"}})',
+    body: ZCreateDeployment,
+    status: 201,
+    response: z.object({ id: z.uuid(), url: z.string(), agents: z.record(z.string(), z.object({ id: z.uuid(), url: z.string() })) }),
+  },
+  async ({ caller, body }) => {
+    const created = await createDeployment(caller, body, 'api');
+    const url = `${env().publicUrl}/api/v1/deployments/${created.id}`;
+    return {
+      id: created.id,
+      url,
+      agents: Object.fromEntries(Object.entries(created.agents).map(([host, t]) => [host, { id: t.id, url }])),
+    };
+  },
+);

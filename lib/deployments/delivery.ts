@@ -1,0 +1,107 @@
+// Delivery of deployment targets to connected agents, and what their reports do to
+// the targets. Each transition is one guarded UPDATE, so two server processes, a
+// restart or a replayed message never send a target twice or move it backwards.
+import { and, desc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { db } from '@/lib/db/client';
+import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
+import type { TDeploy, TResult } from '@/lib/agents/protocol';
+import { ZRollout } from './schemas';
+
+const IN_FLIGHT = ['sent', 'downloading', 'activating', 'confirming'] as const;
+const FINAL = ['succeeded', 'failed', 'rolled-back', 'skipped', 'cancelled'] as const;
+
+/** The host's next released target as a `deploy` message, moved to `sent`; null when there is none to send now. */
+export async function nextDeploy(hostId: string): Promise<TDeploy | null> {
+  return db().transaction(async (tx) => {
+    // One host, one activation at a time: the agent works through them in order anyway.
+    const busy = await tx
+      .select({ id: deploymentTargets.id })
+      .from(deploymentTargets)
+      .where(and(eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT])))
+      .limit(1);
+    if (busy.length) return null;
+    const pending = await tx
+      .select({ target: deploymentTargets, deployment: deployments })
+      .from(deploymentTargets)
+      .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
+      .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.phase, 'pending'), isNotNull(deploymentTargets.releasedAt)))
+      .orderBy(desc(deployments.createdAt))
+      .for('update', { of: deploymentTargets });
+    const [newest, ...older] = pending;
+    if (!newest) return null;
+    // A newer deployment supersedes an older one for the same host.
+    for (const o of older) {
+      await tx
+        .update(deploymentTargets)
+        .set({ phase: 'skipped', error: `superseded by deployment ${newest.deployment.id}`, finishedAt: new Date(), updatedAt: new Date() })
+        .where(and(eq(deploymentTargets.id, o.target.id), eq(deploymentTargets.phase, 'pending')));
+    }
+    const [sent] = await tx
+      .update(deploymentTargets)
+      .set({ phase: 'sent', sentAt: new Date(), attempts: sql`${deploymentTargets.attempts} + 1`, updatedAt: new Date() })
+      .where(and(eq(deploymentTargets.id, newest.target.id), eq(deploymentTargets.phase, 'pending')))
+      .returning();
+    if (!sent) return null;
+    const strategy = ZRollout.parse(newest.deployment.strategy ?? {});
+    return {
+      type: 'deploy',
+      id: crypto.randomUUID(),
+      deploymentId: newest.deployment.id,
+      targetId: sent.id,
+      storePath: sent.storePath,
+      action: strategy.action,
+      confirmTimeoutSeconds: strategy.confirmTimeoutSeconds,
+      switchTimeoutSeconds: strategy.switchTimeoutSeconds,
+      healthChecks: [],
+    };
+  });
+}
+
+/** Records an agent's progress on one of its own targets. Returns true when the server should confirm. */
+export async function recordProgress(hostId: string, targetId: string, phase: 'downloading' | 'activating' | 'confirming', message: string): Promise<boolean> {
+  const [row] = await db()
+    .update(deploymentTargets)
+    .set({
+      phase,
+      log: sql`right(${deploymentTargets.log} || ${`${new Date().toISOString()} ${message}\n`}, 64000)`,
+      updatedAt: new Date(),
+      ...(phase === 'confirming' ? { confirmedAt: new Date() } : {}),
+    })
+    .where(and(eq(deploymentTargets.id, targetId), eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT])))
+    .returning({ deploymentId: deploymentTargets.deploymentId });
+  if (!row || phase !== 'confirming') return false;
+  // Confirm unless the deployment was cancelled meanwhile: then the agent's own timeout rolls it back.
+  const [deployment] = await db().select({ status: deployments.status }).from(deployments).where(eq(deployments.id, row.deploymentId));
+  return deployment?.status !== 'cancelled';
+}
+
+/** Records an agent's result once (a result repeated in a later hello changes nothing). */
+export async function recordResult(hostId: string, result: TResult) {
+  const [target] = await db()
+    .update(deploymentTargets)
+    .set({
+      phase: result.outcome,
+      error: result.outcome === 'failed' ? result.reason : null,
+      rollbackReason: result.outcome === 'rolled-back' ? result.reason : null,
+      log: sql`right(${deploymentTargets.log} || ${result.logsTail}, 64000)`,
+      finishedAt: new Date(),
+      updatedAt: new Date(),
+    })
+    .where(and(eq(deploymentTargets.id, result.targetId), eq(deploymentTargets.hostId, hostId), ne(deploymentTargets.phase, 'pending'), sql`${deploymentTargets.phase} not in ('succeeded', 'failed', 'rolled-back', 'skipped', 'cancelled')`))
+    .returning();
+  if (!target) return false;
+  if (result.currentSystem) await db().update(hosts).set({ currentSystem: result.currentSystem }).where(eq(hosts.id, hostId));
+  await settleDeployment(target.deploymentId);
+  return true;
+}
+
+/** A deployment whose targets are all final is finished: succeeded if every target succeeded. */
+export async function settleDeployment(deploymentId: string) {
+  const targets = await db().select({ phase: deploymentTargets.phase }).from(deploymentTargets).where(eq(deploymentTargets.deploymentId, deploymentId));
+  if (!targets.every((t) => (FINAL as readonly string[]).includes(t.phase))) return;
+  const ok = targets.every((t) => t.phase === 'succeeded' || t.phase === 'skipped');
+  await db()
+    .update(deployments)
+    .set({ status: ok ? 'succeeded' : 'failed', finishedAt: new Date() })
+    .where(and(eq(deployments.id, deploymentId), inArray(deployments.status, ['pending', 'canary', 'rolling', 'paused'])));
+}

@@ -1,0 +1,74 @@
+// A server with the same pieces server.ts mounts for agents (the enrol route, the
+// binary cache, the WebSocket gateway) but without Next.js, and the real agent
+// program run as a child process.
+import { type ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { NextRequest } from 'next/server';
+import * as enrollRoute from '@/app/api/agent/enroll/route';
+import { createGateway, type Gateway } from '@/lib/agents/gateway';
+import { AGENT_WS_PATH } from '@/lib/agents/protocol';
+import { handleCacheRequest } from '@/lib/cache/serve';
+import { resetEnvCache } from '@/lib/env';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+export type Harness = { base: string; gateway: Gateway; close: () => Promise<void> };
+
+export async function startHarness(): Promise<Harness> {
+  const gateway = createGateway({ log: () => {} });
+  let base = '';
+  const server = http.createServer(async (req, res) => {
+    const pathname = (req.url ?? '/').split('?')[0] as string;
+    if (pathname.startsWith('/cache/')) return handleCacheRequest(req, res, pathname);
+    if (pathname !== '/api/agent/enroll' || req.method !== 'POST') return res.writeHead(404).end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const response = await enrollRoute.POST(
+      new NextRequest(`${base}${req.url}`, { method: 'POST', headers: req.headers as Record<string, string>, body: Buffer.concat(chunks) }),
+      { params: Promise.resolve({}) },
+    );
+    res.writeHead(response.status, { 'content-type': 'application/json' }).end(await response.text());
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (req.url === AGENT_WS_PATH) gateway.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  // Enrolment hands agents the cache URL from FLOTILLA_URL: this server.
+  process.env.FLOTILLA_URL = base;
+  resetEnvCache();
+  return {
+    base,
+    gateway,
+    close: async () => {
+      await gateway.close();
+      server.close();
+    },
+  };
+}
+
+export type AgentProcess = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
+
+export function runAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, FLOTILLA_AGENT_BACKOFF_MS: '200', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  return { child, output: () => out, exited: new Promise((resolve) => child.on('exit', resolve)) };
+}
+
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
