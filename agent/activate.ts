@@ -108,6 +108,12 @@ export class Activator {
     this.journal = new Journal(ctx.stateDir);
   }
 
+  /** The cache and the key to trust, as the server's latest welcome said. */
+  trust(cacheUrl: string, cachePublicKey: string) {
+    this.ctx.cacheUrl = cacheUrl;
+    this.ctx.cachePublicKey = cachePublicKey;
+  }
+
   private async rollback(entry: Omit<JournalEntry, 'updatedAt'>, reason: string, logs: string): Promise<Omit<JournalEntry, 'updatedAt'>> {
     const ctx = this.ctx;
     if (!entry.previous) {

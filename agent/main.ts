@@ -13,7 +13,7 @@ const log = (line: string) => console.log(`[flotilla-agent] ${new Date().toISOSt
 
 const USAGE = `usage:
   flotilla-agent enroll --server URL --token TOKEN [--state-dir DIR]
-  flotilla-agent run [--state-dir DIR] [--profile PATH] [--store-root DIR]`;
+  flotilla-agent run [--state-dir DIR] [--server URL] [--credential-file FILE] [--profile PATH] [--store-root DIR]`;
 
 async function enroll(values: Record<string, string | undefined>) {
   const server = z.url().parse(values.server);
@@ -36,7 +36,7 @@ async function enroll(values: Record<string, string | undefined>) {
 
 async function run(values: Record<string, string | undefined>) {
   const state = new AgentState(values['state-dir'] ?? '/var/lib/flotilla-agent');
-  const { config, credential } = await state.load();
+  const { config, credential } = await state.load({ server: values.server, credentialFile: values['credential-file'] });
   const unlock = await state.lock();
   const paths = { storeRoot: values['store-root'] ?? null, profile: values.profile ?? '/nix/var/nix/profiles/system' };
   const confirmations = new Confirmations();
@@ -47,8 +47,9 @@ async function run(values: Record<string, string | undefined>) {
   const activator = new Activator({
     stateDir: state.dir,
     paths,
-    cacheUrl: config.cacheUrl,
-    cachePublicKey: config.cachePublicKey,
+    // Until the first welcome of this run, what enrolment said; then what the server says.
+    cacheUrl: config.cacheUrl ?? `${config.server.replace(/\/$/, '')}/cache`,
+    cachePublicKey: config.cachePublicKey ?? '',
     credential,
     log,
     progress: (phase, message) => current && connection.send({ type: 'progress', id: crypto.randomUUID(), deploymentId: current.deploymentId, targetId: current.targetId, phase, message }),
@@ -77,11 +78,15 @@ async function run(values: Record<string, string | undefined>) {
       return results;
     },
     onMessage: (message) => {
+      if (message.type === 'welcome') {
+        activator.trust(message.cacheUrl, message.cachePublicKey);
+        void state.save({ ...config, host: message.host, cacheUrl: message.cacheUrl, cachePublicKey: message.cachePublicKey }, credential, { credential: !values['credential-file'] });
+      }
       if (message.type === 'deploy') onDeploy(message);
       else if (message.type === 'confirm') confirmations.confirm(message.targetId);
     },
   });
-  log(`connecting to ${config.server} as ${config.host}`);
+  log(`connecting to ${config.server}${config.host ? ` as ${config.host}` : ''}`);
   connection.start();
   const stop = async (signal: string) => {
     log(`${signal}: stopping`);
@@ -102,6 +107,7 @@ const { positionals, values } = parseArgs({
     'state-dir': { type: 'string' },
     profile: { type: 'string' },
     'store-root': { type: 'string' },
+    'credential-file': { type: 'string' },
   },
 });
 

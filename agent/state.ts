@@ -5,27 +5,34 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
-export const ZAgentConfig = z.object({ server: z.url(), host: z.string(), cacheUrl: z.string(), cachePublicKey: z.string() });
+// Written at enrolment; the cache settings are refreshed from every `welcome`.
+export const ZAgentConfig = z.object({ server: z.url(), host: z.string().optional(), cacheUrl: z.string().optional(), cachePublicKey: z.string().optional() });
 export type AgentConfig = z.infer<typeof ZAgentConfig>;
 
 export class AgentState {
   constructor(readonly dir: string) {}
 
-  async save(config: AgentConfig, credential: string) {
+  async save(config: AgentConfig, credential: string, opts: { credential?: boolean } = {}) {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await fs.writeFile(path.join(this.dir, 'credential'), `${credential}\n`, { mode: 0o600 });
-    await fs.chmod(path.join(this.dir, 'credential'), 0o600);
+    if (opts.credential ?? true) {
+      await fs.writeFile(path.join(this.dir, 'credential'), `${credential}\n`, { mode: 0o600 });
+      await fs.chmod(path.join(this.dir, 'credential'), 0o600);
+    }
     await fs.writeFile(path.join(this.dir, 'agent.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o644 });
   }
 
-  async load(): Promise<{ config: AgentConfig; credential: string }> {
-    try {
-      const config = ZAgentConfig.parse(JSON.parse(await fs.readFile(path.join(this.dir, 'agent.json'), 'utf8')));
-      const credential = (await fs.readFile(path.join(this.dir, 'credential'), 'utf8')).trim();
-      return { config, credential };
-    } catch (error) {
-      throw new Error(`${this.dir} holds no enrolment (${(error as Error).message}); run \`flotilla-agent enroll\` first`);
-    }
+  /** What enrolment left, overridden by command-line flags (the NixOS module passes --server and --credential-file). */
+  async load(overrides: { server?: string; credentialFile?: string } = {}): Promise<{ config: AgentConfig; credential: string }> {
+    const saved = await fs
+      .readFile(path.join(this.dir, 'agent.json'), 'utf8')
+      .then((text) => JSON.parse(text) as unknown)
+      .catch(() => ({}));
+    const config = ZAgentConfig.safeParse({ ...(saved as object), ...(overrides.server ? { server: overrides.server } : {}) });
+    if (!config.success) throw new Error(`no server known: enrol with \`flotilla-agent enroll\` or pass --server`);
+    const credentialFile = overrides.credentialFile ?? path.join(this.dir, 'credential');
+    const credential = (await fs.readFile(credentialFile, 'utf8').catch(() => '')).trim();
+    if (!credential) throw new Error(`no credential in ${credentialFile}: run \`flotilla-agent enroll\` first`);
+    return { config: config.data, credential };
   }
 
   /** Takes the lock, or says which live process holds it. A lock left by a dead process is taken over. */

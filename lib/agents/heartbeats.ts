@@ -52,8 +52,12 @@ export class HeartbeatWriter {
               store_free bigint, failed_units int, failed_list jsonb, current_system text, booted_system text, nixos_version text)
           ),
           presence as (
-            update hosts set online = true, last_seen = v.at, current_system = v.current_system, booted_system = v.booted_system,
-              nixos_version = v.nixos_version,
+            -- A sample older than what the host row already knows (a deployment result
+            -- recorded meanwhile) must not put back the system it replaced.
+            update hosts set online = true, last_seen = greatest(hosts.last_seen, v.at),
+              current_system = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.current_system else hosts.current_system end,
+              booted_system = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.booted_system else hosts.booted_system end,
+              nixos_version = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.nixos_version else hosts.nixos_version end,
               last_health = jsonb_build_object('uptimeSeconds', v.uptime, 'load1', v.load1, 'memUsedBytes', v.mem_used,
                 'memTotalBytes', v.mem_total, 'storeFreeBytes', v.store_free, 'failedUnits', v.failed_list, 'at', v.at)
             from v where hosts.id = v.host_id and hosts.retired_at is null

@@ -90,7 +90,8 @@ export async function recordResult(hostId: string, result: TResult) {
     .where(and(eq(deploymentTargets.id, result.targetId), eq(deploymentTargets.hostId, hostId), ne(deploymentTargets.phase, 'pending'), sql`${deploymentTargets.phase} not in ('succeeded', 'failed', 'rolled-back', 'skipped', 'cancelled')`))
     .returning();
   if (!target) return false;
-  if (result.currentSystem) await db().update(hosts).set({ currentSystem: result.currentSystem }).where(eq(hosts.id, hostId));
+  // last_seen moves too, so a heartbeat sampled before this result cannot overwrite it.
+  if (result.currentSystem) await db().update(hosts).set({ currentSystem: result.currentSystem, lastSeen: new Date() }).where(eq(hosts.id, hostId));
   await settleDeployment(target.deploymentId);
   return true;
 }
