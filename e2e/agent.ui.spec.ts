@@ -16,26 +16,35 @@ function agent(args: string[]) {
   return { child, output: () => output, exited: new Promise<number | null>((resolve) => child.on('exit', resolve)) };
 }
 
-test('a host enrolled with flotilla-agent against the running server shows up online, and goes offline when its credential is revoked', async ({ page, request, baseURL }) => {
-  const token = await createToken(request, ADMIN, ['hosts.write', 'fleet.read']);
+test('an enrolled agent goes online live, receives a built system, and the host page shows it current without a reload', async ({ page, request, baseURL }) => {
+  const token = await createToken(request, ADMIN, ['hosts.write', 'fleet.read', 'builds.run', 'deployments.write']);
+  const headers = { authorization: `Bearer ${token}` };
   const host = unique('agt');
-  const created = await request.post('/api/v1/hosts', { headers: { authorization: `Bearer ${token}` }, data: { name: host } });
+  const created = await request.post('/api/v1/hosts', { headers, data: { name: host } });
   const { enrollToken } = (await created.json()) as { enrollToken: string };
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'flotilla-e2e-agent-'));
   try {
+    await signInViaApi(page.context(), ADMIN.email, ADMIN.password);
+    await page.goto(`/hosts/${host}`);
+    await expect(page.getByTestId('host-status')).toContainText('never seen');
+
     const enrol = agent(['enroll', '--server', baseURL as string, '--token', enrollToken, '--state-dir', stateDir]);
     expect(await enrol.exited, enrol.output()).toBe(0);
     const run = agent(['run', '--state-dir', stateDir, '--store-root', path.join(stateDir, 'root')]);
     try {
-      await signInViaApi(page.context(), ADMIN.email, ADMIN.password);
-      await expect
-        .poll(async () => {
-          await page.goto(`/hosts/${host}`);
-          return page.getByRole('heading', { name: host }).locator('..').getByText('online').count();
-        }, { timeout: 30_000 })
-        .toBe(1);
+      // No reload: the page follows the host's event stream.
+      await expect(page.getByTestId('host-status')).toContainText('online', { timeout: 20_000 });
       await expect(page.getByText('Agent', { exact: true }).locator('..')).toContainText('0.1.0');
-      await page.screenshot({ path: 'test-results/screens/host-online.png', fullPage: true });
+
+      const build = (await (await request.post(`/api/v1/hosts/${host}/builds`, { headers })).json()) as { buildId: string };
+      await expect.poll(async () => ((await (await request.get(`/api/v1/builds/${build.buildId}`, { headers })).json()) as { status: string }).status, { timeout: 60_000 }).toBe('succeeded');
+      const { storePath } = (await (await request.get(`/api/v1/builds/${build.buildId}`, { headers })).json()) as { storePath: string };
+      const deployment = await request.post('/api/v1/deployments', { headers, data: { agents: { [host]: storePath } } });
+      expect(deployment.status()).toBe(201);
+
+      await expect(page.getByTestId('activations')).toContainText('succeeded', { timeout: 30_000 });
+      await expect(page.getByText('Current system', { exact: true }).locator('..')).toContainText(storePath);
+      await page.screenshot({ path: 'test-results/screens/host-deployed.png', fullPage: true });
 
       page.once('dialog', (dialog) => dialog.accept());
       await page.getByRole('button', { name: 'Revoke agent credential' }).click();

@@ -26,7 +26,17 @@ export async function hostDetail(caller: Caller, name: string) {
     modulesForTags(caller.org.id, host.tags),
     activeEnrollToken(db(), host.id),
     db()
-      .select({ id: deployments.id, status: deployments.status, createdAt: deployments.createdAt, phase: deploymentTargets.phase, storePath: deploymentTargets.storePath })
+      .select({
+        id: deployments.id,
+        status: deployments.status,
+        createdAt: deployments.createdAt,
+        phase: deploymentTargets.phase,
+        storePath: deploymentTargets.storePath,
+        error: deploymentTargets.error,
+        rollbackReason: deploymentTargets.rollbackReason,
+        log: deploymentTargets.log,
+        finishedAt: deploymentTargets.finishedAt,
+      })
       .from(deploymentTargets)
       .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
       .where(eq(deploymentTargets.hostId, host.id))
@@ -54,6 +64,6 @@ export async function hostDetail(caller: Caller, name: string) {
     recentBuilds: recentBuilds.map((b) => ({ ...b, createdAt: b.createdAt.toISOString(), finishedAt: b.finishedAt?.toISOString() ?? null })),
     // The newest successful build: what a deployment would ship. A failed build never replaces it.
     currentBuild: lastGood ? { id: lastGood.id, storePath: lastGood.storePath, configVersion: lastGood.configVersion } : null,
-    recentDeployments: recent.map((d) => ({ id: d.id, status: d.status, phase: d.phase, storePath: d.storePath, createdAt: d.createdAt.toISOString() })),
+    recentDeployments: recent.map((d) => ({ ...d, createdAt: d.createdAt.toISOString(), finishedAt: d.finishedAt?.toISOString() ?? null })),
   };
 }

@@ -11,6 +11,7 @@ import * as cache from './cache/route';
 import * as deploymentById from './deployments/[id]/route';
 import * as deployments from './deployments/route';
 import * as hostBuilds from './hosts/[name]/builds/route';
+import * as hostEvents from './hosts/[name]/events/route';
 import * as hostConfig from './hosts/[name]/config/route';
 import * as hostConfigRevert from './hosts/[name]/config/revert/route';
 import * as hostConfigVersions from './hosts/[name]/config/versions/route';
@@ -42,6 +43,7 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/hosts/{name}/enroll-token', file: 'hosts/[name]/enroll-token/route.ts', module: hostEnrollToken },
   { path: '/bulk/hosts', file: 'bulk/hosts/route.ts', module: bulkHosts },
   { path: '/hosts/{name}/builds', file: 'hosts/[name]/builds/route.ts', module: hostBuilds },
+  { path: '/hosts/{name}/events', file: 'hosts/[name]/events/route.ts', module: hostEvents },
   { path: '/builds', file: 'builds/route.ts', module: builds },
   { path: '/builds/{id}', file: 'builds/[id]/route.ts', module: buildById },
   { path: '/builds/{id}/log', file: 'builds/[id]/log/route.ts', module: buildLog },

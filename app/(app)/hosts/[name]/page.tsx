@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { BuildButton } from '@/components/builds/build-button';
 import { BuildStatusBadge } from '@/components/builds/build-status';
-import { HostStatusBadge, relativeTime } from '@/components/hosts/status-badge';
+import { LiveHostStatus } from '@/components/hosts/live-host-status';
 import { HostTabs } from '@/components/hosts/host-tabs';
 import { Badge, Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
 import { can } from '@/lib/auth/caller';
@@ -35,11 +35,7 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
       <PageHeader
         actions={can(caller, 'builds.run') ? <BuildButton host={host.name} /> : null}
         title={host.name}
-        description={
-          <span className="flex items-center gap-2">
-            <HostStatusBadge status={host.status} /> last seen {relativeTime(host.lastSeen)}
-          </span>
-        }
+        description={<LiveHostStatus host={host.name} initial={{ online: host.online, lastSeen: host.lastSeen }} />}
       />
       <HostTabs name={host.name} current="overview" />
       <div className="grid gap-6 lg:grid-cols-2">
@@ -62,6 +58,7 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
             </Row>
             <Row label="Current system">{host.currentSystem ? <code className="text-xs">{host.currentSystem}</code> : '—'}</Row>
             <Row label="Desired system">{host.desiredSystem ? <code className="text-xs">{host.desiredSystem}</code> : '—'}</Row>
+            <Row label="Booted system">{host.bootedSystem ? <code className="text-xs">{host.bootedSystem}</code> : '—'}</Row>
             <Row label="NixOS">{host.nixosVersion ?? '—'}</Row>
             <Row label="Agent">{host.agentVersion ? `${host.agentVersion}, enrolled ${host.enrolledAt?.slice(0, 10)}` : 'not enrolled'}</Row>
             <Row label="Added">{host.createdAt.slice(0, 10)}</Row>
@@ -103,6 +100,30 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
                     ))}
                     <Badge tone="blue">v{m.version}</Badge>
                   </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+        <Card>
+          <CardHeader title="Recent activations" description="Deployments to this host and what its agent reported." />
+          {host.recentDeployments.length === 0 ? (
+            <EmptyState title="Nothing deployed yet" />
+          ) : (
+            <ul className="divide-y divide-slate-100 dark:divide-slate-800" data-testid="activations">
+              {host.recentDeployments.map((d) => (
+                <li key={d.id} className="px-5 py-3 text-sm">
+                  <div className="flex items-center justify-between gap-3">
+                    <code className="truncate text-xs">{d.storePath}</code>
+                    <Badge tone={d.phase === 'succeeded' ? 'green' : d.phase === 'failed' || d.phase === 'rolled-back' ? 'red' : 'blue'}>{d.phase}</Badge>
+                  </div>
+                  {d.rollbackReason || d.error ? <p className="mt-1 text-xs text-red-700 dark:text-red-400">{(d.rollbackReason ?? d.error ?? '').split('\n')[0]}</p> : null}
+                  {d.log ? (
+                    <details className="mt-1">
+                      <summary className="cursor-pointer text-xs text-slate-500">Agent log</summary>
+                      <pre className="mt-1 max-h-48 overflow-auto rounded bg-slate-950 p-2 font-mono text-[11px] text-slate-200">{d.log}</pre>
+                    </details>
+                  ) : null}
                 </li>
               ))}
             </ul>

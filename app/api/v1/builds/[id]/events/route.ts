@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { route } from '@/lib/api/route';
+import { SSE_HEADERS } from '@/lib/api/sse';
 import { buildEvents } from '@/lib/builds/events';
 import { getBuild } from '@/lib/builds/queries';
 
@@ -9,8 +10,6 @@ export const GET = route(
   { access: 'authenticated', summary: 'Live build progress and log as Server-Sent Events (status, progress, log chunks)', params: z.object({ id: z.uuid() }) },
   async ({ caller, params, req }) => {
     await getBuild(caller, params.id);
-    return new Response(buildEvents(params.id, req.signal), {
-      headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' },
-    });
+    return new Response(buildEvents(params.id, req.signal), { headers: SSE_HEADERS });
   },
 );

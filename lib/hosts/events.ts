@@ -1,0 +1,40 @@
+// Live host status for the host page: presence, systems and the newest activations,
+// sent whenever they change.
+import { desc, eq } from 'drizzle-orm';
+import { pollingEventStream } from '@/lib/api/sse';
+import { db } from '@/lib/db/client';
+import { deploymentTargets, hosts } from '@/lib/db/schema';
+
+export function hostEvents(hostId: string, signal: AbortSignal) {
+  let last = '';
+  return pollingEventStream(
+    async () => {
+      const [host] = await db()
+        .select({
+          online: hosts.online,
+          lastSeen: hosts.lastSeen,
+          currentSystem: hosts.currentSystem,
+          bootedSystem: hosts.bootedSystem,
+          desiredSystem: hosts.desiredSystem,
+          agentVersion: hosts.agentVersion,
+          enrolledAt: hosts.enrolledAt,
+          retiredAt: hosts.retiredAt,
+        })
+        .from(hosts)
+        .where(eq(hosts.id, hostId));
+      if (!host || host.retiredAt) return { events: [], done: true };
+      const activations = await db()
+        .select({ id: deploymentTargets.id, phase: deploymentTargets.phase, updatedAt: deploymentTargets.updatedAt })
+        .from(deploymentTargets)
+        .where(eq(deploymentTargets.hostId, hostId))
+        .orderBy(desc(deploymentTargets.updatedAt))
+        .limit(5);
+      const snapshot = JSON.stringify({ ...host, activations });
+      if (snapshot === last) return { events: [], done: false };
+      last = snapshot;
+      return { events: [{ event: 'host', data: JSON.parse(snapshot) as unknown }], done: false };
+    },
+    signal,
+    2_000,
+  );
+}
