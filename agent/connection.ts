@@ -16,6 +16,8 @@ export type ConnectionOptions = {
   onMessage?: (message: TServerMessage) => void;
   /** Results of activations the server has not heard about yet (sent in hello). */
   pendingResults?: () => Promise<TResult[]>;
+  /** Changes whenever an activation result is sent: a heartbeat read before it is stale. */
+  systemEpoch?: () => number;
   backoff?: { baseMs?: number; capMs?: number };
 };
 
@@ -99,7 +101,11 @@ export class AgentConnection {
       clearInterval(this.heartbeat);
       const beat = async () => {
         try {
-          this.send({ type: 'heartbeat', id: crypto.randomUUID(), ...(await heartbeatFacts(this.opts.paths)) });
+          const epoch = this.opts.systemEpoch?.();
+          const facts = await heartbeatFacts(this.opts.paths);
+          // Read before a result went out, it would tell the server the old system after the new one.
+          if (this.opts.systemEpoch?.() !== epoch) return;
+          this.send({ type: 'heartbeat', id: crypto.randomUUID(), ...facts });
         } catch (error) {
           // A fact that cannot be read this time must not take the agent down.
           this.opts.log(`heartbeat skipped: ${error instanceof Error ? error.message : String(error)}`);

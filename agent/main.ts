@@ -44,6 +44,7 @@ async function run(values: Record<string, string | undefined>) {
   // One activation at a time, in the order the server sent them.
   let current: TDeploy | null = null;
   let queue = Promise.resolve();
+  let systemEpoch = 0;
   const activator = new Activator({
     stateDir: state.dir,
     paths,
@@ -61,6 +62,7 @@ async function run(values: Record<string, string | undefined>) {
       log(`deploying ${deploy.storePath} (target ${deploy.targetId})`);
       const result = await activator.activate(deploy);
       current = null;
+      systemEpoch += 1;
       log(`target ${deploy.targetId}: ${result.outcome}${result.reason ? ` (${result.reason.split('\n')[0]})` : ''}`);
       if (connection.send(result)) await activator.markReported(deploy.targetId);
     });
@@ -71,6 +73,7 @@ async function run(values: Record<string, string | undefined>) {
     paths,
     log,
     backoff: process.env.FLOTILLA_AGENT_BACKOFF_MS ? { baseMs: Number(process.env.FLOTILLA_AGENT_BACKOFF_MS) } : undefined,
+    systemEpoch: () => systemEpoch,
     pendingResults: async () => {
       const results = await activator.pendingResults();
       // Counted as reported once hello carried them over an open socket.
