@@ -65,6 +65,10 @@ async function run(values: Record<string, string | undefined>) {
       systemEpoch += 1;
       log(`target ${deploy.targetId}: ${result.outcome}${result.reason ? ` (${result.reason.split('\n')[0]})` : ''}`);
       if (connection.send(result)) await activator.markReported(deploy.targetId);
+    }).catch((error: unknown) => {
+      // An activation that threw must not stop the ones after it; its journal entry is recovered at the next start.
+      current = null;
+      log(`activation failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
     });
   };
   connection = new AgentConnection({
@@ -89,6 +93,9 @@ async function run(values: Record<string, string | undefined>) {
       else if (message.type === 'confirm') confirmations.confirm(message.targetId);
     },
   });
+  // An activation cut short by a crash or reboot is rolled back now, not when the server is reachable again.
+  const recovered = await activator.pendingResults();
+  for (const r of recovered) log(`recovered target ${r.targetId}: ${r.outcome}${r.reason ? ` (${r.reason.split('\n')[0]})` : ''}`);
   log(`connecting to ${config.server}${config.host ? ` as ${config.host}` : ''}`);
   connection.start();
   const stop = async (signal: string) => {

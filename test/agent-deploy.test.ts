@@ -23,8 +23,10 @@ let agent: AgentProcess;
 const run = Math.random().toString(36).slice(2, 8);
 const host = `dep${run}`;
 let version = 1;
-const systems = { good: '', failing: '' };
+const systems = { good: '', failing: '', slow: '' };
 let activations: string;
+let stateDir: string;
+const startAgent = () => runAgent(['run', '--state-dir', stateDir, '--store-root', path.join(tmp, 'root')], { FLOTILLA_ACTIVATION_LOG: activations });
 
 async function buildSystem(module: string, packages: string[]) {
   const saved = await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name: host }, json: { module, packages, baseVersion: version } });
@@ -45,12 +47,13 @@ beforeAll(async () => {
   const created = await call(hosts.POST, { method: 'POST', token: fx.members.operator.token, json: { name: host } });
   systems.good = await buildSystem(`{ ... }: { networking.hostName = "${host}"; }`, ['hello']);
   systems.failing = await buildSystem(`{ ... }: { networking.hostName = "${host}"; flotilla.test.failActivation = true; }`, ['hello', 'jq']);
-  const stateDir = path.join(tmp, 'state');
+  systems.slow = await buildSystem(`{ ... }: { networking.hostName = "${host}"; flotilla.test.activationDelaySeconds = 30; }`, ['hello', 'tree']);
+  stateDir = path.join(tmp, 'state');
   const enrol = runAgent(['enroll', '--server', harness.base, '--token', created.json.enrollToken, '--state-dir', stateDir]);
   expect(await enrol.exited, enrol.output()).toBe(0);
   activations = path.join(tmp, 'activations.log');
   await writeFile(activations, '');
-  agent = runAgent(['run', '--state-dir', stateDir, '--store-root', path.join(tmp, 'root')], { FLOTILLA_ACTIVATION_LOG: activations });
+  agent = startAgent();
   await until('the agent to connect', async () => (await db().select().from(hostsTable).where(and(eq(hostsTable.orgId, fx.org.id), eq(hostsTable.name, host))))[0]?.online);
 }, 120_000);
 
@@ -97,5 +100,26 @@ describe('deploying to a real agent', () => {
     expect(done.targets[0]).toMatchObject({ phase: 'rolled-back', rollbackReason: expect.stringMatching(/failActivation/) });
     const [row] = await db().select().from(hostsTable).where(eq(hostsTable.name, host));
     expect(row?.currentSystem).toBe(systems.good);
+  });
+
+  it('an agent killed during a switch comes back on its previous system, reports it once, and never runs the switch again', async () => {
+    const created = await deploy({ [host]: systems.slow });
+    await until('the slow switch to start', async () => (await readFile(activations, 'utf8')).includes(`switch ${systems.slow}`));
+    agent.child.kill('SIGKILL');
+    await agent.exited;
+    agent = startAgent();
+    const done = await until('the deployment to finish', async () => {
+      const v = await view(created.json.id);
+      return v.status !== 'rolling' ? v : undefined;
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}\nagent:\n${agent.output()}`);
+    });
+    expect(done.targets[0]).toMatchObject({ phase: 'rolled-back', rollbackReason: expect.stringMatching(/stopped during the activation/) });
+    const lines = (await readFile(activations, 'utf8')).trim().split('\n');
+    expect(lines.filter((l) => l === `switch ${systems.slow}`)).toHaveLength(1);
+    expect(lines.at(-1)).toBe(`switch ${systems.good}`);
+    const [row] = await db().select().from(hostsTable).where(eq(hostsTable.name, host));
+    expect(row?.currentSystem).toBe(systems.good);
+    expect(agent.output()).toMatch(/recovered target .*: rolled-back/);
   });
 });

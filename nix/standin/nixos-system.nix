@@ -12,6 +12,7 @@ let
     system.stateVersion = "24.11";
     environment.systemPackages = [ ];
     flotilla.test.failActivation = false;
+    flotilla.test.activationDelaySeconds = 0;
   };
 
   # Modules may import others; flatten them (paths are imported here).
@@ -54,6 +55,7 @@ let
     PATH = "/bin";
     hostName = config.networking.hostName;
     failActivation = if config.flotilla.test.failActivation then "1" else "";
+    activationDelay = toString config.flotilla.test.activationDelaySeconds;
     packagePaths = map (p: "${p}") packages;
     packageLines = builtins.concatStringsSep "\n" (map (p: "${p.pname or p.name} ${p.version or ""}") packages);
     args = [
@@ -71,6 +73,7 @@ let
         action="\$1"
         case "\$action" in switch|boot|test|dry-activate) ;; *) echo "usage: switch-to-configuration switch|boot|test|dry-activate" >&2; exit 1 ;; esac
         if [ -n "\$FLOTILLA_ACTIVATION_LOG" ]; then echo "\$action $out" >> "\$FLOTILLA_ACTIVATION_LOG"; fi
+        if [ "\$action" != dry-activate ] && [ "$activationDelay" != 0 ]; then sleep "$activationDelay"; fi
         if [ "\$action" != dry-activate ] && [ -n "$failActivation" ]; then echo "activation of $hostName failed (flotilla.test.failActivation)" >&2; exit 1; fi
         exit 0
         SCRIPT
