@@ -15,7 +15,7 @@ const root = path.resolve(import.meta.dirname, '..');
 
 export type Harness = { base: string; gateway: Gateway; close: () => Promise<void> };
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(opts: { port?: number } = {}): Promise<Harness> {
   const gateway = createGateway({ log: () => {} });
   let base = '';
   const server = http.createServer(async (req, res) => {
@@ -34,7 +34,7 @@ export async function startHarness(): Promise<Harness> {
     if (req.url === AGENT_WS_PATH) gateway.handleUpgrade(req, socket, head);
     else socket.destroy();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   // Enrolment hands agents the cache URL from FLOTILLA_URL: this server.
   process.env.FLOTILLA_URL = base;
@@ -44,7 +44,8 @@ export async function startHarness(): Promise<Harness> {
     gateway,
     close: async () => {
       await gateway.close();
-      server.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
