@@ -26,21 +26,48 @@ let baseA: string;
 let agent: AgentProcess;
 const host = `mp${Math.random().toString(36).slice(2, 8)}`;
 
+/** The agent-facing server in a process of its own; `port` brings it back on the same address. */
+async function startProcessA(port?: number): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/harness-server.ts'], {
+    cwd: root,
+    env: { ...process.env, ...(port ? { HARNESS_PORT: String(port) } : {}) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+      const ready = /READY (\S+)/.exec(out);
+      if (ready) resolve(ready[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`process A exited (${code})`)));
+  });
+  return { child, base };
+}
+
+async function buildFor(name: string, module: string, packages: string[], baseVersion: number) {
+  await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name }, json: { module, packages, baseVersion } });
+  const { buildId } = await requestBuild(fx.members.operator.caller, name);
+  expect(await runBuild(buildId)).toBe('built');
+  return (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
+}
+
+const finished = (id: string) =>
+  until(
+    'the deployment to finish',
+    async () => {
+      const v = (await call(deploymentById.GET, { token: fx.members.operator.token, params: { id } })).json;
+      return v.status !== 'rolling' ? v : undefined;
+    },
+    60_000,
+  );
+
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'flotilla-multi-'));
   process.env.FLOTILLA_DATA_DIR = tmp;
   resetEnvCache();
   fx = await makeOrg();
-  processA = spawn(process.execPath, ['--import', 'tsx', 'test/harness-server.ts'], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
-  baseA = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    processA.stdout?.on('data', (d) => {
-      out += d;
-      const ready = /READY (\S+)/.exec(out);
-      if (ready) resolve(ready[1] as string);
-    });
-    processA.once('exit', (code) => reject(new Error(`process A exited (${code})`)));
-  });
+  ({ child: processA, base: baseA } = await startProcessA());
   // This process (B) hands out the cache URL of process A, where the agent is.
   process.env.FLOTILLA_URL = baseA;
   resetEnvCache();
@@ -76,5 +103,39 @@ describe('two server processes', () => {
       throw new Error(`${e.message}\nagent:\n${agent.output()}`);
     });
     expect(done.targets[0]).toMatchObject({ phase: 'succeeded', storePath });
+  });
+
+  it('an agent whose server dies before confirming rolls back by itself and reports it when a server is back', { timeout: 120_000 }, async () => {
+    const activations = path.join(tmp, 'activations.log');
+    const { writeFile, readFile } = await import('node:fs/promises');
+    await writeFile(activations, '');
+    const name = `${host}-b`;
+    const created = await call(hosts.POST, { method: 'POST', token: fx.members.operator.token, json: { name } });
+    const good = await buildFor(name, `{ ... }: { networking.hostName = "${name}"; }`, ['hello'], 1);
+    const slow = await buildFor(name, `{ ... }: { networking.hostName = "${name}"; flotilla.test.activationDelaySeconds = 3; }`, ['hello', 'fd'], 2);
+    const stateDir = path.join(tmp, 'state-b');
+    expect(await runAgent(['enroll', '--server', baseA, '--token', created.json.enrollToken, '--state-dir', stateDir]).exited).toBe(0);
+    const b = runAgent(['run', '--state-dir', stateDir, '--store-root', path.join(tmp, 'root-b')], { FLOTILLA_ACTIVATION_LOG: activations });
+    try {
+      const online = async () => (await db().select().from(hostsTable).where(and(eq(hostsTable.orgId, fx.org.id), eq(hostsTable.name, name))))[0]?.online;
+      await until('agent b online', online);
+      const first = await call(deployments.POST, { method: 'POST', token: fx.members.operator.token, json: { agents: { [name]: good } } });
+      expect((await finished(first.json.id)).targets[0].phase).toBe('succeeded');
+
+      const second = await call(deployments.POST, { method: 'POST', token: fx.members.operator.token, json: { agents: { [name]: slow }, rollout: { confirmTimeoutSeconds: 5 } } });
+      expect(second.status).toBe(201);
+      // The switch is running (it takes 3 s): the server goes away before it can confirm.
+      await until('the slow switch', async () => (await readFile(activations, 'utf8')).includes(`switch ${slow}`));
+      const port = Number(new URL(baseA).port);
+      processA.kill('SIGKILL');
+      await until('the agent to roll back', async () => (await readFile(activations, 'utf8')).trim().endsWith(`switch ${good}`), 30_000);
+      // A server is back: the agent reconnects and its hello carries the result.
+      ({ child: processA } = await startProcessA(port));
+      const done = await finished(second.json.id);
+      expect(done.targets[0]).toMatchObject({ phase: 'rolled-back', rollbackReason: expect.stringMatching(/did not confirm within 5 s/) });
+      expect(b.output()).toMatch(/waiting|reconnecting/);
+    } finally {
+      b.child.kill('SIGKILL');
+    }
   });
 });
