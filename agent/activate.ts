@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { TDeploy, TResult } from '@/lib/agents/protocol';
 import { runNix } from '@/lib/nix/run';
 import { Journal, type JournalEntry } from './journal';
-import { currentSystem, type SystemPaths } from './system';
+import { currentSystem, failedUnits, type SystemPaths } from './system';
 
 export type ActivationContext = {
   stateDir: string;
@@ -95,6 +95,9 @@ async function switchTo(ctx: ActivationContext, system: string, action: 'switch'
 }
 
 async function healthChecks(ctx: ActivationContext, deploy: TDeploy) {
+  // Units that failed with the new system (only where systemd runs; simulated hosts have none).
+  const failed = deploy.action === 'switch' ? await failedUnits(ctx.paths.storeRoot) : null;
+  if (failed?.length) throw new StepFailed(`systemd units failed after the switch: ${failed.join(', ')}`);
   for (const check of deploy.healthChecks) {
     const r = await runFromStore(ctx, check.command, check.timeoutSeconds * 1000);
     if (r.code !== 0) throw new StepFailed(`health check "${check.name}" failed${r.timedOut ? ' (timed out)' : ` (exit ${r.code})`}\n${r.output}`);

@@ -58,7 +58,7 @@ async function storeFree(storeRoot: string | null) {
 }
 
 /** Failed systemd units, or null where there is no systemd (containers, simulated hosts). */
-async function failedUnits(storeRoot: string | null): Promise<string[] | null> {
+export async function failedUnits(storeRoot: string | null): Promise<string[] | null> {
   if (storeRoot) return null;
   try {
     const { stdout } = await run('systemctl', ['--failed', '--plain', '--no-legend', '--no-pager'], { timeout: 10_000 });
