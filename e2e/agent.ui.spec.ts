@@ -16,7 +16,7 @@ function agent(args: string[]) {
   return { child, output: () => output, exited: new Promise<number | null>((resolve) => child.on('exit', resolve)) };
 }
 
-test('an enrolled agent goes online live, receives a built system, and the host page shows it current without a reload', async ({ page, request, baseURL }) => {
+test('an enrolled agent goes online live, gets a built system deployed from the UI, and the pages follow it live', async ({ page, request, baseURL }) => {
   const token = await createToken(request, ADMIN, ['hosts.write', 'fleet.read', 'builds.run', 'deployments.write']);
   const headers = { authorization: `Bearer ${token}` };
   const host = unique('agt');
@@ -39,11 +39,20 @@ test('an enrolled agent goes online live, receives a built system, and the host 
       const build = (await (await request.post(`/api/v1/hosts/${host}/builds`, { headers })).json()) as { buildId: string };
       await expect.poll(async () => ((await (await request.get(`/api/v1/builds/${build.buildId}`, { headers })).json()) as { status: string }).status, { timeout: 60_000 }).toBe('succeeded');
       const { storePath } = (await (await request.get(`/api/v1/builds/${build.buildId}`, { headers })).json()) as { storePath: string };
-      const deployment = await request.post('/api/v1/deployments', { headers, data: { agents: { [host]: storePath } } });
-      expect(deployment.status()).toBe(201);
 
-      await expect(page.getByTestId('activations')).toContainText('succeeded', { timeout: 30_000 });
+      // Deploy from the host page, and follow it on the deployment page.
+      await page.reload();
+      page.once('dialog', (dialog) => dialog.accept());
+      await page.getByRole('button', { name: 'Deploy' }).click();
+      await expect(page).toHaveURL(/\/deployments\/[0-9a-f-]{36}$/);
+      await expect(page.getByTestId('deployment-status')).toHaveText('succeeded', { timeout: 30_000 });
+      await expect(page.getByTestId(`target-${host}`)).toContainText('succeeded');
+      await page.screenshot({ path: 'test-results/screens/deployment.png', fullPage: true });
+
+      await page.goto(`/hosts/${host}`);
+      await expect(page.getByTestId('activations')).toContainText('succeeded');
       await expect(page.getByText('Current system', { exact: true }).locator('..')).toContainText(storePath);
+      await expect(page.getByRole('button', { name: 'Deploy' })).toHaveCount(0);
       await page.screenshot({ path: 'test-results/screens/host-deployed.png', fullPage: true });
 
       page.once('dialog', (dialog) => dialog.accept());

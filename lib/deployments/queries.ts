@@ -1,8 +1,9 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { pollingEventStream } from '@/lib/api/sse';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
-import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
+import { deployments, deploymentTargets, hosts, users } from '@/lib/db/schema';
 
 export async function getDeployment(caller: Caller, id: string) {
   const [deployment] = await db()
@@ -34,4 +35,42 @@ export async function getDeployment(caller: Caller, id: string) {
       finishedAt: t.finishedAt?.toISOString() ?? null,
     })),
   };
+}
+
+export async function listDeployments(caller: Caller, limit = 50) {
+  const rows = await db()
+    .select({
+      deployment: deployments,
+      targets: sql<number>`(select count(*) from deployment_targets t where t.deployment_id = ${deployments.id})::int`,
+      succeeded: sql<number>`(select count(*) from deployment_targets t where t.deployment_id = ${deployments.id} and t.phase = 'succeeded')::int`,
+      createdBy: users.email,
+    })
+    .from(deployments)
+    .leftJoin(users, eq(users.id, deployments.createdBy))
+    .where(eq(deployments.orgId, caller.org.id))
+    .orderBy(desc(deployments.createdAt))
+    .limit(limit);
+  return rows.map((r) => ({
+    id: r.deployment.id,
+    status: r.deployment.status,
+    source: r.deployment.source,
+    createdAt: r.deployment.createdAt.toISOString(),
+    finishedAt: r.deployment.finishedAt?.toISOString() ?? null,
+    targets: r.targets,
+    succeeded: r.succeeded,
+    createdBy: r.createdBy,
+  }));
+}
+
+/** Live view of a deployment: its status and every target's phase, sent when they change. */
+export function deploymentEvents(caller: Caller, id: string, signal: AbortSignal) {
+  let last = '';
+  return pollingEventStream(async () => {
+    const view = await getDeployment(caller, id);
+    const snapshot = JSON.stringify(view);
+    const done = ['succeeded', 'failed', 'halted', 'cancelled', 'rolled-back'].includes(view.status);
+    if (snapshot === last) return { events: [], done };
+    last = snapshot;
+    return { events: [{ event: 'deployment', data: view }], done };
+  }, signal);
 }

@@ -8,6 +8,7 @@ import * as buildById from './builds/[id]/route';
 import * as builds from './builds/route';
 import * as bulkHosts from './bulk/hosts/route';
 import * as cache from './cache/route';
+import * as deploymentEvents from './deployments/[id]/events/route';
 import * as deploymentById from './deployments/[id]/route';
 import * as deployments from './deployments/route';
 import * as hostBuilds from './hosts/[name]/builds/route';
@@ -52,6 +53,7 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/cache', file: 'cache/route.ts', module: cache },
   { path: '/deployments', file: 'deployments/route.ts', module: deployments },
   { path: '/deployments/{id}', file: 'deployments/[id]/route.ts', module: deploymentById },
+  { path: '/deployments/{id}/events', file: 'deployments/[id]/events/route.ts', module: deploymentEvents },
   { path: '/modules', file: 'modules/route.ts', module: modules },
   { path: '/packages', file: 'packages/route.ts', module: packages },
   { path: '/modules/{name}', file: 'modules/[name]/route.ts', module: moduleByName },

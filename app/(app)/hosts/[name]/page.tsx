@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { BuildButton } from '@/components/builds/build-button';
+import { DeployButton } from '@/components/deployments/deploy-button';
 import { BuildStatusBadge } from '@/components/builds/build-status';
 import { LiveHostStatus } from '@/components/hosts/live-host-status';
 import { HostTabs } from '@/components/hosts/host-tabs';
@@ -33,7 +34,14 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
   return (
     <>
       <PageHeader
-        actions={can(caller, 'builds.run') ? <BuildButton host={host.name} /> : null}
+        actions={
+          <span className="flex items-start gap-2">
+            {can(caller, 'deployments.write') && host.currentBuild?.storePath && host.currentBuild.storePath !== host.currentSystem ? (
+              <DeployButton host={host.name} storePath={host.currentBuild.storePath} />
+            ) : null}
+            {can(caller, 'builds.run') ? <BuildButton host={host.name} /> : null}
+          </span>
+        }
         title={host.name}
         description={<LiveHostStatus host={host.name} initial={{ online: host.online, lastSeen: host.lastSeen }} />}
       />

@@ -1,0 +1,17 @@
+'use server';
+
+import { z } from 'zod';
+import { action } from '@/lib/api/action';
+import { AppError } from '@/lib/api/errors';
+import { createDeployment } from '@/lib/deployments/create';
+import { ZStorePath } from '@/lib/deployments/schemas';
+import { ZHostName } from '@/lib/hosts/schemas';
+
+export const deployAction = action(
+  { access: 'deployments.write', input: z.strictObject({ host: ZHostName, storePath: ZStorePath }), revalidate: ['/deployments'] },
+  async ({ caller, input }) => {
+    const created = await createDeployment(caller, { agents: { [input.host]: input.storePath } }, 'ui');
+    if (!created.id) throw new AppError('internal', 'The deployment was not created');
+    return { id: created.id };
+  },
+);
