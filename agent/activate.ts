@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { TDeploy, TResult } from '@/lib/agents/protocol';
 import { runNix } from '@/lib/nix/run';
 import { Journal, type JournalEntry } from './journal';
-import { currentSystem, failedUnits, type SystemPaths } from './system';
+import { currentSystem, failedUnits, storeFree, type SystemPaths } from './system';
 
 export type ActivationContext = {
   stateDir: string;
@@ -74,17 +74,6 @@ async function closureSize(ctx: ActivationContext, storePath: string, netrc: str
   const parsed = JSON.parse(r.stdout) as unknown;
   const entry = Array.isArray(parsed) ? (parsed[0] as { closureSize?: number }) : (Object.values(parsed as Record<string, { closureSize?: number }>)[0] ?? {});
   return entry.closureSize ?? null;
-}
-
-async function storeFree(ctx: ActivationContext): Promise<number> {
-  for (let dir = ctx.paths.storeRoot ? path.join(ctx.paths.storeRoot, 'nix', 'store') : '/nix/store'; ; dir = path.dirname(dir)) {
-    try {
-      const s = await fs.statfs(dir);
-      return s.bavail * s.bsize;
-    } catch (error) {
-      if (dir === path.dirname(dir)) throw error;
-    }
-  }
 }
 
 async function switchTo(ctx: ActivationContext, system: string, action: 'switch' | 'boot', timeoutMs: number) {
@@ -164,7 +153,7 @@ export class Activator {
       await this.journal.put(entry);
       const netrc = await writeNetrc(ctx);
       const size = await closureSize(ctx, deploy.storePath, netrc);
-      const free = await storeFree(ctx);
+      const free = await storeFree(ctx.paths.storeRoot);
       ctx.progress('downloading', `fetching ${deploy.storePath}${size ? ` (${Math.round(size / 1024)} KiB closure, ${Math.round(free / 1024 / 1024)} MiB free)` : ''}`);
       if (size && size > free) throw new StepFailed(`not enough space: the closure needs ${size} bytes, the store has ${free} free`);
       const copy = await runNix(

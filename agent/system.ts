@@ -46,7 +46,7 @@ export async function nixosVersion(system: string | null, storeRoot: string | nu
 }
 
 /** Free bytes on the filesystem holding the Nix store (or its nearest existing parent, before the first deployment). */
-async function storeFree(storeRoot: string | null) {
+export async function storeFree(storeRoot: string | null) {
   for (let dir = storeRoot ? path.join(storeRoot, 'nix', 'store') : '/nix/store'; ; dir = path.dirname(dir)) {
     try {
       const stats = await fs.statfs(dir);
