@@ -23,7 +23,7 @@ export type RouteDef<P, Q, B> = {
   response?: z.ZodType;
   /** Status of a successful response, 200 unless said otherwise. */
   status?: number;
-  /** Accept HTTP Basic e-mail:password (only `POST /api/v1/tokens`, for CLI login). */
+  /** Accept HTTP Basic e-mail:password (only `GET /me` and `POST /tokens`, for CLI login). */
   allowBasic?: boolean;
 };
 

@@ -7,6 +7,8 @@ export const GET = route(
   {
     access: 'authenticated',
     summary: 'Who the caller is, in which organisation, with which permissions',
+    // `flotilla login` asks this with e-mail and password to learn which scopes its token may have.
+    allowBasic: true,
     response: z.object({
       user: z.object({ id: z.uuid(), email: z.string(), name: z.string() }),
       org: z.object({ id: z.uuid(), slug: z.string(), name: z.string() }),
