@@ -1,10 +1,15 @@
 // The package index, built with real Nix from the stand-in, searched in PostgreSQL.
+import os from 'node:os';
+import path from 'node:path';
+import { count as rowCount, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hosts from '@/app/api/v1/hosts/route';
 import * as packages from '@/app/api/v1/packages/route';
 import { buildPackageIndex, ensurePackageIndex, parseSearchOutput } from '@/lib/packages/build-index';
-import { indexStatus, searchPackages } from '@/lib/packages/search';
+import { db } from '@/lib/db/client';
+import { packageIndex } from '@/lib/db/schema';
+import { getPackages, indexStatus, searchPackages } from '@/lib/packages/search';
 import { resolveNixpkgsSource } from '@/lib/packages/source';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 
@@ -21,7 +26,24 @@ describe('package index', () => {
     expect(count).toBeGreaterThanOrEqual(12);
     expect(await indexStatus('standin')).toMatchObject({ status: 'ready', packageCount: count });
     expect(await ensurePackageIndex(standin)).toBe('ready');
-    expect(await buildPackageIndex(standin)).toBe(count);
+  });
+
+  it('is replaced, not added to, by a rebuild', async () => {
+    const rows = () => db().select({ n: rowCount() }).from(packageIndex).where(eq(packageIndex.source, 'standin'));
+    const [before] = await rows();
+    await db().insert(packageIndex).values({ source: 'standin', attr: 'gone-from-nixpkgs', pname: 'gone', version: '1' });
+    expect(await buildPackageIndex(standin)).toBe(before?.n);
+    expect(await rows()).toEqual([{ n: before?.n }]);
+    expect(await getPackages('standin', ['gone-from-nixpkgs', 'jq'])).toEqual([expect.objectContaining({ attr: 'jq', version: '1.7.1' })]);
+  });
+
+  it('records a source Nix cannot read as failed, with Nix\'s error', async () => {
+    const missing = resolveNixpkgsSource(`path:${path.join(os.tmpdir(), 'flotilla-no-such-flake')}`);
+    await expect(buildPackageIndex(missing)).rejects.toThrow(/error:/);
+    const status = await indexStatus(missing.key);
+    expect(status).toMatchObject({ status: 'failed', packageCount: 0 });
+    expect(status?.error).toMatch(/^Indexing path:.*flotilla-no-such-flake failed: error:/);
+    expect(await searchPackages(missing.key, 'hello')).toEqual([]);
   });
 
   it('finds packages by name prefix and by words of their description', async () => {

@@ -42,7 +42,8 @@ let
   withDefaults = lib.recursiveUpdateUntilSet defaults merged;
 
   config = withDefaults // {
-    system = (withDefaults.system or { }) // { build.toplevel = toplevel; };
+    # Keep other system.build attributes a module may add next to the toplevel.
+    system = (withDefaults.system or { }) // { build = (withDefaults.system.build or { }) // { inherit toplevel; }; };
   };
 
   packages = config.environment.systemPackages;
@@ -63,7 +64,7 @@ let
       ''
         mkdir -p $out/bin $out/sw/bin $out/etc/flotilla
         echo "$version" > $out/nixos-version
-        printf '%s\n' "$packageLines" > $out/etc/flotilla/packages
+        if [ -n "$packageLines" ]; then printf '%s\n' "$packageLines"; fi > $out/etc/flotilla/packages
         for p in $packagePaths; do
           for b in $p/bin/*; do [ -e "$b" ] && ln -s "$b" $out/sw/bin/; done
         done
