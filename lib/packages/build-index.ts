@@ -63,12 +63,3 @@ export async function buildPackageIndex(source: NixpkgsSource): Promise<number> 
     throw error;
   }
 }
-
-/** Builds the index only when the source has none that is ready (called when a worker starts). */
-export async function ensurePackageIndex(source: NixpkgsSource): Promise<'built' | 'ready'> {
-  const [row] = await db().select({ status: packageIndexSources.status }).from(packageIndexSources).where(eq(packageIndexSources.source, source.key));
-  if (row?.status === 'ready') return 'ready';
-  await buildPackageIndex(source);
-  return 'built';
-}
-
