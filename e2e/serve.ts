@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { assertLocal, createDatabase, databaseUrl, dropDatabasesLike, uniqueName } from '../test/databases';
-import { ADMIN, E2E_PORT } from './constants';
+import { ADMIN, E2E_PORT, OIDC } from './constants';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flotilla-e2e-'));
 const env: NodeJS.ProcessEnv = {
@@ -17,6 +17,11 @@ const env: NodeJS.ProcessEnv = {
   FLOTILLA_DATA_DIR: dataDir,
   FLOTILLA_ADMIN_EMAIL: ADMIN.email,
   FLOTILLA_ADMIN_PASSWORD: ADMIN.password,
+  // Sign-in through OIDC against the provider the OIDC test starts (nothing contacts it before).
+  FLOTILLA_OIDC_ISSUER: `http://127.0.0.1:${OIDC.port}`,
+  FLOTILLA_OIDC_CLIENT_ID: OIDC.clientId,
+  FLOTILLA_OIDC_CLIENT_SECRET: OIDC.clientSecret,
+  FLOTILLA_OIDC_NAME: OIDC.name,
   // Real Nix, but never waiting on the public cache (there is no network here).
   FLOTILLA_NIX_CONFIG: process.env.FLOTILLA_NIX_CONFIG ?? 'substituters =\nnarinfo-cache-negative-ttl = 0',
 };
