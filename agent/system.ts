@@ -5,12 +5,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ZStorePath } from '@/lib/agents/protocol';
 
 const run = promisify(execFile);
 
 export type SystemPaths = { storeRoot: string | null; profile: string };
 
-const STORE_PATH = /^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[^/\s]+$/;
 
 /** Follows profile links (profile → generation link → store path) inside the store root. */
 async function resolveSystem(link: string, storeRoot: string | null): Promise<string | null> {
@@ -23,7 +23,7 @@ async function resolveSystem(link: string, storeRoot: string | null): Promise<st
       return null;
     }
     const absolute = path.isAbsolute(target) ? target : path.join(path.dirname(current), target);
-    if (STORE_PATH.test(absolute)) return absolute;
+    if (ZStorePath.safeParse(absolute).success) return absolute;
     current = storeRoot && absolute.startsWith('/nix/') ? path.join(storeRoot, absolute) : absolute;
   }
   return null;

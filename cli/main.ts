@@ -7,11 +7,10 @@
 //   flotilla token create --name N --scopes a,b [--days D]
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ZCreateDeployment } from '@/lib/deployments/schemas';
+import { isFinalDeployment, ZCreateDeployment } from '@/lib/deployments/schemas';
 import { api, CliError, followEvents, loadConfig, saveConfig, type CliConfig } from './client';
 
 type Deployment = { id: string; status: string; targets: { host: string; phase: string; error: string | null; rollbackReason: string | null }[] };
-const FINAL_DEPLOYMENT = ['succeeded', 'failed', 'halted', 'cancelled', 'rolled-back'];
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function readStdin(): Promise<string> {
@@ -127,7 +126,7 @@ async function main(): Promise<number> {
       if (!arg) throw new CliError('usage: flotilla status DEPLOYMENT_ID');
       const d = await api<Deployment>(config, 'GET', `/deployments/${encodeURIComponent(arg)}`);
       printTargets(d, new Map());
-      return FINAL_DEPLOYMENT.includes(d.status) ? outcome(d) : (out(`deployment ${d.id} ${d.status}`), 0);
+      return isFinalDeployment(d.status) ? outcome(d) : (out(`deployment ${d.id} ${d.status}`), 0);
     }
     case 'token': {
       if (arg !== 'create' || !values.name || !values.scopes) throw new CliError('usage: flotilla token create --name N --scopes a,b [--days D]');

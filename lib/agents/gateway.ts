@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { eq } from 'drizzle-orm';
 import { WebSocket, WebSocketServer } from 'ws';
+import { parseAuthorization } from '@/lib/auth/authorization';
 import { isLimited, noteFailure } from '@/lib/auth/failure-limiter';
 import { ensureCacheKey } from '@/lib/cache/keys';
 import { db, sqlClient } from '@/lib/db/client';
@@ -33,11 +34,6 @@ export type Gateway = {
 
 function reject(socket: Duplex, status: string, message: string) {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
-}
-
-function bearer(req: IncomingMessage): string | null {
-  const [scheme, value] = (req.headers.authorization ?? '').split(/\s+/, 2);
-  return scheme?.toLowerCase() === 'bearer' && value ? value : null;
 }
 
 export function createGateway(opts: { log?: (line: string) => void } = {}): Gateway {
@@ -196,7 +192,8 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
       if (isLimited(limitKey)) return reject(socket, '429 Too Many Requests', 'too many failed authentications\n');
       const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
       if (!protocols.includes(SUBPROTOCOL)) return reject(socket, '400 Bad Request', `use the ${SUBPROTOCOL} subprotocol\n`);
-      const secret = bearer(req);
+      const credentials = parseAuthorization(req.headers.authorization);
+      const secret = credentials?.scheme === 'bearer' ? credentials.secret : null;
       if (!secret) return reject(socket, '401 Unauthorized', 'send the host credential as a Bearer token\n');
       hostFromCredential(secret)
         .then((host) => {

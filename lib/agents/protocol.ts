@@ -9,7 +9,9 @@ export const AGENT_WS_PATH = '/api/agent/ws';
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
 const id = z.string().min(1).max(64);
-const storePath = z.string().regex(/^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[^/\s]+$/, 'not a store path').max(400);
+/** A top-level Nix store path; the one definition the server, the agent and the CLI check against. */
+export const ZStorePath = z.string().regex(/^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[^/\s]+$/, 'Not a Nix store path').max(400);
+const storePath = ZStorePath;
 const text = (max: number) => z.string().max(max);
 
 // ------------------------------------------------------------------ agent → server

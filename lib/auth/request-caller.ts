@@ -5,6 +5,7 @@ import { getToken } from 'next-auth/jwt';
 import type { NextRequest } from 'next/server';
 import { AppError } from '@/lib/api/errors';
 import { callerFromApiToken } from './api-tokens';
+import { parseAuthorization } from './authorization';
 import type { Caller } from './caller';
 import { isLimited, noteFailure } from './failure-limiter';
 import { callerForUser, ORG_COOKIE } from './membership';
@@ -16,14 +17,13 @@ export function clientIp(req: Request): string | undefined {
 
 export async function requestCaller(req: NextRequest, opts: { allowBasic?: boolean } = {}): Promise<Caller | null> {
   const ip = clientIp(req);
-  const header = req.headers.get('authorization');
-  if (header) {
+  const credentials = parseAuthorization(req.headers.get('authorization'));
+  if (credentials) {
     const limitKey = `ip:${ip ?? 'unknown'}`;
     if (isLimited(limitKey)) throw new AppError('rate_limited', 'Too many failed authentication attempts; try again later');
-    const [scheme, value = ''] = header.split(/\s+/, 2);
     try {
-      if (scheme?.toLowerCase() === 'bearer' && value) return await callerFromApiToken(value, ip);
-      if (scheme?.toLowerCase() === 'basic' && opts.allowBasic) return await callerFromBasic(value, req, ip);
+      if (credentials.scheme === 'bearer') return await callerFromApiToken(credentials.secret, ip);
+      if (credentials.scheme === 'basic' && opts.allowBasic) return await callerFromBasic(credentials.user, credentials.password, req, ip);
       throw new AppError('unauthorized', opts.allowBasic ? 'Use a Bearer API token or HTTP Basic e-mail:password' : 'Use a Bearer API token');
     } catch (error) {
       if (error instanceof AppError && error.code === 'unauthorized') noteFailure(limitKey);
@@ -41,11 +41,8 @@ export async function requestCaller(req: NextRequest, opts: { allowBasic?: boole
   return caller;
 }
 
-async function callerFromBasic(encoded: string, req: NextRequest, ip?: string): Promise<Caller> {
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) throw new AppError('unauthorized', 'Malformed HTTP Basic credentials');
-  const result = await checkPassword(decoded.slice(0, colon).trim().toLowerCase(), decoded.slice(colon + 1));
+async function callerFromBasic(user: string, password: string, req: NextRequest, ip?: string): Promise<Caller> {
+  const result = await checkPassword(user.trim().toLowerCase(), password);
   if (!result.ok) {
     throw result.limited
       ? new AppError('rate_limited', 'Too many failed sign-in attempts; try again later')

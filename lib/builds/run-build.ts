@@ -42,6 +42,8 @@ class BuildReporter {
   private flushing = Promise.resolve();
   readonly reader = new NixProgressReader();
   stage = 'evaluating';
+  /** Nix's last `error:` message: what a failed build says went wrong. */
+  lastError: string | null = null;
 
   constructor(private buildId: string) {
     this.timer = setInterval(() => void this.flush(), HEARTBEAT_MS);
@@ -49,7 +51,9 @@ class BuildReporter {
 
   line(text: string) {
     const logLine = this.reader.feed(text);
-    if (logLine !== null) this.pending += `${logLine}\n`;
+    if (logLine === null) return;
+    this.pending += `${logLine}\n`;
+    if (logLine.startsWith('error:')) this.lastError = logLine.slice(0, 4000);
   }
 
   note(text: string) {
@@ -73,21 +77,6 @@ class BuildReporter {
     clearInterval(this.timer);
     await this.flush();
   }
-}
-
-function readableError(stderr: string): string {
-  const lines = stderr
-    .split('\n')
-    .filter((l) => !l.startsWith('@nix '))
-    .join('\n')
-    .trim();
-  const at = lines.indexOf('error:');
-  return (at >= 0 ? lines.slice(at) : lines).slice(0, 4000) || 'nix build failed without a message';
-}
-
-function errorFromEvents(reader: NixProgressReader, log: string): string {
-  const at = log.lastIndexOf('error:');
-  return at >= 0 ? log.slice(at, at + 4000).trim() : readableError(log);
 }
 
 async function closureFromBuild(buildId: string): Promise<PathInfo[]> {
@@ -135,8 +124,9 @@ export async function runBuild(buildId: string, workerId = WORKER_ID): Promise<'
     });
     if (result.code !== 0) {
       await reporter.close();
-      const [row] = await db().select({ log: builds.log }).from(builds).where(eq(builds.id, buildId));
-      const message = result.timedOut ? 'The build took longer than 3 hours and was stopped' : errorFromEvents(reporter.reader, row?.log ?? readableError(result.stderr));
+      const message = result.timedOut
+        ? 'The build took longer than 3 hours and was stopped'
+        : (reporter.lastError ?? `nix build failed (exit ${result.code}) without an error message; see the log`);
       await db().update(builds).set({ status: 'failed', error: message, finishedAt: new Date(), progress: { stage: 'failed', ...reporter.reader.progress } }).where(eq(builds.id, buildId));
       return 'failed';
     }

@@ -11,6 +11,7 @@ import { and, eq, exists, or, sql } from 'drizzle-orm';
 import send from 'send';
 import { hostFromCredential } from '@/lib/agents/credentials';
 import { callerFromApiToken } from '@/lib/auth/api-tokens';
+import { parseAuthorization } from '@/lib/auth/authorization';
 import { isLimited, noteFailure } from '@/lib/auth/failure-limiter';
 import { db } from '@/lib/db/client';
 import { buildPaths, builds, cacheObjects, deploymentTargets } from '@/lib/db/schema';
@@ -20,16 +21,11 @@ type Reader = { orgId: string; hostId: string | null };
 
 const NIX_CACHE_INFO = 'StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 30\n';
 
+/** Nix sends netrc credentials as HTTP Basic: the secret is the password, the login is ignored. */
 function presentedSecret(req: IncomingMessage): string | null {
-  const header = req.headers.authorization;
-  if (!header) return null;
-  const [scheme, value = ''] = header.split(/\s+/, 2);
-  if (scheme?.toLowerCase() === 'bearer') return value || null;
-  if (scheme?.toLowerCase() === 'basic') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon >= 0 ? decoded.slice(colon + 1) : decoded;
-  }
+  const credentials = parseAuthorization(req.headers.authorization);
+  if (credentials?.scheme === 'bearer') return credentials.secret;
+  if (credentials?.scheme === 'basic') return credentials.password || null;
   return null;
 }
 

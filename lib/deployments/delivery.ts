@@ -1,14 +1,13 @@
 // Delivery of deployment targets to connected agents, and what their reports do to
 // the targets. Each transition is one guarded UPDATE, so two server processes, a
 // restart or a replayed message never send a target twice or move it backwards.
-import { and, desc, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, ne, notInArray, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
 import type { TDeploy, TResult } from '@/lib/agents/protocol';
-import { ZRollout } from './schemas';
+import { FINAL_TARGET_PHASES, ZRollout } from './schemas';
 
 const IN_FLIGHT = ['sent', 'downloading', 'activating', 'confirming'] as const;
-const FINAL = ['succeeded', 'failed', 'rolled-back', 'skipped', 'cancelled'] as const;
 
 /** The host's next released target as a `deploy` message, moved to `sent`; null when there is none to send now. */
 export async function nextDeploy(hostId: string): Promise<TDeploy | null> {
@@ -87,7 +86,7 @@ export async function recordResult(hostId: string, result: TResult) {
       finishedAt: new Date(),
       updatedAt: new Date(),
     })
-    .where(and(eq(deploymentTargets.id, result.targetId), eq(deploymentTargets.hostId, hostId), ne(deploymentTargets.phase, 'pending'), sql`${deploymentTargets.phase} not in ('succeeded', 'failed', 'rolled-back', 'skipped', 'cancelled')`))
+    .where(and(eq(deploymentTargets.id, result.targetId), eq(deploymentTargets.hostId, hostId), ne(deploymentTargets.phase, 'pending'), notInArray(deploymentTargets.phase, [...FINAL_TARGET_PHASES])))
     .returning();
   if (!target) return false;
   // last_seen moves too, so a heartbeat sampled before this result cannot overwrite it.
@@ -99,7 +98,7 @@ export async function recordResult(hostId: string, result: TResult) {
 /** A deployment whose targets are all final is finished: succeeded if every target succeeded. */
 export async function settleDeployment(deploymentId: string) {
   const targets = await db().select({ phase: deploymentTargets.phase }).from(deploymentTargets).where(eq(deploymentTargets.deploymentId, deploymentId));
-  if (!targets.every((t) => (FINAL as readonly string[]).includes(t.phase))) return;
+  if (!targets.every((t) => (FINAL_TARGET_PHASES as readonly string[]).includes(t.phase))) return;
   const ok = targets.every((t) => t.phase === 'succeeded' || t.phase === 'skipped');
   await db()
     .update(deployments)

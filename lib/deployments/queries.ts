@@ -4,6 +4,7 @@ import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts, users } from '@/lib/db/schema';
+import { isFinalDeployment } from './schemas';
 
 export async function getDeployment(caller: Caller, id: string) {
   const [deployment] = await db()
@@ -68,7 +69,7 @@ export function deploymentEvents(caller: Caller, id: string, signal: AbortSignal
   return pollingEventStream(async () => {
     const view = await getDeployment(caller, id);
     const snapshot = JSON.stringify(view);
-    const done = ['succeeded', 'failed', 'halted', 'cancelled', 'rolled-back'].includes(view.status);
+    const done = isFinalDeployment(view.status);
     if (snapshot === last) return { events: [], done };
     last = snapshot;
     return { events: [{ event: 'deployment', data: view }], done };

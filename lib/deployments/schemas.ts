@@ -1,8 +1,14 @@
 // Deployment requests and views, shared by the API, the UI and the CLI.
 import { z } from 'zod';
+import { ZStorePath } from '@/lib/agents/protocol';
 import { ZHostName } from '@/lib/hosts/schemas';
 
-export const ZStorePath = z.string().regex(/^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[^/\s]+$/, 'Not a Nix store path');
+export { ZStorePath } from '@/lib/agents/protocol';
+
+/** Phases after which a target never moves again, and statuses after which a deployment never does. */
+export const FINAL_TARGET_PHASES = ['succeeded', 'failed', 'rolled-back', 'skipped', 'cancelled'] as const;
+export const FINAL_DEPLOYMENT_STATUSES = ['succeeded', 'failed', 'halted', 'cancelled', 'rolled-back'] as const;
+export const isFinalDeployment = (status: string) => (FINAL_DEPLOYMENT_STATUSES as readonly string[]).includes(status);
 
 export const ZRollout = z.strictObject({
   action: z.enum(['switch', 'boot']).default('switch'),

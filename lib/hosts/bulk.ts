@@ -8,7 +8,6 @@ import { db } from '@/lib/db/client';
 import { hosts } from '@/lib/db/schema';
 import { assertKnownPackages } from '@/lib/packages/validate';
 import { appendVersion } from './configs';
-import { getLatestPackages } from './packages-of';
 import type { TBulkHosts } from './schemas';
 
 export async function bulkChangeHosts(caller: Caller, input: TBulkHosts) {
@@ -33,10 +32,8 @@ export async function bulkChangeHosts(caller: Caller, input: TBulkHosts) {
         await recordAudit(tx, caller, { action: 'host.bulk.tags', objectType: 'host', objectId: host.id, before: { tags: host.tags }, after: { tags } });
       }
       if (input.addPackages?.length) {
-        // A package addition merges into whatever the host has now, so there is no base version to conflict with.
-        const packages = [...new Set([...(await getLatestPackages(tx, host.id)), ...input.addPackages])].sort();
         const saved = await appendVersion(tx, caller, host, {
-          packages,
+          addPackages: input.addPackages,
           message: input.message ?? `Added ${input.addPackages.join(', ')} (bulk)`,
           action: 'host.bulk.packages',
         });

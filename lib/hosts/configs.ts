@@ -76,14 +76,23 @@ export async function appendVersion(
   tx: Tx,
   caller: Caller,
   host: Host,
-  change: { module?: string; packages?: string[]; baseVersion?: number; message?: string; onBehalfOf?: string; action?: string },
+  change: {
+    module?: string;
+    packages?: string[];
+    /** Merged into the latest list (bulk additions), so there is no base version to conflict with. */
+    addPackages?: string[];
+    baseVersion?: number;
+    message?: string;
+    onBehalfOf?: string;
+    action?: string;
+  },
 ) {
   await tx.select({ id: hosts.id }).from(hosts).where(eq(hosts.id, host.id)).for('update');
   const latest = await versionRow(tx, host.id);
   if (!latest) throw new Error(`host ${host.id} has no config version`);
   const current = present(latest.config, latest.author);
   const module = change.module ?? current.module;
-  const packages = change.packages ?? current.packages;
+  const packages = change.packages ?? (change.addPackages ? [...new Set([...current.packages, ...change.addPackages])].sort() : current.packages);
   if (change.baseVersion !== undefined && change.baseVersion !== current.version) {
     throw new AppError('conflict', `Version ${current.version} was saved by ${current.author ?? 'someone'} after the version ${change.baseVersion} you edited`, {
       baseVersion: change.baseVersion,

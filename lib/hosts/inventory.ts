@@ -8,6 +8,7 @@ import { isUniqueViolation } from '@/lib/db/errors';
 import { db, type Tx } from '@/lib/db/client';
 import { hostAssignees, hostConfigs, hosts, memberships, users, type Host } from '@/lib/db/schema';
 import { issueEnrollToken, revokeEnrollTokens } from './enroll-tokens';
+import { HOST_STATUS_SQL } from './status-sql';
 import { defaultHostModule } from './generated-module';
 import type { TCreateHost, THostListQuery, THostSummary, TUpdateHost } from './schemas';
 import { assertNixSyntax } from './validate';
@@ -153,11 +154,7 @@ export async function listHosts(caller: Caller, query: THostListQuery) {
   }
   if (query.q) where.push(ilike(hosts.name, `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
   if (query.tag.length) where.push(sql`${hosts.tags} @> ${sql.param(query.tag)}::text[]`);
-  if (query.status === 'online') where.push(eq(hosts.online, true));
-  if (query.status === 'offline') where.push(sql`not ${hosts.online} and ${hosts.lastSeen} is not null`);
-  if (query.status === 'never-seen') where.push(sql`${hosts.lastSeen} is null`);
-  if (query.status === 'drifted') where.push(sql`${hosts.desiredSystem} is not null and ${hosts.desiredSystem} is distinct from ${hosts.currentSystem}`);
-  if (query.status === 'needs-reboot') where.push(sql`${hosts.bootedSystem} is not null and ${hosts.bootedSystem} is distinct from ${hosts.currentSystem}`);
+  if (query.status) where.push(HOST_STATUS_SQL[query.status]);
 
   const column = { name: hosts.name, lastSeen: hosts.lastSeen, createdAt: hosts.createdAt }[query.sort];
   const order = query.dir === 'asc' ? [asc(column), asc(hosts.name)] : [sql`${column} desc nulls last`, asc(hosts.name)];

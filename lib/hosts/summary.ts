@@ -2,22 +2,28 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { hostAssignees, hosts } from '@/lib/db/schema';
+import { HOST_STATUS_SQL } from './status-sql';
 
 export async function fleetSummary(orgId: string) {
   const [row] = await db()
     .select({
       total: sql<number>`count(*)::int`,
-      online: sql<number>`count(*) filter (where ${hosts.online})::int`,
-      neverSeen: sql<number>`count(*) filter (where ${hosts.lastSeen} is null)::int`,
-      drifted: sql<number>`count(*) filter (where ${hosts.desiredSystem} is not null and ${hosts.desiredSystem} is distinct from ${hosts.currentSystem})::int`,
-      needsReboot: sql<number>`count(*) filter (where ${hosts.bootedSystem} is not null and ${hosts.bootedSystem} is distinct from ${hosts.currentSystem})::int`,
+      online: sql<number>`count(*) filter (where ${HOST_STATUS_SQL.online})::int`,
+      offline: sql<number>`count(*) filter (where ${HOST_STATUS_SQL.offline})::int`,
+      neverSeen: sql<number>`count(*) filter (where ${HOST_STATUS_SQL['never-seen']})::int`,
+      drifted: sql<number>`count(*) filter (where ${HOST_STATUS_SQL.drifted})::int`,
+      needsReboot: sql<number>`count(*) filter (where ${HOST_STATUS_SQL['needs-reboot']})::int`,
     })
     .from(hosts)
     .where(and(eq(hosts.orgId, orgId), isNull(hosts.retiredAt)));
-  const total = row?.total ?? 0;
-  const online = row?.online ?? 0;
-  const neverSeen = row?.neverSeen ?? 0;
-  return { total, online, offline: total - online - neverSeen, neverSeen, drifted: row?.drifted ?? 0, needsReboot: row?.needsReboot ?? 0 };
+  return {
+    total: row?.total ?? 0,
+    online: row?.online ?? 0,
+    offline: row?.offline ?? 0,
+    neverSeen: row?.neverSeen ?? 0,
+    drifted: row?.drifted ?? 0,
+    needsReboot: row?.needsReboot ?? 0,
+  };
 }
 
 export async function assignedHosts(orgId: string, userId: string) {

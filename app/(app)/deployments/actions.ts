@@ -2,7 +2,6 @@
 
 import { z } from 'zod';
 import { action } from '@/lib/api/action';
-import { AppError } from '@/lib/api/errors';
 import { createDeployment } from '@/lib/deployments/create';
 import { ZStorePath } from '@/lib/deployments/schemas';
 import { ZHostName } from '@/lib/hosts/schemas';
@@ -11,7 +10,6 @@ export const deployAction = action(
   { access: 'deployments.write', input: z.strictObject({ host: ZHostName, storePath: ZStorePath }), revalidate: ['/deployments'] },
   async ({ caller, input }) => {
     const created = await createDeployment(caller, { agents: { [input.host]: input.storePath } }, 'ui');
-    if (!created.id) throw new AppError('internal', 'The deployment was not created');
     return { id: created.id };
   },
 );
