@@ -2,11 +2,12 @@ import { Tabs } from '@/components/ui/tabs';
 import type { Caller } from '@/lib/auth/caller';
 import { can } from '@/lib/auth/caller';
 
-export function SettingsTabs({ caller, current }: { caller: Caller; current: 'general' | 'users' | 'tokens' }) {
+export function SettingsTabs({ caller, current }: { caller: Caller; current: 'general' | 'users' | 'tokens' | 'webhooks' }) {
   const tabs = [
     { id: 'general', href: '/settings', label: 'General', show: true },
     { id: 'users', href: '/settings/users', label: 'Members', show: can(caller, 'users.read') },
     { id: 'tokens', href: '/settings/tokens', label: 'API tokens', show: can(caller, 'tokens.own') },
+    { id: 'webhooks', href: '/settings/webhooks', label: 'Webhooks', show: can(caller, 'settings.manage') },
   ].filter((t) => t.show);
   return <Tabs tabs={tabs} current={current} />;
 }

@@ -9,6 +9,7 @@ import { allNixpkgsSources } from '@/lib/packages/org-source';
 import { resolveNixpkgsSource } from '@/lib/packages/source';
 import { pruneAllCaches } from '@/lib/cache/gc';
 import { sweepPresence } from '@/lib/agents/presence';
+import { DELIVER_JOB, SWEEP_JOB, deliverWebhook, sweepDeliveries } from '@/lib/notify/deliver';
 import { cleanup } from './cleanup';
 
 export type Job = {
@@ -49,4 +50,7 @@ export const JOBS: Job[] = [
   defineJob({ name: BUILD_JOB, payload: z.object({ buildId: z.uuid() }), handler: ({ buildId }) => runBuild(buildId) }),
   // A build whose worker died is queued again within two minutes instead of waiting for the job to expire.
   defineJob({ name: 'builds-watchdog', payload: z.object({}), schedule: '* * * * *', handler: () => requeueStaleBuilds((id) => enqueueBuild(id, randomUUID())) }),
+  // Outgoing webhooks: one job per delivery (retried by pg-boss), and a sweep for deliveries whose job was never queued.
+  defineJob({ name: DELIVER_JOB, payload: z.object({ deliveryId: z.uuid() }), handler: ({ deliveryId }) => deliverWebhook(deliveryId) }),
+  defineJob({ name: SWEEP_JOB, payload: z.object({}), schedule: '*/5 * * * *', handler: () => sweepDeliveries() }),
 ];

@@ -27,6 +27,10 @@ import * as tokenById from './tokens/[id]/route';
 import * as tokens from './tokens/route';
 import * as userById from './users/[id]/route';
 import * as users from './users/route';
+import * as webhookDeliveries from './webhooks/[id]/deliveries/route';
+import * as webhookById from './webhooks/[id]/route';
+import * as webhookTest from './webhooks/[id]/test/route';
+import * as webhooks from './webhooks/route';
 
 export type RouteModule = Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', GuardedRoute>>;
 
@@ -57,4 +61,8 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/modules', file: 'modules/route.ts', module: modules },
   { path: '/packages', file: 'packages/route.ts', module: packages },
   { path: '/modules/{name}', file: 'modules/[name]/route.ts', module: moduleByName },
+  { path: '/webhooks', file: 'webhooks/route.ts', module: webhooks },
+  { path: '/webhooks/{id}', file: 'webhooks/[id]/route.ts', module: webhookById },
+  { path: '/webhooks/{id}/test', file: 'webhooks/[id]/test/route.ts', module: webhookTest },
+  { path: '/webhooks/{id}/deliveries', file: 'webhooks/[id]/deliveries/route.ts', module: webhookDeliveries },
 ];
