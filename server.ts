@@ -82,6 +82,6 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { main } = await import('./scripts/start');
-  await main({ worker: false });
+  // Not awaited at the top level: main() imports this module, which must finish evaluating first.
+  void import('./scripts/start').then(({ main }) => main({ worker: false }));
 }

@@ -3,6 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import PgBoss from 'pg-boss';
 import { ensureAllCacheKeys } from '@/lib/cache/keys';
+import { startRolloutDriver } from '@/lib/deployments/driver';
 import { JOBS } from '@/lib/jobs/definitions';
 import { NixNotFound } from '@/lib/nix/run';
 import { allNixpkgsSources } from '@/lib/packages/org-source';
@@ -39,11 +40,20 @@ export async function startWorker(databaseUrl: string): Promise<Worker> {
     });
     if (job.schedule) await boss.schedule(job.name, job.schedule, {}, { tz: 'UTC' });
   }
+  // Rollouts are a state machine in PostgreSQL rather than jobs: every worker advances
+  // them, one transaction per step, so any of them may die (docs/decisions/0012).
+  const driver = startRolloutDriver();
   await prepareFleet(boss);
-  return { boss, stop: () => boss.stop({ graceful: true, timeout: 15_000 }) };
+  return {
+    boss,
+    stop: async () => {
+      await driver.stop();
+      await boss.stop({ graceful: true, timeout: 15_000 });
+    },
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { main } = await import('./scripts/start');
-  await main({ server: false });
+  // Not awaited at the top level: main() imports this module, which must finish evaluating first.
+  void import('./scripts/start').then(({ main }) => main({ server: false }));
 }

@@ -13,6 +13,7 @@ import { requestBuild } from '@/lib/builds/request-build';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { builds, hosts as hostsTable } from '@/lib/db/schema';
+import { isFinalDeployment } from '@/lib/deployments/schemas';
 import { runAgent, startHarness, until, type AgentProcess, type Harness } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 
@@ -80,7 +81,7 @@ describe('deploying to a real agent', () => {
     expect(created.status).toBe(201);
     const done = await until('the deployment to finish', async () => {
       const v = await view(created.json.id);
-      return v.status !== 'rolling' ? v : undefined;
+      return isFinalDeployment(v.status) ? v : undefined;
     }).catch((e: Error) => {
       throw new Error(`${e.message}\nagent:\n${agent.output()}`);
     });
@@ -94,7 +95,7 @@ describe('deploying to a real agent', () => {
     const created = await deploy({ [host]: systems.failing });
     const done = await until('the deployment to finish', async () => {
       const v = await view(created.json.id);
-      return v.status !== 'rolling' ? v : undefined;
+      return isFinalDeployment(v.status) ? v : undefined;
     });
     expect(done.status).toBe('failed');
     expect(done.targets[0]).toMatchObject({ phase: 'rolled-back', rollbackReason: expect.stringMatching(/failActivation/) });
@@ -110,7 +111,7 @@ describe('deploying to a real agent', () => {
     agent = startAgent();
     const done = await until('the deployment to finish', async () => {
       const v = await view(created.json.id);
-      return v.status !== 'rolling' ? v : undefined;
+      return isFinalDeployment(v.status) ? v : undefined;
     }).catch((e: Error) => {
       throw new Error(`${e.message}\nagent:\n${agent.output()}`);
     });

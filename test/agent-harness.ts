@@ -1,12 +1,14 @@
 // A server with the same pieces server.ts mounts for agents (the enrol route, the
-// binary cache, the WebSocket gateway) but without Next.js, and the real agent
-// program run as a child process.
+// binary cache, the WebSocket gateway) but without Next.js, plus the rollout driver a
+// worker runs (unless a test runs real worker processes), and the real agent program
+// run as a child process.
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { NextRequest } from 'next/server';
 import * as enrollRoute from '@/app/api/agent/enroll/route';
 import { createGateway, type Gateway } from '@/lib/agents/gateway';
+import { startRolloutDriver } from '@/lib/deployments/driver';
 import { AGENT_WS_PATH } from '@/lib/agents/protocol';
 import { handleCacheRequest } from '@/lib/cache/serve';
 import { resetEnvCache } from '@/lib/env';
@@ -15,8 +17,9 @@ const root = path.resolve(import.meta.dirname, '..');
 
 export type Harness = { base: string; gateway: Gateway; close: () => Promise<void> };
 
-export async function startHarness(opts: { port?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { port?: number; driver?: boolean } = {}): Promise<Harness> {
   const gateway = createGateway({ log: () => {} });
+  const driver = opts.driver === false ? null : startRolloutDriver({ tickMs: 250, log: () => {} });
   let base = '';
   const server = http.createServer(async (req, res) => {
     const pathname = (req.url ?? '/').split('?')[0] as string;
@@ -43,6 +46,7 @@ export async function startHarness(opts: { port?: number } = {}): Promise<Harnes
     base,
     gateway,
     close: async () => {
+      await driver?.stop();
       await gateway.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -52,8 +56,10 @@ export async function startHarness(opts: { port?: number } = {}): Promise<Harnes
 
 export type AgentProcess = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 
-export function runAgent(args: string[], env: Record<string, string> = {}): AgentProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], {
+/** The agent from source, or from the esbuild bundle (much quicker to start, for tests with many agents). */
+export function runAgent(args: string[], env: Record<string, string> = {}, opts: { bundle?: string } = {}): AgentProcess {
+  const entry = opts.bundle ? [opts.bundle] : ['--import', 'tsx', 'agent/main.ts'];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: root,
     env: { ...process.env, FLOTILLA_AGENT_BACKOFF_MS: '200', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

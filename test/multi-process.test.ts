@@ -15,6 +15,7 @@ import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { builds, hosts as hostsTable } from '@/lib/db/schema';
 import { resetEnvCache } from '@/lib/env';
+import { isFinalDeployment } from '@/lib/deployments/schemas';
 import { runAgent, until, type AgentProcess } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 
@@ -57,7 +58,7 @@ const finished = (id: string) =>
     'the deployment to finish',
     async () => {
       const v = (await call(deploymentById.GET, { token: fx.members.operator.token, params: { id } })).json;
-      return v.status !== 'rolling' ? v : undefined;
+      return isFinalDeployment(v.status) ? v : undefined;
     },
     60_000,
   );
@@ -98,7 +99,7 @@ describe('two server processes', () => {
     expect(deployment.status).toBe(201);
     const done = await until('the deployment to finish', async () => {
       const v = (await call(deploymentById.GET, { token: fx.members.operator.token, params: { id: deployment.json.id } })).json;
-      return v.status !== 'rolling' ? v : undefined;
+      return isFinalDeployment(v.status) ? v : undefined;
     }).catch((e: Error) => {
       throw new Error(`${e.message}\nagent:\n${agent.output()}`);
     });

@@ -11,7 +11,7 @@ import { ensureCacheKey } from '@/lib/cache/keys';
 import { db, sqlClient } from '@/lib/db/client';
 import { hosts, type Host } from '@/lib/db/schema';
 import { env } from '@/lib/env';
-import { nextDeploy, recordProgress, recordResult } from '@/lib/deployments/delivery';
+import { nextDeploy, nudgeWaitingDeployments, recordProgress, recordResult } from '@/lib/deployments/delivery';
 import { hostFromCredential } from './credentials';
 import { HeartbeatWriter } from './heartbeats';
 import { HOST_CHANNEL } from './host-events';
@@ -99,6 +99,8 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     // Results of activations that ended while it was away, then whatever waits for it.
     for (const result of message.pendingResults) await recordResult(conn.hostId, result);
     await deliver(conn);
+    // Rollouts that held a place for this host release it now, not at the driver's next tick.
+    await nudgeWaitingDeployments(conn.hostId);
   }
 
   function onMessage(conn: Connection, data: string) {

@@ -8,6 +8,8 @@ export const ZCreateToken = z.strictObject({
   name: z.string().trim().min(1, 'Give the token a name').max(100),
   scopes: z.array(ZScope).min(1, 'Pick at least one scope').max(ALL_PERMISSIONS.length),
   expiresInDays: z.coerce.number().int().min(1).max(3650).optional(),
+  /** A deploy token for CI limited to hosts with one of these tags. */
+  hostTags: z.array(z.string().trim().min(1).max(64)).min(1).max(50).optional(),
 });
 export type TCreateToken = z.infer<typeof ZCreateToken>;
 
@@ -16,6 +18,7 @@ export const ZTokenSummary = z.object({
   name: z.string(),
   prefix: z.string(),
   scopes: z.array(z.string()),
+  hostTags: z.array(z.string()).nullable(),
   createdAt: z.string(),
   expiresAt: z.string().nullable(),
   lastUsedAt: z.string().nullable(),

@@ -23,14 +23,14 @@ export async function createApiToken(caller: Caller, input: TCreateToken) {
   return db().transaction(async (tx) => {
     const [row] = await tx
       .insert(apiTokens)
-      .values({ orgId: caller.org.id, userId: caller.user.id, name: input.name, tokenHash: hash, prefix, scopes: [...new Set(input.scopes)], expiresAt })
+      .values({ orgId: caller.org.id, userId: caller.user.id, name: input.name, tokenHash: hash, prefix, scopes: [...new Set(input.scopes)], hostTags: input.hostTags ? [...new Set(input.hostTags)] : null, expiresAt })
       .returning({ id: apiTokens.id });
     if (!row) throw new Error('insert returned nothing');
     await recordAudit(tx, caller, {
       action: 'token.create',
       objectType: 'api_token',
       objectId: row.id,
-      after: { name: input.name, scopes: input.scopes, expiresAt },
+      after: { name: input.name, scopes: input.scopes, hostTags: input.hostTags ?? null, expiresAt },
     });
     return { id: row.id, token: secret, prefix, expiresAt: expiresAt?.toISOString() ?? null };
   });
@@ -42,6 +42,7 @@ function summarize(row: typeof apiTokens.$inferSelect): TTokenSummary {
     name: row.name,
     prefix: row.prefix,
     scopes: row.scopes,
+    hostTags: row.hostTags,
     createdAt: row.createdAt.toISOString(),
     expiresAt: row.expiresAt?.toISOString() ?? null,
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
@@ -100,7 +101,7 @@ export async function callerFromApiToken(secret: string, ip?: string): Promise<C
     role: row.role,
     permissions: effectivePermissions(row.role, row.token.scopes),
     via: 'token',
-    token: { id: row.token.id, name: row.token.name },
+    token: { id: row.token.id, name: row.token.name, hostTags: row.token.hostTags },
     ip,
   };
 }

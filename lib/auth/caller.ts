@@ -9,7 +9,7 @@ export type Caller = {
   role: Role;
   permissions: Set<Permission>;
   via: 'session' | 'token' | 'password';
-  token?: { id: string; name: string };
+  token?: { id: string; name: string; hostTags?: string[] | null };
   ip?: string;
 };
 

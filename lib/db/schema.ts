@@ -118,6 +118,8 @@ export const apiTokens = pgTable(
     // The first characters of the secret, so people can tell their tokens apart.
     prefix: text('prefix').notNull(),
     scopes: text('scopes').array().notNull(),
+    // A deploy token for CI may be limited to hosts carrying one of these tags; null = every host.
+    hostTags: text('host_tags').array(),
     expiresAt: ts('expires_at'),
     lastUsedAt: ts('last_used_at'),
     revokedAt: ts('revoked_at'),
@@ -366,7 +368,7 @@ export const deploymentStatusEnum = pgEnum('deployment_status', [
   'cancelled',
   'rolled-back',
 ]);
-export const deploymentSourceEnum = pgEnum('deployment_source', ['ui', 'api', 'request']);
+export const deploymentSourceEnum = pgEnum('deployment_source', ['ui', 'api', 'request', 'rollback']);
 
 export const deployments = pgTable(
   'deployments',
@@ -379,11 +381,23 @@ export const deployments = pgTable(
     strategy: jsonb('strategy').notNull(),
     source: deploymentSourceEnum('source').notNull(),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    // A rollback deployment points at the deployment it undoes.
+    rollbackOf: uuid('rollback_of'),
+    // Why the rollout stopped (halted, failed, cancelled), in words for people.
+    reason: text('reason'),
+    // Canaries all succeeded: the rollout goes on once they stayed healthy until then.
+    watchUntil: ts('watch_until'),
+    pausedAt: ts('paused_at'),
     createdAt: createdAt(),
     startedAt: ts('started_at'),
     finishedAt: ts('finished_at'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('deployments_org_idx').on(t.orgId, t.createdAt)],
+  (t) => [
+    index('deployments_org_idx').on(t.orgId, t.createdAt),
+    // The rollout driver scans only deployments that can still move.
+    index('deployments_active_idx').on(t.status).where(sql`status in ('pending', 'canary', 'rolling')`),
+  ],
 );
 
 export const targetPhaseEnum = pgEnum('target_phase', [
@@ -410,8 +424,13 @@ export const deploymentTargets = pgTable(
     hostId: uuid('host_id')
       .notNull()
       .references(() => hosts.id, { onDelete: 'cascade' }),
-    storePath: text('store_path').notNull(),
+    // Null while the target waits for its build ({hosts, build: true}).
+    storePath: text('store_path'),
+    buildId: uuid('build_id').references(() => builds.id, { onDelete: 'set null' }),
+    // 0 = canary; 1, 2, … = the waves after them, each at most maxInFlight hosts.
     wave: integer('wave').notNull().default(0),
+    // What the host ran when the target was sent: a rollback returns it there.
+    previousSystem: text('previous_system'),
     phase: targetPhaseEnum('phase').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     error: text('error'),
@@ -429,6 +448,7 @@ export const deploymentTargets = pgTable(
   (t) => [
     uniqueIndex('deployment_targets_deployment_host_key').on(t.deploymentId, t.hostId),
     index('deployment_targets_host_idx').on(t.hostId, t.phase),
+    index('deployment_targets_deployment_idx').on(t.deploymentId, t.wave),
   ],
 );
 
@@ -477,6 +497,55 @@ export const requestComments = pgTable('request_comments', {
   body: text('body').notNull(),
   createdAt: createdAt(),
 });
+
+// ---------------------------------------------------------------- notifications
+
+export const webhookFormatEnum = pgEnum('webhook_format', ['generic', 'slack']);
+
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    url: text('url').notNull(),
+    format: webhookFormatEnum('format').notNull().default('generic'),
+    // The HMAC signing secret, sealed like the cache key (lib/crypto/secret-box.ts):
+    // signing needs it back, so a hash would not do.
+    secretEnc: text('secret_enc').notNull(),
+    // Event names it wants (e.g. deployment.started); empty = all.
+    events: text('events').array().notNull().default(sql`'{}'::text[]`),
+    active: boolean('active').notNull().default(true),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webhooks_org_idx').on(t.orgId)],
+);
+
+export const webhookDeliveryStatusEnum = pgEnum('webhook_delivery_status', ['pending', 'delivered', 'failed']);
+
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    // Identifies the occurrence (e.g. deployment id + event), so one event is queued once per webhook.
+    eventKey: text('event_key').notNull(),
+    payload: jsonb('payload').notNull(),
+    status: webhookDeliveryStatusEnum('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: ts('delivered_at'),
+  },
+  (t) => [uniqueIndex('webhook_deliveries_event_key').on(t.webhookId, t.eventKey), index('webhook_deliveries_webhook_idx').on(t.webhookId, t.createdAt)],
+);
 
 // ---------------------------------------------------------------- history and telemetry
 

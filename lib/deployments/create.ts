@@ -1,51 +1,169 @@
 // Starting a deployment: every named host must be an active host of the organisation
-// and every store path a closure the organisation's cache holds, or nothing starts.
-import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { recordAudit } from '@/lib/audit/record';
+// (and within a scoped token's tags), and every store path a closure the organisation's
+// cache holds, or nothing starts. The rows are written with their waves planned; the
+// rollout driver (lib/deployments/driver.ts) takes it from there.
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { recordAudit, type AuditActor } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
-import type { Caller } from '@/lib/auth/caller';
+import { can, type Caller } from '@/lib/auth/caller';
+import { requestBuild } from '@/lib/builds/request-build';
 import { storeHashOf } from '@/lib/cache/storage';
-import { db } from '@/lib/db/client';
-import { cacheObjects, deployments, deploymentTargets, hosts } from '@/lib/db/schema';
-import { announceDeployment } from '@/lib/agents/host-events';
-import { ZRollout, type TCreateDeployment } from './schemas';
+import { db, type Tx } from '@/lib/db/client';
+import { builds, cacheObjects, deployments, deploymentTargets, fleetSettings, hosts, type Host } from '@/lib/db/schema';
+import { nudgeRollout } from './events';
+import { type TCreateDeployment, type TRollout, type TRolloutInput, type TWavePlan } from './schemas';
+import { effectiveStrategy, outsideWindow, planWaves } from './strategy';
 
-export async function createDeployment(caller: Caller, input: TCreateDeployment, source: 'ui' | 'api' | 'request' = 'api') {
-  const names = Object.keys(input.agents);
-  const strategy = ZRollout.parse(input.rollout ?? {});
-  const created = await db().transaction(async (tx) => {
-    const found = await tx
-      .select()
-      .from(hosts)
-      .where(and(eq(hosts.orgId, caller.org.id), inArray(hosts.name, names), isNull(hosts.retiredAt)));
-    const unknown = names.filter((n) => !found.some((h) => h.name === n));
-    if (unknown.length) throw new AppError('unprocessable', `Unknown hosts: ${unknown.join(', ')}`, { unknownHosts: unknown });
-    const paths = [...new Set(Object.values(input.agents))];
-    const cached = await tx
-      .select({ storeHash: cacheObjects.storeHash })
-      .from(cacheObjects)
-      .where(and(eq(cacheObjects.orgId, caller.org.id), inArray(cacheObjects.storeHash, paths.map(storeHashOf))));
-    const missing = paths.filter((p) => !cached.some((c) => c.storeHash === storeHashOf(p)));
-    if (missing.length) throw new AppError('unprocessable', `Not in this fleet's binary cache (build or push them first): ${missing.join(', ')}`, { notInCache: missing });
+type Source = 'ui' | 'api' | 'request' | 'rollback';
 
-    const [deployment] = await tx
-      .insert(deployments)
-      .values({ orgId: caller.org.id, status: 'rolling', strategy, source, createdBy: caller.user.id, startedAt: new Date() })
-      .returning();
-    if (!deployment) throw new Error('insert returned nothing');
-    const now = new Date();
-    const targets = await tx
-      .insert(deploymentTargets)
-      .values(found.map((h) => ({ deploymentId: deployment.id, hostId: h.id, storePath: input.agents[h.name] as string, releasedAt: now })))
-      .returning({ id: deploymentTargets.id, hostId: deploymentTargets.hostId });
-    for (const h of found) await tx.update(hosts).set({ desiredSystem: input.agents[h.name] as string }).where(eq(hosts.id, h.id));
-    await recordAudit(tx, caller, { action: 'deployment.create', objectType: 'deployment', objectId: deployment.id, after: { agents: input.agents, strategy } });
-    return { deployment, targets, hostNames: new Map(found.map((h) => [h.id, h.name])) };
-  });
-  // After commit, so the process that delivers reads what was written.
-  for (const t of created.targets) await announceDeployment(t.hostId);
+/** The hosts a request names, checked against the organisation and the caller's token scope. */
+async function namedHosts(caller: Caller, names: string[]): Promise<Host[]> {
+  const found = await db()
+    .select()
+    .from(hosts)
+    .where(and(eq(hosts.orgId, caller.org.id), inArray(hosts.name, names), isNull(hosts.retiredAt)));
+  const unknown = names.filter((n) => !found.some((h) => h.name === n));
+  if (unknown.length) throw new AppError('unprocessable', `Unknown hosts: ${unknown.join(', ')}`, { unknownHosts: unknown });
+  assertTokenMayDeploy(caller, found);
+  return found;
+}
+
+/** A deploy token limited to some tags may touch only hosts carrying one of them. */
+export function assertTokenMayDeploy(caller: Caller, targets: Pick<Host, 'name' | 'tags'>[]) {
+  const allowed = caller.token?.hostTags;
+  if (!allowed) return;
+  const outside = targets.filter((h) => !h.tags.some((t) => allowed.includes(t))).map((h) => h.name);
+  if (outside.length) {
+    throw new AppError('forbidden', `This token may deploy only to hosts tagged ${allowed.join(', ')}; not: ${outside.join(', ')}`, { outsideTokenScope: outside });
+  }
+}
+
+async function assertCached(orgId: string, paths: string[]) {
+  const unique = [...new Set(paths)];
+  const cached = await db()
+    .select({ storeHash: cacheObjects.storeHash })
+    .from(cacheObjects)
+    .where(and(eq(cacheObjects.orgId, orgId), inArray(cacheObjects.storeHash, unique.map(storeHashOf))));
+  const missing = unique.filter((p) => !cached.some((c) => c.storeHash === storeHashOf(p)));
+  if (missing.length) throw new AppError('unprocessable', `Not in this fleet's binary cache (build or push them first): ${missing.join(', ')}`, { notInCache: missing });
+}
+
+async function orgStrategy(orgId: string, requested: TRolloutInput | undefined): Promise<TRollout> {
+  const [settings] = await db().select({ defaults: fleetSettings.rolloutDefaults }).from(fleetSettings).where(eq(fleetSettings.orgId, orgId));
+  try {
+    return effectiveStrategy(settings?.defaults, requested);
+  } catch (error) {
+    throw new AppError('invalid_request', `The rollout strategy is not valid: ${(error as Error).message}`);
+  }
+}
+
+function requestedNames(input: TCreateDeployment): string[] {
+  return 'agents' in input ? Object.keys(input.agents) : [...new Set(input.hosts)];
+}
+
+function planView(found: Host[], strategy: TRollout): TWavePlan {
+  const { limits, waves } = planWaves(found, strategy);
+  const now = new Date();
   return {
-    id: created.deployment.id,
-    agents: Object.fromEntries(created.targets.map((t) => [created.hostNames.get(t.hostId) as string, { id: t.id }])),
+    strategy,
+    limits,
+    waves: waves
+      .map((hs, wave) => ({
+        wave,
+        canary: wave === 0,
+        hosts: hs.map((h) => ({ name: h.name, online: h.online, window: outsideWindow(h.tags, strategy.maintenanceWindows, now) })),
+      }))
+      .filter((w) => w.hosts.length > 0),
+  };
+}
+
+/** What a deployment would do, without starting it: the strategy in force and each wave's hosts. */
+export async function previewDeployment(caller: Caller, input: TCreateDeployment): Promise<TWavePlan> {
+  const found = await namedHosts(caller, requestedNames(input));
+  if ('agents' in input) await assertCached(caller.org.id, Object.values(input.agents));
+  return planView(found, await orgStrategy(caller.org.id, input.rollout));
+}
+
+/** Each host's system to deploy: given (deploy.json), built now, or its newest good build. */
+async function resolveSystems(caller: Caller, input: TCreateDeployment, found: Host[]) {
+  const systems: Systems = new Map();
+  if ('agents' in input) {
+    await assertCached(caller.org.id, Object.values(input.agents));
+    for (const h of found) systems.set(h.id, { storePath: input.agents[h.name] as string, buildId: null });
+    return systems;
+  }
+  if (input.build) {
+    for (const h of found) {
+      const { buildId } = await requestBuild(caller, h.name);
+      const [b] = await db().select({ status: builds.status, storePath: builds.storePath }).from(builds).where(eq(builds.id, buildId));
+      systems.set(h.id, { storePath: b?.status === 'succeeded' ? b.storePath : null, buildId });
+    }
+    return systems;
+  }
+  const unbuilt: string[] = [];
+  for (const h of found) {
+    const [b] = await db()
+      .select({ id: builds.id, storePath: builds.storePath })
+      .from(builds)
+      .where(and(eq(builds.hostId, h.id), eq(builds.status, 'succeeded'), isNull(builds.prunedAt)))
+      .orderBy(desc(builds.finishedAt))
+      .limit(1);
+    if (b?.storePath) systems.set(h.id, { storePath: b.storePath, buildId: b.id });
+    else unbuilt.push(h.name);
+  }
+  if (unbuilt.length) throw new AppError('unprocessable', `No successful build to deploy for: ${unbuilt.join(', ')} (send build: true)`, { unbuilt });
+  return systems;
+}
+
+export async function createDeployment(caller: Caller, input: TCreateDeployment, source: Source = 'api') {
+  if ('hosts' in input && input.build && !can(caller, 'builds.run')) {
+    throw new AppError('forbidden', 'Building before deploying needs the "builds.run" permission; deploy built systems with build: false');
+  }
+  const found = await namedHosts(caller, requestedNames(input));
+  const strategy = await orgStrategy(caller.org.id, input.rollout);
+  const systems = await resolveSystems(caller, input, found);
+  const owner = { orgId: caller.org.id, userId: caller.user.id, actor: caller };
+  const created = await db().transaction((tx) => writeDeployment(tx, owner, found, strategy, systems, source));
+  await nudgeRollout(created.id);
+  return created;
+}
+
+export type Systems = Map<string, { storePath: string | null; buildId: string | null }>;
+/** Whose deployment it is and who the audit names: a person, or the rollout itself for an automatic rollback. */
+export type Owner = { orgId: string; userId: string | null; actor: AuditActor };
+
+/** The deployment row and its targets, wave by wave, in the caller's transaction; the driver starts it. */
+export async function writeDeployment(
+  tx: Tx,
+  owner: Owner,
+  found: Pick<Host, 'id' | 'name' | 'tags' | 'online'>[],
+  strategy: TRollout,
+  systems: Systems,
+  source: Source,
+  opts: { rollbackOf?: string; reason?: string } = {},
+) {
+  const { waves } = planWaves(found, strategy);
+  const [deployment] = await tx
+    .insert(deployments)
+    .values({ orgId: owner.orgId, status: 'pending', strategy, source, createdBy: owner.userId, rollbackOf: opts.rollbackOf ?? null, reason: opts.reason ?? null })
+    .returning();
+  if (!deployment) throw new Error('insert returned nothing');
+  const rows = waves.flatMap((hs, wave) =>
+    hs.map((h) => {
+      const system = systems.get(h.id);
+      return { deploymentId: deployment.id, hostId: h.id, wave, storePath: system?.storePath ?? null, buildId: system?.buildId ?? null };
+    }),
+  );
+  const targets = await tx.insert(deploymentTargets).values(rows).returning({ id: deploymentTargets.id, hostId: deploymentTargets.hostId });
+  await recordAudit(tx, owner.actor, {
+    action: opts.rollbackOf ? 'deployment.rollback' : 'deployment.create',
+    objectType: 'deployment',
+    objectId: deployment.id,
+    after: { hosts: found.map((h) => h.name), strategy, ...(opts.rollbackOf ? { rollbackOf: opts.rollbackOf } : {}) },
+  });
+  const names = new Map(found.map((h) => [h.id, h.name]));
+  return {
+    id: deployment.id,
+    agents: Object.fromEntries(targets.map((t) => [names.get(t.hostId) as string, { id: t.id }])),
   };
 }

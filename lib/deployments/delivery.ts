@@ -1,13 +1,14 @@
 // Delivery of deployment targets to connected agents, and what their reports do to
 // the targets. Each transition is one guarded UPDATE, so two server processes, a
 // restart or a replayed message never send a target twice or move it backwards.
-import { and, desc, eq, inArray, isNotNull, ne, notInArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, ne, notInArray, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
 import type { TDeploy, TResult } from '@/lib/agents/protocol';
-import { FINAL_TARGET_PHASES, ZRollout } from './schemas';
+import { nudgeRollout } from './events';
+import { FINAL_TARGET_PHASES, IN_FLIGHT_PHASES, ZRollout } from './schemas';
 
-const IN_FLIGHT = ['sent', 'downloading', 'activating', 'confirming'] as const;
+const IN_FLIGHT = IN_FLIGHT_PHASES;
 
 /** The host's next released target as a `deploy` message, moved to `sent`; null when there is none to send now. */
 export async function nextDeploy(hostId: string): Promise<TDeploy | null> {
@@ -23,7 +24,16 @@ export async function nextDeploy(hostId: string): Promise<TDeploy | null> {
       .select({ target: deploymentTargets, deployment: deployments })
       .from(deploymentTargets)
       .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
-      .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.phase, 'pending'), isNotNull(deploymentTargets.releasedAt)))
+      .where(
+        and(
+          eq(deploymentTargets.hostId, hostId),
+          eq(deploymentTargets.phase, 'pending'),
+          isNotNull(deploymentTargets.releasedAt),
+          isNotNull(deploymentTargets.storePath),
+          // A paused deployment keeps what it released until it resumes.
+          inArray(deployments.status, ['canary', 'rolling']),
+        ),
+      )
       .orderBy(desc(deployments.createdAt))
       .for('update', { of: deploymentTargets });
     const [newest, ...older] = pending;
@@ -35,12 +45,14 @@ export async function nextDeploy(hostId: string): Promise<TDeploy | null> {
         .set({ phase: 'skipped', error: `superseded by deployment ${newest.deployment.id}`, finishedAt: new Date(), updatedAt: new Date() })
         .where(and(eq(deploymentTargets.id, o.target.id), eq(deploymentTargets.phase, 'pending')));
     }
+    // What the host runs now is where a rollback of this deployment takes it.
+    const [host] = await tx.select({ currentSystem: hosts.currentSystem }).from(hosts).where(eq(hosts.id, hostId));
     const [sent] = await tx
       .update(deploymentTargets)
-      .set({ phase: 'sent', sentAt: new Date(), attempts: sql`${deploymentTargets.attempts} + 1`, updatedAt: new Date() })
+      .set({ phase: 'sent', sentAt: new Date(), previousSystem: host?.currentSystem ?? null, attempts: sql`${deploymentTargets.attempts} + 1`, updatedAt: new Date() })
       .where(and(eq(deploymentTargets.id, newest.target.id), eq(deploymentTargets.phase, 'pending')))
       .returning();
-    if (!sent) return null;
+    if (!sent?.storePath) return null;
     const strategy = ZRollout.parse(newest.deployment.strategy ?? {});
     return {
       type: 'deploy',
@@ -91,17 +103,17 @@ export async function recordResult(hostId: string, result: TResult) {
   if (!target) return false;
   // last_seen moves too, so a heartbeat sampled before this result cannot overwrite it.
   if (result.currentSystem) await db().update(hosts).set({ currentSystem: result.currentSystem, lastSeen: new Date() }).where(eq(hosts.id, hostId));
-  await settleDeployment(target.deploymentId);
+  // The rollout driver decides what this means for the deployment (next wave, failure gate, done).
+  await nudgeRollout(target.deploymentId);
   return true;
 }
 
-/** A deployment whose targets are all final is finished: succeeded if every target succeeded. */
-export async function settleDeployment(deploymentId: string) {
-  const targets = await db().select({ phase: deploymentTargets.phase }).from(deploymentTargets).where(eq(deploymentTargets.deploymentId, deploymentId));
-  if (!targets.every((t) => (FINAL_TARGET_PHASES as readonly string[]).includes(t.phase))) return;
-  const ok = targets.every((t) => t.phase === 'succeeded' || t.phase === 'skipped');
-  await db()
-    .update(deployments)
-    .set({ status: ok ? 'succeeded' : 'failed', finishedAt: new Date() })
-    .where(and(eq(deployments.id, deploymentId), inArray(deployments.status, ['pending', 'canary', 'rolling', 'paused'])));
+/** A host came back: deployments waiting for it (unreleased targets) are advanced now, not at the next tick. */
+export async function nudgeWaitingDeployments(hostId: string) {
+  const waiting = await db()
+    .selectDistinct({ id: deploymentTargets.deploymentId })
+    .from(deploymentTargets)
+    .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
+    .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.phase, 'pending'), isNull(deploymentTargets.releasedAt), inArray(deployments.status, ['canary', 'rolling'])));
+  for (const w of waiting) await nudgeRollout(w.id);
 }

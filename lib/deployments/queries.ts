@@ -4,36 +4,66 @@ import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts, users } from '@/lib/db/schema';
-import { isFinalDeployment } from './schemas';
+import { isFinalDeployment, ZRollout, type TDeploymentView } from './schemas';
+import { outsideWindow } from './strategy';
 
-export async function getDeployment(caller: Caller, id: string) {
-  const [deployment] = await db()
-    .select()
+export async function getDeployment(caller: Caller, id: string): Promise<TDeploymentView> {
+  const [row] = await db()
+    .select({ deployment: deployments, createdBy: users.email })
     .from(deployments)
+    .leftJoin(users, eq(users.id, deployments.createdBy))
     .where(and(eq(deployments.id, id), eq(deployments.orgId, caller.org.id)));
-  if (!deployment) throw new AppError('not_found', 'No such deployment');
+  if (!row) throw new AppError('not_found', 'No such deployment');
+  const d = row.deployment;
+  const strategy = ZRollout.parse(d.strategy);
   const targets = await db()
-    .select({ target: deploymentTargets, host: hosts.name })
+    .select({ target: deploymentTargets, host: { name: hosts.name, online: hosts.online, tags: hosts.tags } })
     .from(deploymentTargets)
     .innerJoin(hosts, eq(hosts.id, deploymentTargets.hostId))
     .where(eq(deploymentTargets.deploymentId, id))
-    .orderBy(asc(hosts.name));
+    .orderBy(asc(deploymentTargets.wave), asc(hosts.name));
+  const [rollback] = await db().select({ id: deployments.id }).from(deployments).where(and(eq(deployments.rollbackOf, id), eq(deployments.orgId, caller.org.id))).limit(1);
+  const now = new Date();
+  const counts: Record<string, number> = {};
+  for (const { target } of targets) counts[target.phase] = (counts[target.phase] ?? 0) + 1;
+  const iso = (at: Date | null) => at?.toISOString() ?? null;
   return {
-    id: deployment.id,
-    status: deployment.status,
-    source: deployment.source,
-    strategy: deployment.strategy,
-    createdAt: deployment.createdAt.toISOString(),
-    finishedAt: deployment.finishedAt?.toISOString() ?? null,
+    id: d.id,
+    status: d.status,
+    source: d.source,
+    strategy,
+    reason: d.reason,
+    rollbackOf: d.rollbackOf,
+    rolledBackBy: rollback?.id ?? null,
+    createdBy: row.createdBy,
+    createdAt: d.createdAt.toISOString(),
+    startedAt: iso(d.startedAt),
+    finishedAt: iso(d.finishedAt),
+    watchUntil: iso(d.watchUntil),
+    counts,
     targets: targets.map(({ target: t, host }) => ({
       id: t.id,
-      host,
+      host: host.name,
       storePath: t.storePath,
+      previousSystem: t.previousSystem,
+      buildId: t.buildId,
+      wave: t.wave,
       phase: t.phase,
+      waiting:
+        t.phase !== 'pending' || isFinalDeployment(d.status)
+          ? null
+          : t.storePath === null
+            ? 'waiting for its build'
+            : !host.online
+              ? 'host offline'
+              : t.releasedAt
+                ? null
+                : outsideWindow(host.tags, strategy.maintenanceWindows, now),
       error: t.error,
       rollbackReason: t.rollbackReason,
-      sentAt: t.sentAt?.toISOString() ?? null,
-      finishedAt: t.finishedAt?.toISOString() ?? null,
+      releasedAt: iso(t.releasedAt),
+      sentAt: iso(t.sentAt),
+      finishedAt: iso(t.finishedAt),
     })),
   };
 }

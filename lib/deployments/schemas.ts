@@ -1,4 +1,4 @@
-// Deployment requests and views, shared by the API, the UI and the CLI.
+// Deployment requests and views, shared by the API, the UI, the worker and the CLI.
 import { z } from 'zod';
 import { ZStorePath } from '@/lib/agents/protocol';
 import { ZHostName } from '@/lib/hosts/schemas';
@@ -8,39 +8,114 @@ export { ZStorePath } from '@/lib/agents/protocol';
 /** Phases after which a target never moves again, and statuses after which a deployment never does. */
 export const FINAL_TARGET_PHASES = ['succeeded', 'failed', 'rolled-back', 'skipped', 'cancelled'] as const;
 export const FINAL_DEPLOYMENT_STATUSES = ['succeeded', 'failed', 'halted', 'cancelled', 'rolled-back'] as const;
-export const isFinalDeployment = (status: string) => (FINAL_DEPLOYMENT_STATUSES as readonly string[]).includes(status);
+/** A target is in flight from the moment it is sent until it ends: it holds one of maxInFlight's places. */
+export const IN_FLIGHT_PHASES = ['sent', 'downloading', 'activating', 'confirming', 'needs-decision'] as const;
+/** Statuses the rollout driver still moves. */
+export const ACTIVE_DEPLOYMENT_STATUSES = ['pending', 'canary', 'rolling'] as const;
+export const FAILED_TARGET_PHASES = ['failed', 'rolled-back'] as const;
 
+export const isFinalDeployment = (status: string) => (FINAL_DEPLOYMENT_STATUSES as readonly string[]).includes(status);
+export const isFinalPhase = (phase: string) => (FINAL_TARGET_PHASES as readonly string[]).includes(phase);
+export const isFailedPhase = (phase: string) => (FAILED_TARGET_PHASES as readonly string[]).includes(phase);
+
+/** A number of hosts, or a share of the deployment's hosts ("25%"). */
+export const ZCountOrPercent = z.union([
+  z.number().int().min(0).max(100_000),
+  z.string().regex(/^(100|[1-9]?\d)%$/, 'A count, or a percentage such as "25%"'),
+]);
+export type TCountOrPercent = z.infer<typeof ZCountOrPercent>;
+
+const ZTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'A time as HH:MM (UTC)');
+
+/** Hosts with this tag are only updated inside the window (UTC; end before start wraps past midnight). */
+export const ZMaintenanceWindow = z.strictObject({
+  tag: z.string().min(1).max(64),
+  start: ZTime,
+  end: ZTime,
+  /** 0 = Sunday … 6 = Saturday, the day the window starts; empty = every day. */
+  days: z.array(z.number().int().min(0).max(6)).max(7).default([]),
+});
+export type TMaintenanceWindow = z.infer<typeof ZMaintenanceWindow>;
+
+/**
+ * How a deployment rolls out (DESIGN.md §8). Canaries go first and must all succeed and stay
+ * healthy for watchSeconds; then waves of at most maxInFlight hosts. More than maxFailures failed
+ * hosts (any failure among canaries) halt the rollout, or roll every touched host back.
+ */
 export const ZRollout = z.strictObject({
+  canaries: ZCountOrPercent.default(1),
+  maxInFlight: ZCountOrPercent.default('25%'),
+  watchSeconds: z.number().int().min(0).max(86_400).default(60),
+  maxFailures: ZCountOrPercent.default(0),
+  onFailure: z.enum(['halt', 'rollback-all']).default('halt'),
+  offlineHosts: z.enum(['wait', 'skip']).default('wait'),
+  /** With offlineHosts "wait": how long after the start an offline host may still catch up. */
+  offlineDeadlineSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400),
+  maintenanceWindows: z.array(ZMaintenanceWindow).max(50).default([]),
   action: z.enum(['switch', 'boot']).default('switch'),
   confirmTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
   switchTimeoutSeconds: z.number().int().min(10).max(7200).default(600),
 });
 export type TRollout = z.infer<typeof ZRollout>;
+export const ZRolloutInput = ZRollout.partial();
+export type TRolloutInput = z.infer<typeof ZRolloutInput>;
 
 /** Cachix Deploy's deploy.json: {"agents": {"<host>": "/nix/store/…"}}, plus an optional rollout. */
-export const ZCreateDeployment = z.strictObject({
+export const ZDeployJson = z.strictObject({
   agents: z.record(ZHostName, ZStorePath).refine((a) => Object.keys(a).length > 0, 'Name at least one host'),
-  rollout: ZRollout.partial().optional(),
+  rollout: ZRolloutInput.optional(),
 });
+
+/** Hosts deployed from their current config: built first (identical inputs reuse an earlier build). */
+export const ZDeployHosts = z.strictObject({
+  hosts: z.array(ZHostName).min(1).max(10_000),
+  /** true: build what is not built yet; false: deploy each host's newest successful build. */
+  build: z.boolean().default(true),
+  rollout: ZRolloutInput.optional(),
+});
+
+export const ZCreateDeployment = z.union([ZDeployJson, ZDeployHosts]);
 export type TCreateDeployment = z.infer<typeof ZCreateDeployment>;
 
 export const ZTargetView = z.object({
   id: z.uuid(),
   host: z.string(),
-  storePath: z.string(),
+  storePath: z.string().nullable(),
+  previousSystem: z.string().nullable(),
+  buildId: z.uuid().nullable(),
+  wave: z.number().int(),
   phase: z.string(),
+  /** Why a pending target is not going yet: its host is offline, or outside its maintenance window. */
+  waiting: z.string().nullable(),
   error: z.string().nullable(),
   rollbackReason: z.string().nullable(),
+  releasedAt: z.string().nullable(),
   sentAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
 });
+export type TTargetView = z.infer<typeof ZTargetView>;
 
 export const ZDeploymentView = z.object({
   id: z.uuid(),
   status: z.string(),
   source: z.string(),
-  strategy: z.unknown(),
+  strategy: ZRollout,
+  reason: z.string().nullable(),
+  rollbackOf: z.uuid().nullable(),
+  rolledBackBy: z.uuid().nullable(),
+  createdBy: z.string().nullable(),
   createdAt: z.string(),
+  startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  watchUntil: z.string().nullable(),
+  counts: z.record(z.string(), z.number()),
   targets: z.array(ZTargetView),
 });
+export type TDeploymentView = z.infer<typeof ZDeploymentView>;
+
+export const ZWavePlan = z.object({
+  strategy: ZRollout,
+  waves: z.array(z.object({ wave: z.number().int(), canary: z.boolean(), hosts: z.array(z.object({ name: z.string(), online: z.boolean(), window: z.string().nullable() })) })),
+  limits: z.object({ canaries: z.number().int(), maxInFlight: z.number().int(), maxFailures: z.number().int() }),
+});
+export type TWavePlan = z.infer<typeof ZWavePlan>;

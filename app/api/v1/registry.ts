@@ -10,6 +10,11 @@ import * as bulkHosts from './bulk/hosts/route';
 import * as cache from './cache/route';
 import * as deploymentEvents from './deployments/[id]/events/route';
 import * as deploymentById from './deployments/[id]/route';
+import * as deploymentCancel from './deployments/[id]/cancel/route';
+import * as deploymentPause from './deployments/[id]/pause/route';
+import * as deploymentResume from './deployments/[id]/resume/route';
+import * as deploymentRollback from './deployments/[id]/rollback/route';
+import * as deploymentPreview from './deployments/preview/route';
 import * as deployments from './deployments/route';
 import * as hostBuilds from './hosts/[name]/builds/route';
 import * as hostEvents from './hosts/[name]/events/route';
@@ -58,6 +63,11 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/deployments', file: 'deployments/route.ts', module: deployments },
   { path: '/deployments/{id}', file: 'deployments/[id]/route.ts', module: deploymentById },
   { path: '/deployments/{id}/events', file: 'deployments/[id]/events/route.ts', module: deploymentEvents },
+  { path: '/deployments/preview', file: 'deployments/preview/route.ts', module: deploymentPreview },
+  { path: '/deployments/{id}/pause', file: 'deployments/[id]/pause/route.ts', module: deploymentPause },
+  { path: '/deployments/{id}/resume', file: 'deployments/[id]/resume/route.ts', module: deploymentResume },
+  { path: '/deployments/{id}/cancel', file: 'deployments/[id]/cancel/route.ts', module: deploymentCancel },
+  { path: '/deployments/{id}/rollback', file: 'deployments/[id]/rollback/route.ts', module: deploymentRollback },
   { path: '/modules', file: 'modules/route.ts', module: modules },
   { path: '/packages', file: 'packages/route.ts', module: packages },
   { path: '/modules/{name}', file: 'modules/[name]/route.ts', module: moduleByName },
