@@ -2,15 +2,17 @@
 //   flotilla login --server URL --email E      (password from FLOTILLA_PASSWORD or stdin)
 //   flotilla hosts
 //   flotilla build HOST                        (follows the build; exit 1 if it fails)
-//   flotilla deploy deploy.json [--async]      (follows every host; exit 1 if any fails)
+//   flotilla deploy deploy.json [--async] [--canaries N] [--max-in-flight N|P%] [--max-failures N|P%]
+//                 [--watch SECONDS] [--on-failure halt|rollback-all] [--offline wait|skip]
+//                                              (follows every host; exit 1 if any fails)
 //   flotilla status DEPLOYMENT_ID
-//   flotilla token create --name N --scopes a,b [--days D]
-import { readFile } from 'node:fs/promises';
+//   flotilla pause|resume|cancel DEPLOYMENT_ID
+//   flotilla rollback DEPLOYMENT_ID [--async]   (follows the rollback deployment)
+//   flotilla token create --name N --scopes a,b [--days D] [--host-tags t1,t2]
 import { parseArgs } from 'node:util';
-import { isFinalDeployment, ZCreateDeployment } from '@/lib/deployments/schemas';
 import { api, CliError, followEvents, loadConfig, saveConfig, type CliConfig } from './client';
+import { control, deploy, status, type RolloutFlags } from './deployments';
 
-type Deployment = { id: string; status: string; targets: { host: string; phase: string; error: string | null; rollbackReason: string | null }[] };
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function readStdin(): Promise<string> {
@@ -34,45 +36,6 @@ async function login(values: Record<string, string | boolean | undefined>) {
 async function grantable(server: string, basic: string): Promise<string[]> {
   const me = await api<{ permissions: string[] }>({ server, token: 'none-yet-0' }, 'GET', '/me', undefined, basic).catch(() => null);
   return me?.permissions ?? ['fleet.read', 'tokens.own'];
-}
-
-function printTargets(d: Deployment, seen: Map<string, string>) {
-  for (const t of d.targets) {
-    if (seen.get(t.host) === t.phase) continue;
-    seen.set(t.host, t.phase);
-    const why = (t.rollbackReason ?? t.error ?? '').split('\n')[0];
-    out(`${t.host.padEnd(24)} ${t.phase}${why ? `: ${why}` : ''}`);
-  }
-}
-
-function outcome(d: Deployment): number {
-  const bad = d.targets.filter((t) => !['succeeded', 'skipped'].includes(t.phase));
-  out(`deployment ${d.id} ${d.status}: ${d.targets.length - bad.length}/${d.targets.length} hosts succeeded`);
-  return d.status === 'succeeded' && bad.length === 0 ? 0 : 1;
-}
-
-async function deploy(config: CliConfig, file: string, async: boolean) {
-  let body: unknown;
-  try {
-    body = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  // Checked here first, so a malformed file fails before anything is sent.
-  const parsed = ZCreateDeployment.safeParse(body);
-  if (!parsed.success) throw new CliError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
-  const created = await api<{ id: string; url: string }>(config, 'POST', '/deployments', parsed.data);
-  out(`deployment ${created.id} started: ${created.url}`);
-  if (async) return 0;
-  const seen = new Map<string, string>();
-  let last: Deployment | null = null;
-  await followEvents(config, `/deployments/${created.id}/events`, (event, data) => {
-    if (event !== 'deployment') return;
-    last = data as Deployment;
-    printTargets(last, seen);
-  });
-  if (!last) throw new CliError('the server ended the progress stream without a status');
-  return outcome(last);
 }
 
 async function build(config: CliConfig, host: string) {
@@ -102,7 +65,21 @@ async function build(config: CliConfig, host: string) {
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { server: { type: 'string' }, email: { type: 'string' }, async: { type: 'boolean' }, name: { type: 'string' }, scopes: { type: 'string' }, days: { type: 'string' } },
+    options: {
+      server: { type: 'string' },
+      email: { type: 'string' },
+      async: { type: 'boolean' },
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      days: { type: 'string' },
+      'host-tags': { type: 'string' },
+      canaries: { type: 'string' },
+      'max-in-flight': { type: 'string' },
+      'max-failures': { type: 'string' },
+      watch: { type: 'string' },
+      'on-failure': { type: 'string' },
+      offline: { type: 'string' },
+    },
   });
   const [command, arg] = positionals;
   if (command === 'login') {
@@ -120,26 +97,30 @@ async function main(): Promise<number> {
       if (!arg) throw new CliError('usage: flotilla build HOST');
       return build(config, arg);
     case 'deploy':
-      if (!arg) throw new CliError('usage: flotilla deploy deploy.json [--async]');
-      return deploy(config, arg, Boolean(values.async));
-    case 'status': {
+      if (!arg) throw new CliError('usage: flotilla deploy deploy.json [--async] [--canaries N] [--max-in-flight N|P%] …');
+      return deploy(config, arg, { async: Boolean(values.async), flags: values as RolloutFlags });
+    case 'status':
       if (!arg) throw new CliError('usage: flotilla status DEPLOYMENT_ID');
-      const d = await api<Deployment>(config, 'GET', `/deployments/${encodeURIComponent(arg)}`);
-      printTargets(d, new Map());
-      return isFinalDeployment(d.status) ? outcome(d) : (out(`deployment ${d.id} ${d.status}`), 0);
-    }
+      return status(config, arg);
+    case 'pause':
+    case 'resume':
+    case 'cancel':
+    case 'rollback':
+      if (!arg) throw new CliError(`usage: flotilla ${command} DEPLOYMENT_ID`);
+      return control(config, command, arg, { async: Boolean(values.async) });
     case 'token': {
-      if (arg !== 'create' || !values.name || !values.scopes) throw new CliError('usage: flotilla token create --name N --scopes a,b [--days D]');
+      if (arg !== 'create' || !values.name || !values.scopes) throw new CliError('usage: flotilla token create --name N --scopes a,b [--days D] [--host-tags t1,t2]');
       const created = await api<{ token: string }>(config, 'POST', '/tokens', {
         name: values.name,
         scopes: String(values.scopes).split(','),
         ...(values.days ? { expiresInDays: Number(values.days) } : {}),
+        ...(values['host-tags'] ? { hostTags: String(values['host-tags']).split(',') } : {}),
       });
       out(created.token);
       return 0;
     }
     default:
-      throw new CliError('usage: flotilla login | hosts | build HOST | deploy deploy.json [--async] | status ID | token create');
+      throw new CliError('usage: flotilla login | hosts | build HOST | deploy deploy.json [--async] | status ID | pause|resume|cancel|rollback ID | token create');
   }
 }
 

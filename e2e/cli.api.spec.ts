@@ -66,6 +66,28 @@ test('flotilla login, build and deploy follow progress and exit with the outcome
         return status.stdout();
       }, { timeout: 30_000 }).toMatch(/1\/1 hosts succeeded/);
 
+      // A system whose activation fails: the host rolls back, the CLI says so and exits 1.
+      const current = (await (await fetch(`${baseURL}/api/v1/hosts/${host}/config`, { headers: { authorization: `Bearer ${token.stdout().trim()}` } })).json()) as { version: number };
+      const saved = await fetch(`${baseURL}/api/v1/hosts/${host}/config`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token.stdout().trim()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ module: `{ ... }: { flotilla.test.failActivation = true; }`, baseVersion: current.version }),
+      });
+      expect(saved.status).toBe(200);
+      const failingBuild = cli(['build', host]);
+      expect(await failingBuild.exited, failingBuild.stderr()).toBe(0);
+      const failingPath = failingBuild.stdout().trim().split('\n').at(-1) as string;
+      await writeFile(path.join(dir, 'failing.json'), JSON.stringify({ agents: { [host]: failingPath } }));
+      const failing = cli(['deploy', path.join(dir, 'failing.json'), '--canaries', '0']);
+      expect(await failing.exited, failing.stdout() + failing.stderr()).toBe(1);
+      expect(failing.stdout()).toMatch(new RegExp(`${host}\\s+wave 1\\s+rolled-back: .*failActivation`));
+      expect(failing.stdout()).toMatch(/failed: 0\/1 hosts succeeded/);
+      expect(failing.stderr()).toMatch(/\[failed\] 0\/1 done/);
+
+      const badFlag = cli(['deploy', path.join(dir, 'deploy.json'), '--max-in-flight', 'lots']);
+      expect(await badFlag.exited).toBe(2);
+      expect(badFlag.stderr()).toMatch(/rollout.maxInFlight/);
+
       for (const [name, body, message] of [
         ['unknown.json', { agents: { 'no-such-host': storePath } }, /Unknown hosts: no-such-host/],
         ['not-a-path.json', { agents: { [host]: '/tmp/evil' } }, /Not a Nix store path/],

@@ -45,7 +45,7 @@ export function planWaves<H extends PlanHost>(hosts: H[], strategy: TRollout): {
   return { limits, waves };
 }
 
-const MINUTES_PER_DAY = 24 * 60;
+
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /** Is `at` inside the window? A window whose end is before its start runs past midnight into the next day. */
@@ -79,4 +79,3 @@ export function describeWindow(w: TMaintenanceWindow): string {
   return `tag ${w.tag}: ${days} ${w.start}–${w.end} UTC`;
 }
 
-export { MINUTES_PER_DAY };
