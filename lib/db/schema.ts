@@ -482,10 +482,45 @@ export const requests = pgTable(
     reason: text('reason').notNull(),
     status: requestStatusEnum('status').notNull().default('submitted'),
     reviewerId: uuid('reviewer_id').references(() => users.id, { onDelete: 'set null' }),
+    decidedAt: ts('decided_at'),
+    // The word that came with the decision: a denial's reason, an approval's note.
+    decisionComment: text('decision_comment'),
+    // Approved by a pre-approval policy, not a person.
+    autoApproved: boolean('auto_approved').notNull().default(false),
+    // What the approval made: the config version, its build and its deployment.
+    configVersion: integer('config_version'),
+    buildId: uuid('build_id').references(() => builds.id, { onDelete: 'set null' }),
+    deploymentId: uuid('deployment_id').references(() => deployments.id, { onDelete: 'set null' }),
+    // The build of "host config + this change", made on demand for the reviewer's closure diff.
+    previewBuildId: uuid('preview_build_id').references(() => builds.id, { onDelete: 'set null' }),
+    failure: text('failure'),
     createdAt: createdAt(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('requests_org_status_idx').on(t.orgId, t.status), index('requests_requester_idx').on(t.requesterId)],
+  (t) => [
+    index('requests_org_status_idx').on(t.orgId, t.status),
+    index('requests_requester_idx').on(t.requesterId),
+    index('requests_deployment_idx').on(t.deploymentId),
+  ],
+);
+
+export const packagePolicyRuleEnum = pgEnum('package_policy_rule', ['pre-approved', 'never-allowed']);
+
+// Per organisation: packages requests get without review, and packages they never get.
+export const packagePolicies = pgTable(
+  'package_policies',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    package: text('package').notNull(),
+    rule: packagePolicyRuleEnum('rule').notNull(),
+    // Shown to the requester when the rule refuses them.
+    reason: text('reason').notNull().default(''),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.package] })],
 );
 
 export const requestComments = pgTable('request_comments', {
@@ -499,6 +534,30 @@ export const requestComments = pgTable('request_comments', {
 });
 
 // ---------------------------------------------------------------- notifications
+
+// In-app notifications: one row per person and event, read or not.
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull().default(''),
+    url: text('url'),
+    // Identifies the occurrence, so one event notifies a person once.
+    eventKey: text('event_key').notNull(),
+    readAt: ts('read_at'),
+    emailedAt: ts('emailed_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('notifications_user_event_key').on(t.userId, t.eventKey), index('notifications_user_idx').on(t.userId, t.createdAt)],
+);
 
 export const webhookFormatEnum = pgEnum('webhook_format', ['generic', 'slack']);
 
