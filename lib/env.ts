@@ -29,6 +29,27 @@ const ZEnv = z
     FLOTILLA_OIDC_CLIENT_ID: optionalString,
     FLOTILLA_OIDC_CLIENT_SECRET: optionalString,
     FLOTILLA_OIDC_NAME: optionalString,
+    // S3-compatible storage for the binary cache (lib/cache/s3-backend.ts), on when the bucket is set.
+    FLOTILLA_CACHE_S3_BUCKET: optionalString.pipe(
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/, 'must be a bucket name: letters, digits, dots and hyphens (no s3:// and no slashes)').optional(),
+    ),
+    FLOTILLA_CACHE_S3_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    FLOTILLA_CACHE_S3_REGION: optionalString.pipe(z.string().regex(/^[a-z0-9-]+$/, 'must be a region name such as us-east-1').optional()),
+    FLOTILLA_CACHE_S3_PREFIX: optionalString.pipe(
+      z
+        .string()
+        .transform((v) => v.replace(/^\/+|\/+$/g, ''))
+        .refine((v) => v === '' || v.split('/').every((part) => part !== '' && part !== '.' && part !== '..'), 'must be key segments separated by single slashes, without . or ..')
+        .optional(),
+    ),
+    FLOTILLA_CACHE_S3_FORCE_PATH_STYLE: optionalString.pipe(
+      z
+        .enum(['true', 'false', '1', '0'], 'must be true or false')
+        .transform((v) => v === 'true' || v === '1')
+        .optional(),
+    ),
+    FLOTILLA_CACHE_S3_ACCESS_KEY_ID: optionalString,
+    FLOTILLA_CACHE_S3_SECRET_ACCESS_KEY: optionalString,
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.FLOTILLA_ADMIN_EMAIL) !== Boolean(env.FLOTILLA_ADMIN_PASSWORD)) {
@@ -46,9 +67,54 @@ const ZEnv = z
         message: 'FLOTILLA_OIDC_ISSUER, FLOTILLA_OIDC_CLIENT_ID and FLOTILLA_OIDC_CLIENT_SECRET must be set together',
       });
     }
+    // Settings for a bucket that was never named would silently leave the cache on disk.
+    const s3Settings = (
+      ['ENDPOINT', 'REGION', 'PREFIX', 'FORCE_PATH_STYLE', 'ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'] as const
+    ).filter((name) => env[`FLOTILLA_CACHE_S3_${name}`] !== undefined);
+    if (!env.FLOTILLA_CACHE_S3_BUCKET && s3Settings.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FLOTILLA_CACHE_S3_BUCKET'],
+        message: `must be set when other cache storage settings are (${s3Settings.map((n) => `FLOTILLA_CACHE_S3_${n}`).join(', ')})`,
+      });
+    }
+    if (Boolean(env.FLOTILLA_CACHE_S3_ACCESS_KEY_ID) !== Boolean(env.FLOTILLA_CACHE_S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.FLOTILLA_CACHE_S3_ACCESS_KEY_ID ? 'FLOTILLA_CACHE_S3_SECRET_ACCESS_KEY' : 'FLOTILLA_CACHE_S3_ACCESS_KEY_ID'],
+        message: 'FLOTILLA_CACHE_S3_ACCESS_KEY_ID and FLOTILLA_CACHE_S3_SECRET_ACCESS_KEY must be set together (or neither, for the SDK\'s default credentials)',
+      });
+    }
   });
 
-export type TEnv = z.infer<typeof ZEnv> & { dataDir: string; publicUrl: string };
+/** Where the binary cache keeps its objects when it is not a directory (DESIGN.md §6). */
+export type TCacheS3 = {
+  bucket: string;
+  endpoint?: string;
+  region: string;
+  /** Key prefix without leading or trailing slash; objects are `<prefix>/<org id>/<file>`. */
+  prefix: string;
+  forcePathStyle: boolean;
+  /** Absent: the SDK's default chain (environment, shared files, instance roles). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+};
+
+function cacheS3(env: z.infer<typeof ZEnv>): TCacheS3 | null {
+  if (!env.FLOTILLA_CACHE_S3_BUCKET) return null;
+  const accessKeyId = env.FLOTILLA_CACHE_S3_ACCESS_KEY_ID;
+  const secretAccessKey = env.FLOTILLA_CACHE_S3_SECRET_ACCESS_KEY;
+  return {
+    bucket: env.FLOTILLA_CACHE_S3_BUCKET,
+    endpoint: env.FLOTILLA_CACHE_S3_ENDPOINT,
+    region: env.FLOTILLA_CACHE_S3_REGION ?? 'us-east-1',
+    prefix: env.FLOTILLA_CACHE_S3_PREFIX ?? '',
+    // MinIO, Ceph and most self-hosted stores serve buckets as paths, not as host names.
+    forcePathStyle: env.FLOTILLA_CACHE_S3_FORCE_PATH_STYLE ?? Boolean(env.FLOTILLA_CACHE_S3_ENDPOINT),
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+  };
+}
+
+export type TEnv = z.infer<typeof ZEnv> & { dataDir: string; publicUrl: string; cacheS3: TCacheS3 | null };
 
 export class EnvError extends Error {}
 
@@ -67,6 +133,7 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
     ...env,
     dataDir: path.resolve(/* turbopackIgnore: true */ env.FLOTILLA_DATA_DIR ?? 'data'),
     publicUrl: (env.FLOTILLA_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    cacheS3: cacheS3(env),
   };
 }
 

@@ -2,12 +2,10 @@
 // retention go, except for anything a host runs, booted, is meant to run, or is
 // being deployed, and the newest good build of every host. A path shared with a
 // build that stays is kept. The build rows and their logs stay; they are marked pruned.
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
-import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, notInArray, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { builds, cacheObjects, fleetSettings } from '@/lib/db/schema';
-import { cacheDir } from './storage';
+import { cacheBackend } from './storage';
 
 /** Store paths the cache must keep serving for this organisation, whatever their age. */
 const pinnedPaths = (orgId: string) => sql`
@@ -47,17 +45,24 @@ export async function pruneCache(orgId: string, now = new Date()) {
           and kb.id not in (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)})
       )`);
   const hashes = [...doomed].map((r) => r.store_hash);
-  const dir = cacheDir(orgId);
   if (hashes.length) {
+    const storage = cacheBackend();
     const objects = await db()
       .select({ storeHash: cacheObjects.storeHash, narUrl: cacheObjects.narUrl })
       .from(cacheObjects)
       .where(and(eq(cacheObjects.orgId, orgId), inArray(cacheObjects.storeHash, hashes)));
-    for (const o of objects) {
-      // The narinfo first: once it is gone, Nix no longer asks for the NAR.
-      await rm(path.join(dir, `${o.storeHash}.narinfo`), { force: true });
-      await rm(path.join(dir, o.narUrl), { force: true });
-    }
+    // Paths with identical contents share one NAR file: it stays while a kept path points at it.
+    const urls = [...new Set(objects.map((o) => o.narUrl))];
+    const stillUsed = urls.length
+      ? await db()
+          .select({ narUrl: cacheObjects.narUrl })
+          .from(cacheObjects)
+          .where(and(eq(cacheObjects.orgId, orgId), inArray(cacheObjects.narUrl, urls), notInArray(cacheObjects.storeHash, hashes)))
+      : [];
+    const kept = new Set(stillUsed.map((o) => o.narUrl));
+    // The narinfos first: once one is gone, Nix no longer asks for its NAR.
+    for (const o of objects) await storage.delete(orgId, `${o.storeHash}.narinfo`);
+    for (const url of urls) if (!kept.has(url)) await storage.delete(orgId, url);
     await db().delete(cacheObjects).where(and(eq(cacheObjects.orgId, orgId), inArray(cacheObjects.storeHash, hashes)));
   }
   await db().update(builds).set({ prunedAt: now }).where(inArray(builds.id, ids));

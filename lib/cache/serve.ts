@@ -1,6 +1,7 @@
 // Serves the binary cache (/cache/nix-cache-info, /cache/<hash>.narinfo, /cache/nar/*)
-// straight from server.ts, bypassing Next.js. Files stream from disk with ETag and
-// Range support (the `send` package). Who may read what:
+// straight from server.ts, bypassing Next.js. Objects stream from the cache's storage
+// (a directory or a bucket, storage.ts) with ETag, Range and conditional GET. The
+// access check comes first, whatever the storage. Who may read what:
 // - an agent's host credential: only paths in closures built for, or deployed to, its host;
 // - an API token with `cache.read` (operators, admins): everything of its organisation;
 // - anyone else: 401, or 403 for a known caller asking for a path it may not read.
@@ -8,14 +9,14 @@
 // password (the login is ignored) or as a Bearer token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { and, eq, exists, or, sql } from 'drizzle-orm';
-import send from 'send';
 import { hostFromCredential } from '@/lib/agents/credentials';
 import { callerFromApiToken } from '@/lib/auth/api-tokens';
 import { parseAuthorization } from '@/lib/auth/authorization';
 import { isLimited, noteFailure } from '@/lib/auth/failure-limiter';
 import { db } from '@/lib/db/client';
 import { buildPaths, builds, cacheObjects, deploymentTargets } from '@/lib/db/schema';
-import { cacheDir } from './storage';
+import type { ServeHeaders } from './backend';
+import { cacheBackend } from './storage';
 
 type Reader = { orgId: string; hostId: string | null };
 
@@ -71,15 +72,16 @@ function answer(res: ServerResponse, status: number, message: string, headers: R
   res.end(`${message}\n`);
 }
 
-function streamFile(req: IncomingMessage, res: ServerResponse, root: string, file: string, contentType: string) {
-  send(req, file, { root, dotfiles: 'deny', index: false, etag: true, lastModified: true, cacheControl: false })
-    .on('headers', (response: ServerResponse) => {
-      response.setHeader('content-type', contentType);
-      // Content-addressed, but access depends on who asks: private caching only.
-      response.setHeader('cache-control', 'private, max-age=3600');
-    })
-    .on('error', (error: { status?: number }) => answer(res, error.status ?? 500, error.status === 404 ? 'not in this cache' : 'cannot read the cache'))
-    .pipe(res);
+async function streamObject(req: IncomingMessage, res: ServerResponse, orgId: string, key: string, contentType: string) {
+  // Content-addressed, but access depends on who asks: private caching only.
+  const headers: ServeHeaders = { 'content-type': contentType, 'cache-control': 'private, max-age=3600' };
+  try {
+    if ((await cacheBackend().serve(req, res, orgId, key, headers)) === 'missing') answer(res, 404, 'not in this cache');
+  } catch (error) {
+    console.error(`[cache] cannot read ${key}:`, error instanceof Error ? error.message : error);
+    if (!res.headersSent) answer(res, 500, 'cannot read the cache');
+    else res.destroy();
+  }
 }
 
 const NARINFO = /^\/cache\/([0-9a-df-np-sv-z]{32})\.narinfo$/;
@@ -102,12 +104,11 @@ export async function handleCacheRequest(req: IncomingMessage, res: ServerRespon
     res.writeHead(200, { 'content-type': 'text/x-nix-cache-info', 'cache-control': 'no-store' });
     return res.end(req.method === 'HEAD' ? undefined : NIX_CACHE_INFO);
   }
-  const root = cacheDir(who.orgId);
   const narinfo = NARINFO.exec(pathname);
   if (narinfo) {
     const storeHash = narinfo[1] as string;
     if (who.hostId && !(await hostMayRead(who.hostId, storeHash))) return answer(res, 403, 'this path is not part of a closure for this host');
-    return streamFile(req, res, root, `${storeHash}.narinfo`, 'text/x-nix-narinfo');
+    return streamObject(req, res, who.orgId, `${storeHash}.narinfo`, 'text/x-nix-narinfo');
   }
   const nar = NAR.exec(pathname);
   if (nar) {
@@ -119,7 +120,7 @@ export async function handleCacheRequest(req: IncomingMessage, res: ServerRespon
         .where(and(eq(cacheObjects.orgId, who.orgId), eq(cacheObjects.narUrl, narUrl)));
       if (!object || !(await hostMayRead(who.hostId, object.storeHash))) return answer(res, 403, 'this file is not part of a closure for this host');
     }
-    return streamFile(req, res, root, narUrl, 'application/x-nix-nar');
+    return streamObject(req, res, who.orgId, narUrl, 'application/x-nix-nar');
   }
   return answer(res, 404, 'not a binary cache path');
 }
