@@ -50,6 +50,16 @@ const ZEnv = z
     ),
     FLOTILLA_CACHE_S3_ACCESS_KEY_ID: optionalString,
     FLOTILLA_CACHE_S3_SECRET_ACCESS_KEY: optionalString,
+    // E-mail for notifications (lib/notify/email.ts): smtp:// (STARTTLS when offered) or smtps://,
+    // with user:password@ when the server wants them. Holds a password: never echoed (parseEnv).
+    FLOTILLA_SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional()),
+    // The sender: an address, or `Name <address>`.
+    FLOTILLA_SMTP_FROM: optionalString.pipe(
+      z
+        .string()
+        .regex(/^(?:[^<>@\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/, 'must be an e-mail address or "Name <address>"')
+        .optional(),
+    ),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.FLOTILLA_ADMIN_EMAIL) !== Boolean(env.FLOTILLA_ADMIN_PASSWORD)) {
@@ -85,6 +95,14 @@ const ZEnv = z
         message: 'FLOTILLA_CACHE_S3_ACCESS_KEY_ID and FLOTILLA_CACHE_S3_SECRET_ACCESS_KEY must be set together (or neither, for the SDK\'s default credentials)',
       });
     }
+    // A server without a sender (or the reverse) would fail on every e-mail; say so at start.
+    if (Boolean(env.FLOTILLA_SMTP_URL) !== Boolean(env.FLOTILLA_SMTP_FROM)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.FLOTILLA_SMTP_URL ? 'FLOTILLA_SMTP_FROM' : 'FLOTILLA_SMTP_URL'],
+        message: 'FLOTILLA_SMTP_URL and FLOTILLA_SMTP_FROM must be set together (or neither, for no e-mail)',
+      });
+    }
   });
 
 /** Where the binary cache keeps its objects when it is not a directory (DESIGN.md §6). */
@@ -114,7 +132,10 @@ function cacheS3(env: z.infer<typeof ZEnv>): TCacheS3 | null {
   };
 }
 
-export type TEnv = z.infer<typeof ZEnv> & { dataDir: string; publicUrl: string; cacheS3: TCacheS3 | null };
+/** Where notification e-mail goes out; null when e-mail is off. */
+export type TSmtp = { url: string; from: string };
+
+export type TEnv = z.infer<typeof ZEnv> & { dataDir: string; publicUrl: string; cacheS3: TCacheS3 | null; smtp: TSmtp | null };
 
 export class EnvError extends Error {}
 
@@ -123,7 +144,8 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
-      const shown = name in source && !/SECRET|PASSWORD/.test(name) ? ` (got "${source[name]}")` : '';
+      // Values that carry credentials are never echoed (the SMTP URL holds user:password@).
+      const shown = name in source && !/SECRET|PASSWORD|SMTP_URL/.test(name) ? ` (got "${source[name]}")` : '';
       return `  ${name}: ${issue.message}${shown}`;
     });
     throw new EnvError(`Invalid environment:\n${lines.join('\n')}`);
@@ -134,6 +156,7 @@ export function parseEnv(source: Record<string, string | undefined>): TEnv {
     dataDir: path.resolve(/* turbopackIgnore: true */ env.FLOTILLA_DATA_DIR ?? 'data'),
     publicUrl: (env.FLOTILLA_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
     cacheS3: cacheS3(env),
+    smtp: env.FLOTILLA_SMTP_URL && env.FLOTILLA_SMTP_FROM ? { url: env.FLOTILLA_SMTP_URL, from: env.FLOTILLA_SMTP_FROM } : null,
   };
 }
 

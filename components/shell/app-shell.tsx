@@ -9,6 +9,7 @@ import { useState, useTransition } from 'react';
 import { Logo } from '@/components/brand/logo';
 import { switchOrgAction } from '@/app/(app)/settings/actions';
 import { Icon } from './icons';
+import { NotificationBell } from './notification-bell';
 import type { NavItem } from './nav';
 
 type Props = {
@@ -115,6 +116,9 @@ export function AppShell({ nav, user, org, orgs, children }: Props) {
         </button>
         <Logo className="h-6 w-6" />
         <span className="font-semibold">Flotilla</span>
+        <div className="-my-1.5 ml-auto">
+          <NotificationBell orgId={org.id} />
+        </div>
       </div>
       {open ? (
         <div className="fixed inset-0 z-40 lg:hidden">
@@ -123,7 +127,10 @@ export function AppShell({ nav, user, org, orgs, children }: Props) {
         </div>
       ) : null}
       <main className="flex-1 lg:pl-64">
-        <div className="mx-auto max-w-6xl px-4 py-8 sm:px-6 lg:px-10">{children}</div>
+        <header className="mx-auto hidden max-w-6xl justify-end px-10 pt-4 lg:flex">
+          <NotificationBell orgId={org.id} />
+        </header>
+        <div className="mx-auto max-w-6xl px-4 py-8 sm:px-6 lg:px-10 lg:pt-2">{children}</div>
       </main>
     </div>
   );

@@ -10,6 +10,8 @@ import { resolveNixpkgsSource } from '@/lib/packages/source';
 import { pruneAllCaches } from '@/lib/cache/gc';
 import { sweepPresence } from '@/lib/agents/presence';
 import { DELIVER_JOB, SWEEP_JOB, deliverWebhook, sweepDeliveries } from '@/lib/notify/deliver';
+import { sendNotificationEmail } from '@/lib/notify/email';
+import { EMAIL_JOB } from '@/lib/notify/email-queue';
 import { cleanup } from './cleanup';
 
 export type Job = {
@@ -53,4 +55,6 @@ export const JOBS: Job[] = [
   // Outgoing webhooks: one job per delivery (retried by pg-boss), and a sweep for deliveries whose job was never queued.
   defineJob({ name: DELIVER_JOB, payload: z.object({ deliveryId: z.uuid() }), handler: ({ deliveryId }) => deliverWebhook(deliveryId) }),
   defineJob({ name: SWEEP_JOB, payload: z.object({}), schedule: '*/5 * * * *', handler: () => sweepDeliveries() }),
+  // Notification e-mail: one job per notification row (job id = its id), retried by pg-boss.
+  defineJob({ name: EMAIL_JOB, payload: z.object({ notificationId: z.uuid() }), handler: ({ notificationId }) => sendNotificationEmail(notificationId) }),
 ];

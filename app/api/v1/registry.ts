@@ -27,6 +27,8 @@ import * as hosts from './hosts/route';
 import * as me from './me/route';
 import * as moduleByName from './modules/[name]/route';
 import * as modules from './modules/route';
+import * as notificationsRead from './notifications/read/route';
+import * as notifications from './notifications/route';
 import * as packages from './packages/route';
 import * as tokenById from './tokens/[id]/route';
 import * as tokens from './tokens/route';
@@ -75,4 +77,6 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/webhooks/{id}', file: 'webhooks/[id]/route.ts', module: webhookById },
   { path: '/webhooks/{id}/test', file: 'webhooks/[id]/test/route.ts', module: webhookTest },
   { path: '/webhooks/{id}/deliveries', file: 'webhooks/[id]/deliveries/route.ts', module: webhookDeliveries },
+  { path: '/notifications', file: 'notifications/route.ts', module: notifications },
+  { path: '/notifications/read', file: 'notifications/read/route.ts', module: notificationsRead },
 ];
