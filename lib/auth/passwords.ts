@@ -1,11 +1,7 @@
 // Password hashing with argon2id (OWASP's first choice), via the prebuilt @node-rs/argon2.
 import { hash, verify } from '@node-rs/argon2';
-import { z } from 'zod';
 
-export const ZPassword = z
-  .string()
-  .min(12, 'Use at least 12 characters')
-  .max(256, 'Use at most 256 characters');
+export { ZPassword } from './password-policy';
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password);

@@ -1,6 +1,6 @@
 // Shapes for organisations and their members, shared by forms, REST API and tests.
 import { z } from 'zod';
-import { ZPassword } from '@/lib/auth/passwords';
+import { ZPassword } from '@/lib/auth/password-policy';
 import { roleEnum } from '@/lib/db/schema';
 
 export const ZRole = z.enum(roleEnum.enumValues);
