@@ -79,7 +79,7 @@ async function stopAgent(name: string) {
   const a = agents.get(name);
   a?.proc.child.kill('SIGKILL');
   await a?.proc.exited;
-  await until(`${name} to be marked offline`, async () => !(await hostRow(name))?.online);
+  await until(`${name} to be marked offline`, async () => !(await hostRow(name))?.online, 60_000);
 }
 
 const hostRow = async (name: string) => (await db().select().from(hostsTable).where(and(eq(hostsTable.orgId, fx.org.id), eq(hostsTable.name, name))))[0];
@@ -119,7 +119,8 @@ function maxConcurrent(v: TDeploymentView) {
 }
 
 const systems = { bad: '', good: '', second: '', third: '', fourth: '', fifth: '', sixth: '' };
-const ROLLOUT = { canaries: 2, maxInFlight: 5, watchSeconds: 1, confirmTimeoutSeconds: 20 };
+// A generous confirm timeout: on a loaded 2-core CI machine a confirmation may take seconds.
+const ROLLOUT = { canaries: 2, maxInFlight: 5, watchSeconds: 1, confirmTimeoutSeconds: 90 };
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'flotilla-rollout-'));
@@ -227,12 +228,12 @@ describe('a rollout over 20 real agents', { timeout: 180_000 }, () => {
     const some = [away, names[4] as string, names[5] as string];
     await stopAgent(away);
     const created = await deploy({ agents: Object.fromEntries(some.map((n) => [n, systems.third])), rollout: { ...ROLLOUT, canaries: 0, offlineHosts: 'wait' } });
-    await until('the online hosts to finish', async () => (await view(created.json.id)).targets.filter((t) => t.phase === 'succeeded').length === 2);
+    await until('the online hosts to finish', async () => (await view(created.json.id)).targets.filter((t) => t.phase === 'succeeded').length === 2, 60_000);
     const waiting = (await view(created.json.id)).targets.find((t) => t.host === away);
     expect(waiting).toMatchObject({ phase: 'pending', waiting: 'host offline' });
     expect((await view(created.json.id)).status).toBe('rolling');
     startAgentFor(away);
-    const back = await until('the host to come back', async () => (await hostRow(away))?.online && Date.now());
+    const back = await until('the host to come back', async () => (await hostRow(away))?.online && Date.now(), 60_000);
     const done = await finished(created.json.id);
     expect(done.status).toBe('succeeded');
     const sentAt = Date.parse(done.targets.find((t) => t.host === away)?.sentAt as string);
@@ -251,7 +252,7 @@ describe('a rollout over 20 real agents', { timeout: 180_000 }, () => {
     expect(done.reason).toBe('1 succeeded, 1 skipped');
     expect(done.targets.find((t) => t.host === away)).toMatchObject({ phase: 'skipped', error: 'host offline when its turn came', sentAt: null });
     startAgentFor(away);
-    await until('the host to come back', async () => (await hostRow(away))?.online);
+    await until('the host to come back', async () => (await hostRow(away))?.online, 60_000);
   });
 
   it('rolls a whole deployment back to what each host ran before', async () => {

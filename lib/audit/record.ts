@@ -22,7 +22,7 @@ function describe(actor: AuditActor) {
     orgId: actor.org.id,
     actorUserId: actor.user.id,
     actorTokenId: actor.token?.id ?? null,
-    actorLabel: actor.token ? `${actor.user.email} (token ${actor.token.name})` : actor.user.email,
+    actorLabel: actor.via === 'policy' ? `policy, for ${actor.user.email}` : actor.token ? `${actor.user.email} (token ${actor.token.name})` : actor.user.email,
     ip: actor.ip ?? null,
   };
 }

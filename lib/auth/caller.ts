@@ -8,7 +8,8 @@ export type Caller = {
   org: { id: string; slug: string; name: string };
   role: Role;
   permissions: Set<Permission>;
-  via: 'session' | 'token' | 'password';
+  /** 'policy': Flotilla acting for a person under a rule of the organisation (a pre-approved request). */
+  via: 'session' | 'token' | 'password' | 'policy';
   token?: { id: string; name: string; hostTags?: string[] | null };
   ip?: string;
 };

@@ -34,12 +34,13 @@ async function treeHash(dir: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export async function assembleInputs(tx: Tx, host: Host): Promise<BuildInputs> {
+/** The host's system from its latest config, or with another package list (what a self-service request would make). */
+export async function assembleInputs(tx: Tx, host: Host, override: { packages?: string[] } = {}): Promise<BuildInputs> {
   const [settings] = await tx.select({ nixpkgs: fleetSettings.nixpkgsSource }).from(fleetSettings).where(eq(fleetSettings.orgId, host.orgId));
   const source = resolveNixpkgsSource(settings?.nixpkgs ?? null);
   const [config] = await tx.select().from(hostConfigs).where(eq(hostConfigs.hostId, host.id)).orderBy(desc(hostConfigs.version)).limit(1);
   if (!config) throw new Error(`host ${host.name} has no config`);
-  const packages = settingsOf(config).packages;
+  const packages = override.packages ?? settingsOf(config).packages;
   const modules = (await modulesForTags(host.orgId, host.tags)).map((m) => ({ name: m.name, version: m.version, text: m.text }));
   return {
     system: BUILD_SYSTEM,

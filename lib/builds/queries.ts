@@ -77,11 +77,6 @@ export async function getBuild(caller: Caller, id: string) {
   return { ...present(row), diff: row.diff ?? null, log: row.log, inputs: row.inputs };
 }
 
-export async function latestBuildOf(hostId: string) {
-  const [row] = await db().select().from(builds).where(eq(builds.hostId, hostId)).orderBy(desc(builds.createdAt)).limit(1);
-  return row ?? null;
-}
-
 /** Closure diff from one build to another, both readable by the caller and both built. */
 export async function diffBuilds(caller: Caller, fromId: string, toId: string) {
   const [from, to] = await Promise.all([getBuild(caller, fromId), getBuild(caller, toId)]);

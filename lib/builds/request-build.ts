@@ -17,20 +17,29 @@ export async function enqueueBuild(buildId: string, jobId?: string) {
   await sendJob(BUILD_JOB, { buildId }, { id: jobId, retryLimit: 3, retryDelay: 30, retryBackoff: true, expireInSeconds: 4 * 60 * 60 });
 }
 
-export async function requestBuild(caller: Caller, hostName: string): Promise<{ buildId: string; reused: boolean; status: string }> {
+/**
+ * A build of the host's latest config, or of it with another package list (`packages`): a
+ * reviewer's preview of a request. Saving that list later gives the same inputs, so the
+ * approved config reuses the preview's build.
+ */
+export async function requestBuild(caller: Caller, hostName: string, opts: { packages?: string[] } = {}): Promise<{ buildId: string; reused: boolean; status: string }> {
   const attempt = async () =>
     db().transaction(async (tx) => {
       const host = await findHost(caller, hostName, tx);
-      const inputs = await assembleInputs(tx, host);
+      const inputs = await assembleInputs(tx, host, opts);
       const hash = inputHash(host.name, inputs);
       const [existing] = await tx
         .select({ id: builds.id, status: builds.status })
         .from(builds)
         .where(and(eq(builds.hostId, host.id), eq(builds.inputHash, hash), inArray(builds.status, ['queued', 'running', 'succeeded']), isNull(builds.prunedAt)));
-      if (existing) return { buildId: existing.id, reused: true, status: existing.status };
+      if (existing) {
+        // The saved config now has what a preview built: it is a real build of the host from here on.
+        if (!opts.packages) await tx.update(builds).set({ preview: false, configVersion: inputs.configVersion }).where(and(eq(builds.id, existing.id), eq(builds.preview, true)));
+        return { buildId: existing.id, reused: true, status: existing.status };
+      }
       const [row] = await tx
         .insert(builds)
-        .values({ orgId: host.orgId, hostId: host.id, configVersion: inputs.configVersion, inputs, inputHash: hash, createdBy: caller.user.id })
+        .values({ orgId: host.orgId, hostId: host.id, configVersion: inputs.configVersion, preview: opts.packages !== undefined, inputs, inputHash: hash, createdBy: caller.user.id })
         .returning({ id: builds.id });
       if (!row) throw new Error('insert returned nothing');
       await recordAudit(tx, caller, { action: 'build.request', objectType: 'build', objectId: row.id, after: { host: host.name, configVersion: inputs.configVersion } });

@@ -88,7 +88,7 @@ async function diffAgainst(host: Host, buildId: string, closure: PathInfo[]) {
   const previous = await db()
     .select({ id: builds.id, storePath: builds.storePath })
     .from(builds)
-    .where(and(eq(builds.hostId, host.id), eq(builds.status, 'succeeded'), isNotNull(builds.storePath), sql`${builds.id} <> ${buildId}`))
+    .where(and(eq(builds.hostId, host.id), eq(builds.status, 'succeeded'), eq(builds.preview, false), isNotNull(builds.storePath), sql`${builds.id} <> ${buildId}`))
     .orderBy(desc(builds.finishedAt))
     .limit(1);
   const prev = previous[0];

@@ -15,7 +15,7 @@ const pinnedPaths = (orgId: string) => sql`
   union select t.store_path from deployment_targets t join deployments d on d.id = t.deployment_id
         where d.org_id = ${orgId} and t.phase in ('pending', 'sent', 'downloading', 'activating', 'confirming', 'needs-decision')
   union (select distinct on (host_id) store_path from builds
-        where org_id = ${orgId} and status = 'succeeded' and store_path is not null and pruned_at is null
+        where org_id = ${orgId} and status = 'succeeded' and not preview and store_path is not null and pruned_at is null
         order by host_id, finished_at desc)`;
 
 export async function pruneCache(orgId: string, now = new Date()) {

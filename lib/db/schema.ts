@@ -297,6 +297,9 @@ export const builds = pgTable(
       .notNull()
       .references(() => hosts.id, { onDelete: 'cascade' }),
     configVersion: integer('config_version').notNull(),
+    // A reviewer's preview of a request (the config with the change, not yet saved): never
+    // "the host's newest build" until a saved config with the same inputs reuses it.
+    preview: boolean('preview').notNull().default(false),
     // Which module versions went in, so a build can be reproduced and explained.
     inputs: jsonb('inputs').notNull().default(sql`'{}'::jsonb`),
     inputHash: text('input_hash').notNull(),

@@ -105,7 +105,7 @@ async function resolveSystems(caller: Caller, input: TCreateDeployment, found: H
     const [b] = await db()
       .select({ id: builds.id, storePath: builds.storePath })
       .from(builds)
-      .where(and(eq(builds.hostId, h.id), eq(builds.status, 'succeeded'), isNull(builds.prunedAt)))
+      .where(and(eq(builds.hostId, h.id), eq(builds.status, 'succeeded'), eq(builds.preview, false), isNull(builds.prunedAt)))
       .orderBy(desc(builds.finishedAt))
       .limit(1);
     if (b?.storePath) systems.set(h.id, { storePath: b.storePath, buildId: b.id });

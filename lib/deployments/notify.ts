@@ -5,10 +5,17 @@ import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets } from '@/lib/db/schema';
 import { env } from '@/lib/env';
 import { emitEvent } from '@/lib/notify/emit';
+import { syncRequestsForDeployment } from '@/lib/requests/progress';
 
 export type DeploymentEvent = 'started' | 'halted' | 'finished';
 
 export async function notifyDeployment(id: string, event: DeploymentEvent) {
+  try {
+    // Self-service requests follow the deployment their approval started.
+    await syncRequestsForDeployment(id);
+  } catch (error) {
+    console.error(`[rollout] updating the requests of deployment ${id} failed:`, error instanceof Error ? error.message : error);
+  }
   try {
     const [d] = await db().select().from(deployments).where(eq(deployments.id, id));
     if (!d) return;
@@ -26,7 +33,7 @@ export async function notifyDeployment(id: string, event: DeploymentEvent) {
         ? `${name} started: ${total} host${total === 1 ? '' : 's'}`
         : event === 'halted'
           ? `${name} ${d.status === 'rolled-back' ? 'is rolling back' : 'halted'}: ${d.reason ?? 'no reason recorded'}`
-          : `${name} ${d.status}: ${d.reason ?? ''}`.trim();
+          : `${name} ${d.status}${d.reason ? `: ${d.reason}` : ''}`;
     await emitEvent(d.orgId, {
       type: `deployment.${event}`,
       key: `${id}:${event}`,

@@ -157,6 +157,12 @@ export async function revertConfig(caller: Caller, hostName: string, toVersion: 
   });
 }
 
+/** The package list of the host's latest config version. */
+export async function latestPackages(hostId: string, tx: Tx = db()): Promise<string[]> {
+  const row = await versionRow(tx, hostId);
+  return row ? settingsOf(row.config).packages : [];
+}
+
 export async function latestVersionNumber(hostId: string): Promise<number> {
   const [row] = await db()
     .select({ v: sql<number>`coalesce(max(${hostConfigs.version}), 0)::int` })

@@ -12,7 +12,7 @@ async function lastSucceededBuild(hostId: string) {
   const [row] = await db()
     .select({ id: builds.id, status: builds.status, storePath: builds.storePath, configVersion: builds.configVersion })
     .from(builds)
-    .where(and(eq(builds.hostId, hostId), eq(builds.status, 'succeeded')))
+    .where(and(eq(builds.hostId, hostId), eq(builds.status, 'succeeded'), eq(builds.preview, false)))
     .orderBy(desc(builds.finishedAt))
     .limit(1);
   return row;
@@ -45,7 +45,7 @@ export async function hostDetail(caller: Caller, name: string) {
     db()
       .select({ id: builds.id, status: builds.status, storePath: builds.storePath, configVersion: builds.configVersion, createdAt: builds.createdAt, finishedAt: builds.finishedAt })
       .from(builds)
-      .where(eq(builds.hostId, host.id))
+      .where(and(eq(builds.hostId, host.id), eq(builds.preview, false)))
       .orderBy(desc(builds.createdAt))
       .limit(5),
   ]);

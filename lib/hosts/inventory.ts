@@ -128,7 +128,7 @@ export function hostStatus(host: Pick<Host, 'online' | 'lastSeen'>): THostSummar
 }
 
 const latestVersion = sql<number | null>`(select max(${hostConfigs.version}) from ${hostConfigs} where ${hostConfigs.hostId} = ${hosts.id})`;
-const lastBuildStatus = sql<THostSummary['lastBuild']>`(select b.status from builds b where b.host_id = ${hosts.id} order by b.created_at desc limit 1)`;
+const lastBuildStatus = sql<THostSummary['lastBuild']>`(select b.status from builds b where b.host_id = ${hosts.id} and not b.preview order by b.created_at desc limit 1)`;
 
 export function summarize(host: Host, configVersion: number | null, lastBuild: THostSummary['lastBuild'] = null): THostSummary {
   return {

@@ -3,7 +3,16 @@
 import { z } from 'zod';
 
 /** Event types a webhook can subscribe to. An empty subscription means all, including ones added later. */
-export const WEBHOOK_EVENTS = ['deployment.started', 'deployment.halted', 'deployment.finished'] as const;
+export const WEBHOOK_EVENTS = [
+  'deployment.started',
+  'deployment.halted',
+  'deployment.finished',
+  'request.submitted',
+  'request.approved',
+  'request.denied',
+  'request.live',
+  'request.failed',
+] as const;
 export const ZWebhookEventName = z.enum(WEBHOOK_EVENTS);
 
 /** What "Send test" delivers; it goes to the chosen webhook whatever its subscription. */

@@ -25,6 +25,18 @@ import * as hostEnrollToken from './hosts/[name]/enroll-token/route';
 import * as hostByName from './hosts/[name]/route';
 import * as hosts from './hosts/route';
 import * as me from './me/route';
+import * as requests from './requests/route';
+import * as requestById from './requests/[id]/route';
+import * as requestEvents from './requests/[id]/events/route';
+import * as requestApprove from './requests/[id]/approve/route';
+import * as requestDeny from './requests/[id]/deny/route';
+import * as requestComments from './requests/[id]/comments/route';
+import * as requestPreview from './requests/[id]/preview/route';
+import * as requestWithdraw from './requests/[id]/withdraw/route';
+import * as requestBatchApprove from './requests/batch-approve/route';
+import * as requestStats from './requests/stats/route';
+import * as requestPolicies from './request-policies/route';
+import * as myMachines from './me/machines/route';
 import * as moduleByName from './modules/[name]/route';
 import * as modules from './modules/route';
 import * as notificationsRead from './notifications/read/route';
@@ -43,6 +55,18 @@ export type RouteModule = Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DEL
 
 export const API_ROUTES: { path: string; file: string; module: RouteModule }[] = [
   { path: '/me', file: 'me/route.ts', module: me },
+  { path: '/me/machines', file: 'me/machines/route.ts', module: myMachines },
+  { path: '/requests', file: 'requests/route.ts', module: requests },
+  { path: '/requests/stats', file: 'requests/stats/route.ts', module: requestStats },
+  { path: '/requests/batch-approve', file: 'requests/batch-approve/route.ts', module: requestBatchApprove },
+  { path: '/requests/{id}', file: 'requests/[id]/route.ts', module: requestById },
+  { path: '/requests/{id}/events', file: 'requests/[id]/events/route.ts', module: requestEvents },
+  { path: '/requests/{id}/preview', file: 'requests/[id]/preview/route.ts', module: requestPreview },
+  { path: '/requests/{id}/approve', file: 'requests/[id]/approve/route.ts', module: requestApprove },
+  { path: '/requests/{id}/deny', file: 'requests/[id]/deny/route.ts', module: requestDeny },
+  { path: '/requests/{id}/comments', file: 'requests/[id]/comments/route.ts', module: requestComments },
+  { path: '/requests/{id}/withdraw', file: 'requests/[id]/withdraw/route.ts', module: requestWithdraw },
+  { path: '/request-policies', file: 'request-policies/route.ts', module: requestPolicies },
   { path: '/tokens', file: 'tokens/route.ts', module: tokens },
   { path: '/tokens/{id}', file: 'tokens/[id]/route.ts', module: tokenById },
   { path: '/users', file: 'users/route.ts', module: users },

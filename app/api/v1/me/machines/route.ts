@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { route } from '@/lib/api/route';
+import { myMachines } from '@/lib/requests/queries';
+
+const ZPackage = z.object({ attr: z.string(), pname: z.string(), version: z.string(), description: z.string() });
+
+export const GET = route(
+  {
+    access: 'requests.create',
+    summary: 'The hosts assigned to you: online or not, up to date or not, and the packages their current system has',
+    response: z.object({
+      machines: z.array(
+        z.object({
+          name: z.string(),
+          presence: z.string(),
+          state: z.enum(['up-to-date', 'update-pending', 'needs-reboot', 'not-deployed']),
+          lastSeen: z.string().nullable(),
+          currentSystem: z.string().nullable(),
+          packages: z.array(ZPackage).nullable(),
+        }),
+      ),
+    }),
+  },
+  async ({ caller }) => ({ machines: await myMachines(caller) }),
+);

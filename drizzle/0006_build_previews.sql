@@ -1,0 +1,1 @@
+ALTER TABLE "builds" ADD COLUMN "preview" boolean DEFAULT false NOT NULL;
