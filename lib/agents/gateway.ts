@@ -12,6 +12,7 @@ import { db, sqlClient } from '@/lib/db/client';
 import { hosts, type Host } from '@/lib/db/schema';
 import { env } from '@/lib/env';
 import { nextDeploy, nudgeWaitingDeployments, recordProgress, recordResult } from '@/lib/deployments/delivery';
+import { nixpkgsDate } from '@/lib/hosts/nixpkgs-date';
 import { hostFromCredential } from './credentials';
 import { HeartbeatWriter } from './heartbeats';
 import { HOST_CHANNEL } from './host-events';
@@ -80,6 +81,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
         currentSystem: message.currentSystem,
         bootedSystem: message.bootedSystem,
         nixosVersion: message.nixosVersion,
+        nixpkgsDate: nixpkgsDate(message.nixosVersion),
       })
       .where(eq(hosts.id, conn.hostId))
       .returning();

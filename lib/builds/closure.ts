@@ -2,6 +2,8 @@
 // packages added, removed, or at another version, and the size change.
 import path from 'node:path';
 import { z } from 'zod';
+import { db } from '@/lib/db/client';
+import { closurePackages } from '@/lib/db/schema';
 import { runNix } from '@/lib/nix/run';
 
 export type PathInfo = { path: string; narSize: number; references: string[] };
@@ -37,6 +39,12 @@ export function parseName(storePath: string): { pname: string; version: string }
   const name = path.basename(storePath).slice(33);
   const match = /^(.+?)-(\d[^-]*(?:-.+)?)$/.exec(name);
   return match ? { pname: match[1] as string, version: match[2] as string } : { pname: name, version: '' };
+}
+
+/** The closure as package names and versions, for the software inventory (paths without a version are not packages). */
+export async function recordClosurePackages(buildId: string, paths: string[]) {
+  const rows = paths.map((storePath) => ({ buildId, storePath, ...parseName(storePath) })).filter((r) => r.version);
+  for (let i = 0; i < rows.length; i += 1000) await db().insert(closurePackages).values(rows.slice(i, i + 1000)).onConflictDoNothing();
 }
 
 export type ClosureDiff = {

@@ -12,7 +12,7 @@ import { env } from '@/lib/env';
 import { NixProgressReader } from '@/lib/nix/progress';
 import { runNix } from '@/lib/nix/run';
 import { pushClosure, storeHashOf } from '@/lib/cache/storage';
-import { closureOf, diffClosures, type PathInfo } from './closure';
+import { closureOf, diffClosures, recordClosurePackages, type PathInfo } from './closure';
 import { writeBuildFlake } from './flake';
 import type { BuildInputs } from './inputs';
 
@@ -138,6 +138,7 @@ export async function runBuild(buildId: string, workerId = WORKER_ID): Promise<'
       .insert(buildPaths)
       .values(closure.map((p) => ({ buildId, storeHash: storeHashOf(p.path), storePath: p.path, narSize: p.narSize })))
       .onConflictDoNothing();
+    await recordClosurePackages(buildId, closure.map((p) => p.path));
     await pushClosure(build.orgId, storePath, closure.map((p) => p.path), { onProgress: (line) => reporter.line(line) });
     reporter.note(`pushed ${closure.length} paths to the cache, signed`);
     const diff = await diffAgainst(host, buildId, closure);

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import {
   customType,
   bigint,
+  date,
   bigserial,
   boolean,
   doublePrecision,
@@ -164,8 +165,14 @@ export const hosts = pgTable(
     bootedSystem: text('booted_system'),
     desiredSystem: text('desired_system'),
     nixosVersion: text('nixos_version'),
+    // When its nixpkgs was cut (from nixosVersion, lib/hosts/nixpkgs-date.ts), for "outdated".
+    nixpkgsDate: date('nixpkgs_date', { mode: 'string' }),
     agentVersion: text('agent_version'),
     lastHealth: jsonb('last_health'),
+    // The final phase of the host's newest finished deployment target, kept here so the
+    // fleet overview can count hosts whose last deployment failed without a join.
+    lastDeployPhase: text('last_deploy_phase'),
+    lastDeployAt: ts('last_deploy_at'),
     retiredAt: ts('retired_at'),
     createdAt: createdAt(),
   },
@@ -323,6 +330,8 @@ export const builds = pgTable(
   },
   (t) => [
     index('builds_host_idx').on(t.hostId, t.createdAt),
+    // Which build made a system a host runs: the inventory and "installed packages" start here.
+    index('builds_store_path_idx').on(t.orgId, t.storePath),
     // One live build per host and input set: a second request for the same inputs gets the first.
     uniqueIndex('builds_host_inputs_live_key').on(t.hostId, t.inputHash).where(sql`${t.status} in ('queued', 'running', 'succeeded') and ${t.prunedAt} is null`),
   ],
@@ -453,6 +462,21 @@ export const deploymentTargets = pgTable(
     index('deployment_targets_host_idx').on(t.hostId, t.phase),
     index('deployment_targets_deployment_idx').on(t.deploymentId, t.wave),
   ],
+);
+
+// Each build's closure as package names and versions (parsed from its store paths), for
+// the software inventory: "which hosts run openssl 3.0.x?" is an index lookup.
+export const closurePackages = pgTable(
+  'closure_packages',
+  {
+    buildId: uuid('build_id')
+      .notNull()
+      .references(() => builds.id, { onDelete: 'cascade' }),
+    pname: text('pname').notNull(),
+    version: text('version').notNull(),
+    storePath: text('store_path').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.buildId, t.storePath] }), index('closure_packages_pname_idx').on(t.pname, t.version)],
 );
 
 export const requestKindEnum = pgEnum('request_kind', ['install', 'remove', 'change']);
@@ -651,6 +675,94 @@ export const hostMetrics = pgTable(
     failedUnits: integer('failed_units'),
   },
   (t) => [primaryKey({ columns: [t.hostId, t.resolution, t.at] })],
+);
+
+// Fleet-wide counts sampled by the worker (raw every few minutes, rolled up to hours and
+// days), for the overview's charts: online hosts, drift, failures over time.
+export const fleetSamples = pgTable(
+  'fleet_samples',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    resolution: metricResolutionEnum('resolution').notNull().default('raw'),
+    at: ts('at').notNull(),
+    total: integer('total').notNull(),
+    online: integer('online').notNull(),
+    drifted: integer('drifted').notNull(),
+    failed: integer('failed').notNull(),
+    needsReboot: integer('needs_reboot').notNull(),
+    lowDisk: integer('low_disk').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.resolution, t.at] })],
+);
+
+// How far each rollup has got (e.g. host metrics rolled into hours up to 14:00), so a
+// rollup that did not run for a while catches up exactly, without rescanning history.
+export const rollupMarks = pgTable('rollup_marks', {
+  name: text('name').primaryKey(),
+  upTo: ts('up_to').notNull(),
+});
+
+export const alertKindEnum = pgEnum('alert_kind', ['host-offline', 'deployment-failed', 'disk-low', 'units-failed']);
+
+export const alertRules = pgTable(
+  'alert_rules',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    kind: alertKindEnum('kind').notNull(),
+    // Minutes offline (host-offline), free MiB on the store (disk-low); unused otherwise.
+    threshold: integer('threshold').notNull().default(0),
+    // Only hosts with one of these tags; empty = every host.
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    enabled: boolean('enabled').notNull().default(true),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('alert_rules_org_idx').on(t.orgId)],
+);
+
+// One row per rule and subject (a host, a deployment) while the condition holds: the
+// de-duplication of alerts. Resolved rows stay as history.
+export const alertFirings = pgTable(
+  'alert_firings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ruleId: uuid('rule_id')
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    subject: text('subject').notNull(),
+    hostId: uuid('host_id').references(() => hosts.id, { onDelete: 'cascade' }),
+    summary: text('summary').notNull(),
+    firedAt: ts('fired_at').notNull().defaultNow(),
+    resolvedAt: ts('resolved_at'),
+  },
+  (t) => [
+    uniqueIndex('alert_firings_open_key').on(t.ruleId, t.subject).where(sql`${t.resolvedAt} is null`),
+    index('alert_firings_rule_idx').on(t.ruleId, t.firedAt),
+  ],
+);
+
+// A person's named host-list filters.
+export const savedFilters = pgTable(
+  'saved_filters',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    query: jsonb('query').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('saved_filters_user_name_key').on(t.orgId, t.userId, t.name)],
 );
 
 export type Organization = typeof organizations.$inferSelect;

@@ -101,8 +101,11 @@ export async function recordResult(hostId: string, result: TResult) {
     .where(and(eq(deploymentTargets.id, result.targetId), eq(deploymentTargets.hostId, hostId), ne(deploymentTargets.phase, 'pending'), notInArray(deploymentTargets.phase, [...FINAL_TARGET_PHASES])))
     .returning();
   if (!target) return false;
-  // last_seen moves too, so a heartbeat sampled before this result cannot overwrite it.
-  if (result.currentSystem) await db().update(hosts).set({ currentSystem: result.currentSystem, lastSeen: new Date() }).where(eq(hosts.id, hostId));
+  // last_seen moves too, so a heartbeat sampled before this result cannot overwrite the system.
+  await db()
+    .update(hosts)
+    .set({ ...(result.currentSystem ? { currentSystem: result.currentSystem, lastSeen: new Date() } : {}), lastDeployPhase: result.outcome, lastDeployAt: new Date() })
+    .where(eq(hosts.id, hostId));
   // The rollout driver decides what this means for the deployment (next wave, failure gate, done).
   await nudgeRollout(target.deploymentId);
   return true;

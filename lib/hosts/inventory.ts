@@ -8,7 +8,7 @@ import { isUniqueViolation } from '@/lib/db/errors';
 import { db, type Tx } from '@/lib/db/client';
 import { hostAssignees, hostConfigs, hosts, memberships, users, type Host } from '@/lib/db/schema';
 import { issueEnrollToken, revokeEnrollTokens } from './enroll-tokens';
-import { HOST_STATUS_SQL } from './status-sql';
+import { HOST_STATUS_SQL, STORE_FREE_SQL } from './status-sql';
 import { defaultHostModule } from './generated-module';
 import type { TCreateHost, THostListQuery, THostSummary, TUpdateHost } from './schemas';
 import { assertNixSyntax } from './validate';
@@ -144,6 +144,19 @@ export function summarize(host: Host, configVersion: number | null, lastBuild: T
     enrolled: host.enrolledAt !== null,
     configVersion,
     lastBuild,
+    agentVersion: host.agentVersion,
+    nixosVersion: host.nixosVersion,
+    lastDeployPhase: host.lastDeployPhase,
+    ...healthFacts(host.lastHealth),
+  };
+}
+
+/** The parts of the last heartbeat the host list shows, read defensively (it is JSON from the agent). */
+function healthFacts(health: unknown): { storeFreeBytes: number | null; failedUnits: string[] } {
+  const h = (health ?? {}) as { storeFreeBytes?: unknown; failedUnits?: unknown };
+  return {
+    storeFreeBytes: typeof h.storeFreeBytes === 'number' ? h.storeFreeBytes : null,
+    failedUnits: Array.isArray(h.failedUnits) ? h.failedUnits.filter((u): u is string => typeof u === 'string') : [],
   };
 }
 
@@ -155,8 +168,9 @@ export async function listHosts(caller: Caller, query: THostListQuery) {
   if (query.q) where.push(ilike(hosts.name, `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
   if (query.tag.length) where.push(sql`${hosts.tags} @> ${sql.param(query.tag)}::text[]`);
   if (query.status) where.push(HOST_STATUS_SQL[query.status]);
+  if (query.agent) where.push(query.agent === 'none' ? isNull(hosts.agentVersion) : eq(hosts.agentVersion, query.agent));
 
-  const column = { name: hosts.name, lastSeen: hosts.lastSeen, createdAt: hosts.createdAt }[query.sort];
+  const column = { name: hosts.name, lastSeen: hosts.lastSeen, createdAt: hosts.createdAt, agentVersion: hosts.agentVersion, storeFree: STORE_FREE_SQL }[query.sort];
   const order = query.dir === 'asc' ? [asc(column), asc(hosts.name)] : [sql`${column} desc nulls last`, asc(hosts.name)];
   const [rows, [count]] = await Promise.all([
     db()

@@ -52,11 +52,17 @@ export const ZSaveConfig = z.strictObject({
 });
 export type TSaveConfig = z.infer<typeof ZSaveConfig>;
 
+/** Filters of the host list; what each means is lib/hosts/status-sql.ts. */
+export const HOST_STATUS_FILTERS = ['online', 'offline', 'never-seen', 'up-to-date', 'drifted', 'failed', 'needs-reboot', 'low-disk', 'units-failed', 'outdated'] as const;
+export type THostStatusFilter = (typeof HOST_STATUS_FILTERS)[number];
+
 export const ZHostListQuery = z.object({
   q: z.string().trim().max(100).optional(),
   tag: z.union([ZTag, z.array(ZTag)]).optional().transform((t) => (t === undefined ? [] : Array.isArray(t) ? t : [t])),
-  status: z.enum(['online', 'offline', 'never-seen', 'drifted', 'needs-reboot']).optional(),
-  sort: z.enum(['name', 'lastSeen', 'createdAt']).default('name'),
+  status: z.enum(HOST_STATUS_FILTERS).optional(),
+  /** Hosts whose agent reports this version ("none": never reported one). */
+  agent: z.string().trim().max(50).optional(),
+  sort: z.enum(['name', 'lastSeen', 'createdAt', 'agentVersion', 'storeFree']).default('name'),
   dir: z.enum(['asc', 'desc']).default('asc'),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(500).default(50),
@@ -78,6 +84,11 @@ export const ZHostSummary = z.object({
   enrolled: z.boolean(),
   configVersion: z.number().nullable(),
   lastBuild: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).nullable(),
+  agentVersion: z.string().nullable(),
+  nixosVersion: z.string().nullable(),
+  lastDeployPhase: z.string().nullable(),
+  storeFreeBytes: z.number().nullable(),
+  failedUnits: z.array(z.string()),
 });
 export type THostSummary = z.infer<typeof ZHostSummary>;
 

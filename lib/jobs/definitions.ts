@@ -9,6 +9,8 @@ import { allNixpkgsSources } from '@/lib/packages/org-source';
 import { resolveNixpkgsSource } from '@/lib/packages/source';
 import { pruneAllCaches } from '@/lib/cache/gc';
 import { sweepPresence } from '@/lib/agents/presence';
+import { evaluateAlerts } from '@/lib/health/alerts';
+import { rollUp, sampleFleet } from '@/lib/health/samples';
 import { DELIVER_JOB, SWEEP_JOB, deliverWebhook, sweepDeliveries } from '@/lib/notify/deliver';
 import { sendNotificationEmail } from '@/lib/notify/email';
 import { EMAIL_JOB } from '@/lib/notify/email-queue';
@@ -48,6 +50,10 @@ export const JOBS: Job[] = [
     },
   }),
   defineJob({ name: 'presence-sweep', payload: z.object({}), schedule: '* * * * *', handler: () => sweepPresence() }),
+  // Fleet health over time: counts every five minutes, rolled into hours and days at seven past each hour.
+  defineJob({ name: 'fleet-sample', payload: z.object({}), schedule: '*/5 * * * *', handler: () => sampleFleet() }),
+  defineJob({ name: 'metrics-rollup', payload: z.object({}), schedule: '7 * * * *', handler: () => rollUp() }),
+  defineJob({ name: 'alerts-evaluate', payload: z.object({}), schedule: '* * * * *', handler: () => evaluateAlerts() }),
   defineJob({ name: 'cache-gc', payload: z.object({}), schedule: '41 2 * * *', handler: () => pruneAllCaches() }),
   defineJob({ name: BUILD_JOB, payload: z.object({ buildId: z.uuid() }), handler: ({ buildId }) => runBuild(buildId) }),
   // A build whose worker died is queued again within two minutes instead of waiting for the job to expire.

@@ -12,6 +12,8 @@ export const WEBHOOK_EVENTS = [
   'request.denied',
   'request.live',
   'request.failed',
+  'alert.fired',
+  'alert.resolved',
 ] as const;
 export const ZWebhookEventName = z.enum(WEBHOOK_EVENTS);
 

@@ -114,7 +114,7 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
           <HostTable
             hosts={result.hosts}
             canWrite={can(caller, 'hosts.write')}
-            sort={{ by: query.sort, dir: query.dir }}
+            sort={{ by: query.sort === 'agentVersion' || query.sort === 'storeFree' ? 'name' : query.sort, dir: query.dir }}
             sortHref={{
               name: href({ sort: 'name', dir: query.sort === 'name' && query.dir === 'asc' ? 'desc' : 'asc', page: 1 }),
               lastSeen: href({ sort: 'lastSeen', dir: query.sort === 'lastSeen' && query.dir === 'desc' ? 'asc' : 'desc', page: 1 }),

@@ -25,6 +25,14 @@ import * as hostEnrollToken from './hosts/[name]/enroll-token/route';
 import * as hostByName from './hosts/[name]/route';
 import * as hosts from './hosts/route';
 import * as me from './me/route';
+import * as fleetOverview from './fleet/overview/route';
+import * as hostMetrics from './hosts/[name]/metrics/route';
+import * as inventory from './inventory/route';
+import * as alertRules from './alert-rules/route';
+import * as alertRuleById from './alert-rules/[id]/route';
+import * as alerts from './alerts/route';
+import * as savedFilters from './saved-filters/route';
+import * as savedFilterById from './saved-filters/[id]/route';
 import * as requests from './requests/route';
 import * as requestById from './requests/[id]/route';
 import * as requestEvents from './requests/[id]/events/route';
@@ -55,6 +63,14 @@ export type RouteModule = Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DEL
 
 export const API_ROUTES: { path: string; file: string; module: RouteModule }[] = [
   { path: '/me', file: 'me/route.ts', module: me },
+  { path: '/fleet/overview', file: 'fleet/overview/route.ts', module: fleetOverview },
+  { path: '/hosts/{name}/metrics', file: 'hosts/[name]/metrics/route.ts', module: hostMetrics },
+  { path: '/inventory', file: 'inventory/route.ts', module: inventory },
+  { path: '/alert-rules', file: 'alert-rules/route.ts', module: alertRules },
+  { path: '/alert-rules/{id}', file: 'alert-rules/[id]/route.ts', module: alertRuleById },
+  { path: '/alerts', file: 'alerts/route.ts', module: alerts },
+  { path: '/saved-filters', file: 'saved-filters/route.ts', module: savedFilters },
+  { path: '/saved-filters/{id}', file: 'saved-filters/[id]/route.ts', module: savedFilterById },
   { path: '/me/machines', file: 'me/machines/route.ts', module: myMachines },
   { path: '/requests', file: 'requests/route.ts', module: requests },
   { path: '/requests/stats', file: 'requests/stats/route.ts', module: requestStats },
