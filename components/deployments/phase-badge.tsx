@@ -1,7 +1,28 @@
 import { Badge } from '@/components/ui/card';
 
+type Tone = 'green' | 'red' | 'slate' | 'amber' | 'blue';
+
+/** One colour per meaning, for target phases and deployment statuses alike. */
+function toneOf(phase: string): Tone {
+  switch (phase) {
+    case 'succeeded':
+      return 'green';
+    case 'failed':
+    case 'rolled-back':
+    case 'halted':
+      return 'red';
+    case 'skipped':
+    case 'cancelled':
+      return 'slate';
+    case 'pending':
+    case 'paused':
+    case 'needs-decision':
+      return 'amber';
+    default:
+      return 'blue';
+  }
+}
+
 export function PhaseBadge({ phase }: { phase: string }) {
-  const tone =
-    phase === 'succeeded' ? 'green' : phase === 'failed' || phase === 'rolled-back' || phase === 'halted' ? 'red' : phase === 'skipped' || phase === 'cancelled' ? 'slate' : phase === 'pending' ? 'amber' : 'blue';
-  return <Badge tone={tone}>{phase}</Badge>;
+  return <Badge tone={toneOf(phase)}>{phase}</Badge>;
 }

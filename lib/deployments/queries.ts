@@ -1,10 +1,11 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { pollingEventStream } from '@/lib/api/sse';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts, users } from '@/lib/db/schema';
-import { isFinalDeployment, ZRollout, type TDeploymentView } from './schemas';
+import { FAILED_TARGET_PHASES, isFinalDeployment, ZRollout, type TDeploymentView } from './schemas';
 import { outsideWindow } from './strategy';
 
 export async function getDeployment(caller: Caller, id: string): Promise<TDeploymentView> {
@@ -68,29 +69,78 @@ export async function getDeployment(caller: Caller, id: string): Promise<TDeploy
   };
 }
 
-export async function listDeployments(caller: Caller, limit = 50) {
-  const rows = await db()
-    .select({
-      deployment: deployments,
-      targets: sql<number>`(select count(*) from deployment_targets t where t.deployment_id = ${deployments.id})::int`,
-      succeeded: sql<number>`(select count(*) from deployment_targets t where t.deployment_id = ${deployments.id} and t.phase = 'succeeded')::int`,
-      createdBy: users.email,
-    })
-    .from(deployments)
-    .leftJoin(users, eq(users.id, deployments.createdBy))
-    .where(eq(deployments.orgId, caller.org.id))
-    .orderBy(desc(deployments.createdAt))
-    .limit(limit);
-  return rows.map((r) => ({
-    id: r.deployment.id,
-    status: r.deployment.status,
-    source: r.deployment.source,
-    createdAt: r.deployment.createdAt.toISOString(),
-    finishedAt: r.deployment.finishedAt?.toISOString() ?? null,
-    targets: r.targets,
-    succeeded: r.succeeded,
-    createdBy: r.createdBy,
-  }));
+/** The history page's and the API's status filter: one status, or every deployment still moving. */
+export const DEPLOYMENT_FILTERS = ['active', 'succeeded', 'failed', 'halted', 'rolled-back', 'cancelled'] as const;
+export type DeploymentFilter = (typeof DEPLOYMENT_FILTERS)[number];
+const ACTIVE_STATUSES = ['pending', 'canary', 'rolling', 'paused'] as const;
+
+export const ZDeploymentListQuery = z.object({
+  status: z.enum(DEPLOYMENT_FILTERS).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export type TDeploymentListQuery = { status?: DeploymentFilter; limit?: number; offset?: number };
+
+export const ZDeploymentSummary = z.object({
+  id: z.uuid(),
+  status: z.string(),
+  source: z.string(),
+  rollbackOf: z.uuid().nullable(),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  targets: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+});
+export type TDeploymentSummary = z.infer<typeof ZDeploymentSummary>;
+
+/** Newest first, in the caller's organisation, optionally one status (or all active ones), a page at a time. */
+export async function listDeployments(caller: Caller, query: TDeploymentListQuery = {}): Promise<{ deployments: TDeploymentSummary[]; total: number }> {
+  const { status, limit, offset } = ZDeploymentListQuery.parse(query);
+  const where = and(
+    eq(deployments.orgId, caller.org.id),
+    status === undefined ? undefined : status === 'active' ? inArray(deployments.status, [...ACTIVE_STATUSES]) : eq(deployments.status, status),
+  );
+  const counted = (phases: readonly string[]) =>
+    sql<number>`(select count(*) from deployment_targets t where t.deployment_id = ${deployments.id} and t.phase::text in (${sql.join(
+      phases.map((p) => sql`${p}`),
+      sql`, `,
+    )}))::int`;
+  const [rows, [total]] = await Promise.all([
+    db()
+      .select({
+        deployment: deployments,
+        targets: sql<number>`(select count(*) from deployment_targets t where t.deployment_id = ${deployments.id})::int`,
+        succeeded: counted(['succeeded']),
+        failed: counted(FAILED_TARGET_PHASES),
+        createdBy: users.email,
+      })
+      .from(deployments)
+      .leftJoin(users, eq(users.id, deployments.createdBy))
+      .where(where)
+      .orderBy(desc(deployments.createdAt), desc(deployments.id))
+      .limit(limit)
+      .offset(offset),
+    db().select({ n: count() }).from(deployments).where(where),
+  ]);
+  return {
+    total: total?.n ?? 0,
+    deployments: rows.map((r) => ({
+      id: r.deployment.id,
+      status: r.deployment.status,
+      source: r.deployment.source,
+      rollbackOf: r.deployment.rollbackOf,
+      createdBy: r.createdBy,
+      createdAt: r.deployment.createdAt.toISOString(),
+      startedAt: r.deployment.startedAt?.toISOString() ?? null,
+      finishedAt: r.deployment.finishedAt?.toISOString() ?? null,
+      targets: r.targets,
+      succeeded: r.succeeded,
+      failed: r.failed,
+    })),
+  };
 }
 
 /** Live view of a deployment: its status and every target's phase, sent when they change. */

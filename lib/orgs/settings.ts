@@ -4,6 +4,8 @@ import { recordAudit } from '@/lib/audit/record';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { fleetSettings, organizations } from '@/lib/db/schema';
+import { ZRolloutInput, type TRolloutInput } from '@/lib/deployments/schemas';
+import { effectiveStrategy } from '@/lib/deployments/strategy';
 import { env } from '@/lib/env';
 
 export async function orgSettings(orgId: string) {
@@ -21,6 +23,8 @@ export async function orgSettings(orgId: string) {
     nixpkgsSource: nixpkgs,
     cachePublicKey: row.fleet?.cachePublicKey ?? null,
     buildRetentionDays: row.fleet?.buildRetentionDays ?? 30,
+    /** What a deployment gets when it asks for nothing else: the stored defaults over the built-in ones. */
+    rolloutDefaults: effectiveStrategy(row.fleet?.rolloutDefaults, undefined),
   };
 }
 
@@ -42,5 +46,20 @@ export async function setBuildRetention(caller: Caller, days: number) {
       .onConflictDoUpdate({ target: fleetSettings.orgId, set: { buildRetentionDays: days, updatedAt: new Date() } });
     await recordAudit(tx, caller, { action: 'fleet.retention', objectType: 'organization', objectId: caller.org.id, before: { days: before?.days }, after: { days } });
     return { days };
+  });
+}
+
+/** The fleet's rollout defaults, which every deployment starts from (lib/deployments/create.ts). */
+export async function setRolloutDefaults(caller: Caller, input: TRolloutInput) {
+  // Checked here as well as at the edge: nothing reads these without parsing, but a bad value would make every deployment refuse.
+  const defaults = ZRolloutInput.parse(input);
+  return db().transaction(async (tx) => {
+    const [before] = await tx.select({ defaults: fleetSettings.rolloutDefaults }).from(fleetSettings).where(eq(fleetSettings.orgId, caller.org.id)).for('update');
+    await tx
+      .insert(fleetSettings)
+      .values({ orgId: caller.org.id, rolloutDefaults: defaults })
+      .onConflictDoUpdate({ target: fleetSettings.orgId, set: { rolloutDefaults: defaults, updatedAt: new Date() } });
+    await recordAudit(tx, caller, { action: 'fleet.rollout-defaults', objectType: 'organization', objectId: caller.org.id, before: { defaults: before?.defaults ?? {} }, after: { defaults } });
+    return { defaults: effectiveStrategy(defaults, undefined) };
   });
 }

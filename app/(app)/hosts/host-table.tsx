@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { BuildStatusBadge } from '@/components/builds/build-status';
+import { StartDeploymentDialog } from '@/components/deployments/start-deployment-dialog';
 import { HostStatusBadge, relativeTime } from '@/components/hosts/status-badge';
 import { Button } from '@/components/ui/button';
 import { Badge } from '@/components/ui/card';
@@ -29,6 +30,7 @@ export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; sor
   const [value, setValue] = useState('');
   const [message, setMessage] = useState<{ ok: boolean; text: string }>();
   const [pending, start] = useTransition();
+  const [deploying, setDeploying] = useState(false);
   const all = props.hosts.length > 0 && props.hosts.every((h) => selected.has(h.name));
 
   function toggle(name: string) {
@@ -69,8 +71,12 @@ export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; sor
             Add packages
           </Button>
           {message ? <span className={message.ok ? 'text-emerald-600' : 'text-red-600'}>{message.text}</span> : null}
+          <Button size="sm" className="ml-auto" disabled={pending} onClick={() => setDeploying(true)}>
+            Deploy…
+          </Button>
         </div>
       ) : null}
+      {deploying ? <StartDeploymentDialog hosts={[...selected].sort()} onClose={() => setDeploying(false)} /> : null}
       <Table>
         <thead>
           <tr>

@@ -7,7 +7,8 @@ import { AppError } from '@/lib/api/errors';
 import { ORG_COOKIE, userMemberships } from '@/lib/auth/membership';
 import { changePassword, ZChangePassword } from '@/lib/orgs/profile';
 import { ZOrgSettings } from '@/lib/orgs/schemas';
-import { renameOrg, setBuildRetention } from '@/lib/orgs/settings';
+import { ZRolloutInput } from '@/lib/deployments/schemas';
+import { renameOrg, setBuildRetention, setRolloutDefaults } from '@/lib/orgs/settings';
 
 export const renameOrgAction = action({ access: 'settings.manage', input: ZOrgSettings, revalidate: ['/', '/settings'] }, async ({ caller, input }) =>
   renameOrg(caller, input.name),
@@ -25,4 +26,9 @@ export const switchOrgAction = action({ access: 'authenticated', input: z.strict
 export const setRetentionAction = action(
   { access: 'settings.manage', input: z.strictObject({ days: z.coerce.number().int().min(1, 'At least one day').max(3650) }), revalidate: ['/settings'] },
   async ({ caller, input }) => setBuildRetention(caller, input.days),
+);
+
+export const setRolloutDefaultsAction = action(
+  { access: 'settings.manage', input: z.strictObject({ defaults: ZRolloutInput }), revalidate: ['/settings'] },
+  async ({ caller, input }) => setRolloutDefaults(caller, input.defaults),
 );

@@ -4,7 +4,7 @@ import { Card, CardHeader, PageHeader } from '@/components/ui/card';
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { orgSettings } from '@/lib/orgs/settings';
-import { OrgNameForm, PasswordForm, RetentionForm } from './settings-forms';
+import { OrgNameForm, PasswordForm, RetentionForm, RolloutDefaultsForm } from './settings-forms';
 import { env } from '@/lib/env';
 
 export const metadata: Metadata = { title: 'Settings' };
@@ -56,6 +56,15 @@ export default async function SettingsPage() {
           <CardHeader title="Your password" description="Changing it signs you out everywhere else." />
           <div className="p-5">
             <PasswordForm />
+          </div>
+        </Card>
+        <Card className="lg:col-span-2">
+          <CardHeader
+            title="Rollout defaults"
+            description={`Every deployment starts from these; the deploy dialog and deploy.json may change any of them for one deployment.${can(caller, 'settings.manage') ? '' : ' Only admins can change them.'}`}
+          />
+          <div className="p-5">
+            <RolloutDefaultsForm defaults={settings.rolloutDefaults} editable={can(caller, 'settings.manage')} />
           </div>
         </Card>
       </div>

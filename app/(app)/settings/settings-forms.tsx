@@ -1,10 +1,13 @@
 'use client';
 
 import { signIn } from 'next-auth/react';
-import { useActionState, useEffect, useRef } from 'react';
+import { useActionState, useEffect, useRef, useState, useTransition } from 'react';
+import { MaintenanceWindowsFields } from '@/components/deployments/maintenance-windows-fields';
+import { fieldsFrom, serverFieldErrors, StrategyFieldset, toRollout, type FieldErrors } from '@/components/deployments/strategy-fields';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input } from '@/components/ui/form';
-import { changePasswordAction, renameOrgAction, setRetentionAction } from './actions';
+import type { TRollout } from '@/lib/deployments/schemas';
+import { changePasswordAction, renameOrgAction, setRetentionAction, setRolloutDefaultsAction } from './actions';
 
 export function OrgNameForm({ name, editable }: { name: string; editable: boolean }) {
   const [state, formAction, pending] = useActionState(renameOrgAction, null);
@@ -70,5 +73,75 @@ export function RetentionForm({ days, editable }: { days: number; editable: bool
       ) : null}
       {state?.ok ? <span className="pb-2 text-sm text-emerald-600">Saved</span> : null}
     </form>
+  );
+}
+
+/** The strategy every deployment starts from; the start dialog and deploy.json may override any of it. */
+export function RolloutDefaultsForm({ defaults, editable }: { defaults: TRollout; editable: boolean }) {
+  const [fields, setFields] = useState(() => fieldsFrom(defaults));
+  const [windows, setWindows] = useState(defaults.maintenanceWindows);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [windowError, setWindowError] = useState<string>();
+  const [formError, setFormError] = useState<string>();
+  const [saved, setSaved] = useState(false);
+  const [pending, start] = useTransition();
+
+  function save() {
+    const { rollout, errors: local } = toRollout(fields, { ...defaults, maintenanceWindows: windows });
+    setErrors(local);
+    setSaved(false);
+    setFormError(undefined);
+    setWindowError(undefined);
+    if (Object.keys(local).length) return;
+    start(async () => {
+      const result = await setRolloutDefaultsAction(null, { defaults: rollout });
+      if (result?.ok) {
+        setSaved(true);
+        return;
+      }
+      if (!result) return;
+      const fieldErrors = serverFieldErrors(result.error.fields);
+      const windowIssue = Object.entries(result.error.fields ?? {}).find(([path]) => path.startsWith('defaults.maintenanceWindows'));
+      setErrors(fieldErrors);
+      if (windowIssue) setWindowError(`Window ${Number(windowIssue[0].split('.')[2] ?? 0) + 1}: ${windowIssue[1]}`);
+      if (!Object.keys(fieldErrors).length && !windowIssue) setFormError(result.error.message);
+    });
+  }
+
+  return (
+    <div className="space-y-5">
+      <FormError message={formError} />
+      <StrategyFieldset
+        idPrefix="defaults"
+        value={fields}
+        errors={errors}
+        disabled={!editable || pending}
+        onChange={(next) => {
+          setFields(next);
+          setSaved(false);
+        }}
+      />
+      <MaintenanceWindowsFields
+        value={windows}
+        error={windowError}
+        disabled={!editable || pending}
+        onChange={(next) => {
+          setWindows(next);
+          setSaved(false);
+        }}
+      />
+      {editable ? (
+        <div className="flex items-center gap-3">
+          <Button type="button" onClick={save} disabled={pending}>
+            {pending ? 'Saving…' : 'Save rollout defaults'}
+          </Button>
+          {saved ? (
+            <span role="status" className="text-sm text-emerald-600">
+              Saved
+            </span>
+          ) : null}
+        </div>
+      ) : null}
+    </div>
   );
 }

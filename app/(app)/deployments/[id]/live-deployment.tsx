@@ -1,60 +1,88 @@
 'use client';
 
-import Link from 'next/link';
-import { useEffect, useState } from 'react';
-import type { z } from 'zod';
-import { PhaseBadge } from '@/components/deployments/phase-badge';
+// The deployment page's live part: the whole view arrives over the deployment's event
+// stream whenever anything changes, and every section renders from it.
+import { useRouter } from 'next/navigation';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { DeploymentControls } from '@/components/deployments/deployment-controls';
+import { DeploymentHeader } from '@/components/deployments/deployment-header';
+import { DeploymentProgress } from '@/components/deployments/deployment-progress';
+import { TargetWaves } from '@/components/deployments/target-waves';
+import { useNow } from '@/components/deployments/use-now';
 import { Card, CardHeader } from '@/components/ui/card';
-import { Table, TBody, Td, Th } from '@/components/ui/table';
-import type { ZDeploymentView } from '@/lib/deployments/schemas';
+import { isInFlightPhase } from '@/components/deployments/phases';
+import { isFinalDeployment, type TDeploymentView } from '@/lib/deployments/schemas';
 
-type View = z.infer<typeof ZDeploymentView>;
-
-function duration(from: string | null, to: string | null) {
-  if (!from) return '—';
-  const ms = (to ? new Date(to).getTime() : Date.now()) - new Date(from).getTime();
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-export function LiveDeployment({ initial }: { initial: View }) {
+function useLiveDeployment(initial: TDeploymentView) {
   const [view, setView] = useState(initial);
+  const final = useRef(isFinalDeployment(initial.status));
   useEffect(() => {
     const source = new EventSource(`/api/v1/deployments/${initial.id}/events`);
-    source.addEventListener('deployment', (e) => setView(JSON.parse((e as MessageEvent).data) as View));
-    source.onerror = () => source.close();
+    source.addEventListener('deployment', (e) => {
+      const next = JSON.parse((e as MessageEvent<string>).data) as TDeploymentView;
+      final.current = isFinalDeployment(next.status);
+      setView(next);
+    });
+    // The server ends the stream once the deployment is final; before that a dropped
+    // connection is worth the browser's own reconnect.
+    source.onerror = () => {
+      if (final.current) source.close();
+    };
     return () => source.close();
   }, [initial.id]);
+  return [view, setView] as const;
+}
+
+/**
+ * The closure diffs are read on the server. A build that finished after the page was
+ * rendered has one now: ask the server for the page again, once per build.
+ */
+function useRefreshForNewBuilds(view: TDeploymentView, loadedBuilds: string[]) {
+  const router = useRouter();
+  const asked = useRef(new Set(loadedBuilds));
+  useEffect(() => {
+    const fresh = view.targets.filter((t) => t.buildId && t.storePath && !asked.current.has(t.buildId));
+    if (fresh.length === 0) return;
+    for (const t of fresh) asked.current.add(t.buildId as string);
+    router.refresh();
+  }, [view, router]);
+}
+
+export function LiveDeployment({
+  initial,
+  strategySummary,
+  canControl,
+  loadedBuilds,
+  changes,
+}: {
+  initial: TDeploymentView;
+  /** Worded on the server: a deployment's strategy never changes. */
+  strategySummary: string;
+  canControl: boolean;
+  loadedBuilds: string[];
+  changes: ReactNode;
+}) {
+  const [view, setView] = useLiveDeployment(initial);
+  useRefreshForNewBuilds(view, loadedBuilds);
+  const ticking = !isFinalDeployment(view.status) || view.targets.some((t) => isInFlightPhase(t.phase));
+  const now = useNow(ticking);
   return (
-    <Card>
-      <CardHeader title="Hosts" actions={<span data-testid="deployment-status"><PhaseBadge phase={view.status} /></span>} />
-      <Table>
-        <thead>
-          <tr>
-            <Th>Host</Th>
-            <Th>Phase</Th>
-            <Th>System</Th>
-            <Th>Took</Th>
-            <Th>Why</Th>
-          </tr>
-        </thead>
-        <TBody>
-          {view.targets.map((t) => (
-            <tr key={t.id} data-testid={`target-${t.host}`}>
-              <Td className="font-medium">
-                <Link href={`/hosts/${t.host}`} className="hover:underline">
-                  {t.host}
-                </Link>
-              </Td>
-              <Td>
-                <PhaseBadge phase={t.phase} />
-              </Td>
-              <Td className="max-w-xs truncate font-mono text-xs">{t.storePath}</Td>
-              <Td className="tabular-nums text-slate-500">{duration(t.sentAt, t.finishedAt)}</Td>
-              <Td className="max-w-md whitespace-normal text-xs text-red-700 dark:text-red-400">{(t.rollbackReason ?? t.error ?? '').split('\n')[0]}</Td>
-            </tr>
-          ))}
-        </TBody>
-      </Table>
-    </Card>
+    <>
+      <DeploymentHeader
+        view={view}
+        strategySummary={strategySummary}
+        now={now}
+        // The stream confirms within a second; until then the buttons follow what the action answered.
+        controls={canControl ? <DeploymentControls view={view} onStatus={(status) => setView((v) => ({ ...v, status }))} /> : null}
+      />
+      <Card className="mb-6 p-5">
+        <DeploymentProgress view={view} />
+      </Card>
+      {changes}
+      <Card>
+        <CardHeader title="Hosts" description="Canaries go first; each wave starts when the one before it has finished." />
+        <TargetWaves targets={view.targets} now={now} />
+      </Card>
+    </>
   );
 }

@@ -1,14 +1,48 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
+import { ClosureChanges, type SystemChange } from '@/components/deployments/closure-changes';
+import { describeStrategy } from '@/components/deployments/strategy-summary';
 import { Forbidden } from '@/components/shell/forbidden';
-import { PageHeader } from '@/components/ui/card';
 import { AppError } from '@/lib/api/errors';
-import { can } from '@/lib/auth/caller';
+import { can, type Caller } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
+import type { ClosureDiff } from '@/lib/builds/closure';
+import { getBuild } from '@/lib/builds/queries';
 import { getDeployment } from '@/lib/deployments/queries';
+import type { TDeploymentView } from '@/lib/deployments/schemas';
 import { LiveDeployment } from './live-deployment';
 
 export const metadata: Metadata = { title: 'Deployment' };
+
+/** What run-build.ts stores on a build: its closure diff against what the host ran, and against the previous build. */
+type StoredDiff = { againstCurrent: ClosureDiff | null; againstPrevious: ClosureDiff | null } | null;
+
+/** One entry per distinct built system deployed, with its build's stored closure diff. */
+async function systemChanges(caller: Caller, view: TDeploymentView): Promise<{ systems: SystemChange[]; loadedBuilds: string[] }> {
+  const byBuild = new Map<string, { storePath: string; hosts: string[] }>();
+  for (const t of view.targets) {
+    if (!t.buildId || !t.storePath) continue;
+    const entry = byBuild.get(t.buildId) ?? { storePath: t.storePath, hosts: [] };
+    entry.hosts.push(t.host);
+    byBuild.set(t.buildId, entry);
+  }
+  const systems = await Promise.all(
+    [...byBuild].map(async ([buildId, { storePath, hosts }]) => {
+      // A build pruned or deleted since leaves the deployment readable, just without its diff.
+      const build = await getBuild(caller, buildId).catch(() => null);
+      const diff = (build?.diff ?? null) as StoredDiff;
+      const change: SystemChange = {
+        storePath,
+        buildId,
+        hosts,
+        diff: diff?.againstCurrent ?? diff?.againstPrevious ?? null,
+        against: diff?.againstCurrent ? 'running' : diff?.againstPrevious ? 'previous' : null,
+      };
+      return change;
+    }),
+  );
+  return { systems: systems.sort((a, b) => (a.hosts[0] ?? '').localeCompare(b.hosts[0] ?? '')), loadedBuilds: [...byBuild.keys()] };
+}
 
 export default async function DeploymentPage({ params }: { params: Promise<{ id: string }> }) {
   const caller = await pageCaller();
@@ -19,10 +53,13 @@ export default async function DeploymentPage({ params }: { params: Promise<{ id:
     if (error instanceof AppError && error.code === 'not_found') notFound();
     throw error;
   });
+  const { systems, loadedBuilds } = await systemChanges(caller, deployment);
   return (
-    <>
-      <PageHeader title={`Deployment ${deployment.id.slice(0, 8)}`} description={`Started ${deployment.createdAt.slice(0, 19).replace('T', ' ')} UTC from ${deployment.source}`} />
-      <LiveDeployment initial={deployment} />
-    </>
+    // Keyed by id: following a rollback link starts a fresh live view, not the old one's state.
+    <LiveDeployment
+      key={deployment.id}
+      initial={deployment}
+      strategySummary={describeStrategy(deployment.strategy).join(' · ')}
+      canControl={can(caller, 'deployments.write')} loadedBuilds={loadedBuilds} changes={<ClosureChanges systems={systems} />} />
   );
 }

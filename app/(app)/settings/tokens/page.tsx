@@ -55,7 +55,25 @@ export default async function TokensPage() {
                   <tr key={t.id} data-testid={`token-${t.name}`}>
                     <Td className="font-medium">{t.name}</Td>
                     <Td className="font-mono text-xs text-slate-500">{t.prefix}…</Td>
-                    <Td className="max-w-xs whitespace-normal text-xs text-slate-500">{t.scopes.join(', ')}</Td>
+                    <Td className="text-xs text-slate-500">
+                      {/* Each scope is an item of a wrapping row: Td does not wrap text. */}
+                      <span className="flex min-w-[14rem] max-w-xs flex-wrap gap-x-1">
+                        {t.scopes.map((scope, i) => (
+                          <span key={scope}>
+                            {scope}
+                            {i < t.scopes.length - 1 ? ',' : ''}
+                          </span>
+                        ))}
+                      </span>
+                      {t.hostTags ? (
+                        <span className="mt-1 flex max-w-xs flex-wrap items-center gap-1" data-testid="token-host-tags">
+                          <span>only hosts tagged</span>
+                          {t.hostTags.map((tag) => (
+                            <Badge key={tag}>{tag}</Badge>
+                          ))}
+                        </span>
+                      ) : null}
+                    </Td>
                     <Td>{status(t)}</Td>
                     <Td className="text-slate-500">{t.lastUsedAt ? t.lastUsedAt.slice(0, 16).replace('T', ' ') : 'never'}</Td>
                     <Td className="text-slate-500">{t.expiresAt ? t.expiresAt.slice(0, 10) : 'never'}</Td>

@@ -9,6 +9,8 @@ import { createTokenAction, revokeTokenAction } from './actions';
 export function CreateTokenForm({ scopes }: { scopes: { id: string; label: string }[] }) {
   const [state, formAction, pending] = useActionState(createTokenAction, null);
   const fields = state?.ok === false ? (state.error.fields ?? {}) : {};
+  // A bad tag is reported at its place in the list ("hostTags.1"); the form has one field for all.
+  const hostTagsError = Object.entries(fields).find(([path]) => path === 'hostTags' || path.startsWith('hostTags.'))?.[1];
   return (
     <div className="space-y-4">
       <FormError message={state?.ok === false && !state.error.fields ? state.error.message : undefined} />
@@ -38,6 +40,9 @@ export function CreateTokenForm({ scopes }: { scopes: { id: string; label: strin
               <option value="365">in a year</option>
               <option value="">never</option>
             </Select>
+          </Field>
+          <Field label="Limit to hosts tagged (optional)" htmlFor="token-host-tags" error={hostTagsError} hint="For CI deploy tokens: it may deploy only to hosts with one of these tags. Comma-separated.">
+            <Input id="token-host-tags" name="hostTags" maxLength={1000} placeholder="e.g. web, staging" autoComplete="off" />
           </Field>
         </div>
         <fieldset>

@@ -1,8 +1,19 @@
 import { z } from 'zod';
 import { route } from '@/lib/api/route';
 import { createDeployment } from '@/lib/deployments/create';
+import { listDeployments, ZDeploymentListQuery, ZDeploymentSummary } from '@/lib/deployments/queries';
 import { ZCreateDeployment } from '@/lib/deployments/schemas';
 import { env } from '@/lib/env';
+
+export const GET = route(
+  {
+    access: 'fleet.read',
+    summary: 'Deployments, newest first: ?status= (active, succeeded, failed, halted, rolled-back, cancelled), ?limit= (at most 200), ?offset=',
+    query: ZDeploymentListQuery,
+    response: z.object({ deployments: z.array(ZDeploymentSummary), total: z.number().int() }),
+  },
+  async ({ caller, query }) => listDeployments(caller, query),
+);
 
 export const POST = route(
   {
