@@ -1,14 +1,16 @@
-// Activation of a `deploy` (DESIGN.md §7): closure size and free space → fetch the
-// closure from the fleet cache, trusting only the fleet key → set the system
+// Activation of a `deploy` (DESIGN.md §7, §10): closure size and free space → fetch the
+// closure from the fleet cache, trusting only the fleet key → pre-switch checks (an
+// error waits for a person's decision, which survives restarts) → set the system
 // profile → switch-to-configuration (with a timeout) → health checks → wait for the
 // server's confirmation. Any failure after the profile changed re-activates the
 // previous generation ("magic rollback" when the confirmation does not come).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { TDeploy, TResult } from '@/lib/agents/protocol';
+import type { TCheckItem, TDeploy, TResult } from '@/lib/agents/protocol';
 import { runNix } from '@/lib/nix/run';
 import { Journal, type JournalEntry } from './journal';
+import { resolveItem, runPrechecks } from './prechecks';
+import { runFromStore } from './store-exec';
 import { currentSystem, failedUnits, storeFree, type SystemPaths } from './system';
 
 export type ActivationContext = {
@@ -21,11 +23,19 @@ export type ActivationContext = {
   progress: (phase: 'downloading' | 'activating' | 'confirming', message: string) => void;
   /** Resolves true when the server confirms this target, false when the time is up. */
   waitForConfirm: (targetId: string, timeoutMs: number) => Promise<boolean>;
+  /** Tells the server what the pre-switch checks found (and whether the switch waits for a decision). */
+  reportChecks: (deploy: TDeploy, items: TCheckItem[], blocked: boolean) => void;
+  /** Resolves with the chosen resolutions (item id → resolution id) of a blocked target. */
+  waitForDecision: (deploy: TDeploy, remind: () => void) => Promise<Record<string, string>>;
   /** Extra environment for switch scripts and health checks (tests record activations with it). */
   env?: Record<string, string>;
 };
 
 class StepFailed extends Error {}
+
+/** Steps an activation resumes from after a restart: the closure is fetched, the profile untouched. */
+const RESUMABLE: JournalEntry['step'][] = ['checking', 'needs-decision', 'checked'];
+const profileChanged = (step: JournalEntry['step']) => ['profile-set', 'switched', 'confirming', 'done'].includes(step);
 
 function storeArgs(ctx: ActivationContext) {
   return ctx.paths.storeRoot ? ['--store', ctx.paths.storeRoot] : [];
@@ -33,33 +43,6 @@ function storeArgs(ctx: ActivationContext) {
 
 function profilePath(ctx: ActivationContext) {
   return ctx.paths.storeRoot ? path.join(ctx.paths.storeRoot, ctx.paths.profile) : ctx.paths.profile;
-}
-
-/** Runs a program from the host's store: in a private mount namespace with the store root at /nix/store for simulated hosts. */
-function runFromStore(ctx: ActivationContext, argv: string[], timeoutMs: number): Promise<{ code: number; output: string; timedOut: boolean }> {
-  const root = ctx.paths.storeRoot;
-  const [cmd, args] = root
-    ? ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1/nix/store" /nix/store && mount --bind "$1/nix/var" /nix/var && shift && exec "$@"', 'sh', root, ...argv]]
-    : [argv[0] as string, argv.slice(1)];
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...ctx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: -1, output: `${output}${error.message}`, timedOut });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, output, timedOut });
-    });
-  });
 }
 
 async function writeNetrc(ctx: ActivationContext) {
@@ -130,10 +113,10 @@ export class Activator {
     const ctx = this.ctx;
     const seen = await this.journal.get(deploy.targetId);
     if (seen?.outcome) return this.resultOf(seen);
-    if (seen) return this.resultOf(await this.recover(seen));
+    if (seen && !RESUMABLE.includes(seen.step)) return this.resultOf(await this.recover(seen));
 
-    const previous = await currentSystem(ctx.paths);
-    let entry: Omit<JournalEntry, 'updatedAt'> = {
+    const previous = seen?.previous ?? (await currentSystem(ctx.paths));
+    let entry: Omit<JournalEntry, 'updatedAt'> = seen ?? {
       targetId: deploy.targetId,
       deploymentId: deploy.deploymentId,
       storePath: deploy.storePath,
@@ -145,23 +128,44 @@ export class Activator {
       logsTail: '',
       currentSystem: previous,
       reported: false,
+      deploy,
+      checks: null,
+      decision: null,
     };
     await this.journal.put(entry);
-    let logs = '';
+    let logs = entry.logsTail;
     try {
-      entry = { ...entry, step: 'downloading' };
-      await this.journal.put(entry);
-      const netrc = await writeNetrc(ctx);
-      const size = await closureSize(ctx, deploy.storePath, netrc);
-      const free = await storeFree(ctx.paths.storeRoot);
-      ctx.progress('downloading', `fetching ${deploy.storePath}${size ? ` (${Math.round(size / 1024)} KiB closure, ${Math.round(free / 1024 / 1024)} MiB free)` : ''}`);
-      if (size && size > free) throw new StepFailed(`not enough space: the closure needs ${size} bytes, the store has ${free} free`);
-      const copy = await runNix(
-        'nix',
-        ['copy', '--from', ctx.cacheUrl, ...(ctx.paths.storeRoot ? ['--to', ctx.paths.storeRoot] : []), '--option', 'trusted-public-keys', ctx.cachePublicKey, '--option', 'netrc-file', netrc, deploy.storePath],
-        { timeoutMs: 60 * 60_000 },
-      );
-      if (copy.code !== 0) throw new StepFailed(`fetching the closure failed: ${copy.stderr.trim().split('\n').slice(-5).join('\n')}`);
+      if (entry.step === 'received') {
+        entry = { ...entry, step: 'downloading' };
+        await this.journal.put(entry);
+        await this.fetch(deploy);
+        entry = { ...entry, step: 'checking' };
+        await this.journal.put(entry);
+      }
+      if (entry.step === 'checking') {
+        const items = await runPrechecks(ctx, deploy.storePath);
+        const blocked = items.some((i) => i.level === 'error');
+        entry = { ...entry, checks: items, step: blocked ? 'needs-decision' : 'checked' };
+        await this.journal.put(entry);
+        ctx.reportChecks(deploy, items, blocked);
+        for (const i of items.filter((x) => x.level !== 'info')) logs += `check ${i.id} (${i.level}): ${i.message}\n`;
+      }
+      if (entry.step === 'needs-decision') {
+        const items = entry.checks ?? [];
+        ctx.log(`target ${deploy.targetId} waits for a decision on: ${items.filter((i) => i.level === 'error').map((i) => i.id).join(', ')}`);
+        const choices = entry.decision ?? (await ctx.waitForDecision(deploy, () => ctx.reportChecks(deploy, items, true)));
+        entry = { ...entry, decision: choices };
+        await this.journal.put(entry);
+        for (const item of items.filter((i) => i.level === 'error')) {
+          const resolution = choices[item.id] ?? 'abort';
+          ctx.progress('activating', `resolving ${item.id}: ${resolution}`);
+          const r = await resolveItem(ctx, deploy.storePath, item, resolution);
+          logs += `${r.output}\n`;
+          if (!r.ok) throw new StepFailed(r.output);
+        }
+        entry = { ...entry, step: 'checked', logsTail: logs };
+        await this.journal.put(entry);
+      }
 
       ctx.progress('activating', `setting the system profile and running switch-to-configuration ${deploy.action}`);
       const set = await runNix('nix-env', [...storeArgs(ctx), '-p', profilePath(ctx), '--set', deploy.storePath], { timeoutMs: 120_000 });
@@ -182,18 +186,38 @@ export class Activator {
       entry = { ...entry, step: 'done', outcome: 'succeeded', logsTail: logs, currentSystem: await currentSystem(ctx.paths) };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      const changed = entry.step !== 'received' && entry.step !== 'downloading';
-      entry = changed ? await this.rollback(entry, reason, logs) : { ...entry, step: 'done', outcome: 'failed', reason, logsTail: logs };
+      entry = profileChanged(entry.step) ? await this.rollback(entry, reason, logs) : { ...entry, step: 'done', outcome: 'failed', reason, logsTail: logs };
     }
     await this.journal.put(entry);
     return this.resultOf(entry);
   }
 
+  /** Closure size against free space, then the closure from the fleet cache, trusting only the fleet key. */
+  private async fetch(deploy: TDeploy) {
+    const ctx = this.ctx;
+    const netrc = await writeNetrc(ctx);
+    const size = await closureSize(ctx, deploy.storePath, netrc);
+    const free = await storeFree(ctx.paths.storeRoot);
+    ctx.progress('downloading', `fetching ${deploy.storePath}${size ? ` (${Math.round(size / 1024)} KiB closure, ${Math.round(free / 1024 / 1024)} MiB free)` : ''}`);
+    if (size && size > free) throw new StepFailed(`not enough space: the closure needs ${size} bytes, the store has ${free} free`);
+    const copy = await runNix(
+      'nix',
+      // A cached narinfo would carry the signature of an earlier key (after a key rotation): always ask the cache.
+      ['copy', '--from', ctx.cacheUrl, ...(ctx.paths.storeRoot ? ['--to', ctx.paths.storeRoot] : []), '--option', 'trusted-public-keys', ctx.cachePublicKey, '--option', 'narinfo-cache-positive-ttl', '0', '--option', 'netrc-file', netrc, deploy.storePath],
+      { timeoutMs: 60 * 60_000 },
+    );
+    if (copy.code !== 0) throw new StepFailed(`fetching the closure failed: ${copy.stderr.trim().split('\n').slice(-5).join('\n')}`);
+  }
+
+  /** Activations stopped while checking or waiting for a decision: they go on where they were. */
+  async resumable(): Promise<TDeploy[]> {
+    return (await this.journal.all()).filter((e) => !e.outcome && RESUMABLE.includes(e.step) && e.deploy).map((e) => e.deploy as TDeploy);
+  }
+
   /** An activation found half-done at start: the profile may have changed, so roll back if it did. */
   async recover(entry: JournalEntry): Promise<Omit<JournalEntry, 'updatedAt'>> {
     const reason = 'the agent stopped during the activation (crash, kill or reboot)';
-    const changed = entry.step !== 'received' && entry.step !== 'downloading';
-    const finished = changed ? await this.rollback(entry, reason, entry.logsTail) : { ...entry, step: 'done' as const, outcome: 'failed' as const, reason };
+    const finished = profileChanged(entry.step) ? await this.rollback(entry, reason, entry.logsTail) : { ...entry, step: 'done' as const, outcome: 'failed' as const, reason };
     await this.journal.put(finished);
     return finished;
   }
@@ -202,7 +226,7 @@ export class Activator {
   async pendingResults(): Promise<TResult[]> {
     const results: TResult[] = [];
     for (const entry of await this.journal.all()) {
-      if (entry.reported) continue;
+      if (entry.reported || (!entry.outcome && RESUMABLE.includes(entry.step))) continue;
       results.push(this.resultOf(entry.outcome ? entry : await this.recover(entry)));
     }
     return results;

@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { ZCheckItem, ZDeploy } from '@/lib/agents/protocol';
 
 export const ZJournalEntry = z.object({
   targetId: z.uuid(),
@@ -11,12 +12,18 @@ export const ZJournalEntry = z.object({
   storePath: z.string(),
   action: z.enum(['switch', 'boot']),
   previous: z.string().nullable(),
-  step: z.enum(['received', 'downloading', 'profile-set', 'switched', 'confirming', 'done']),
+  // 'checking' and 'needs-decision' come before the profile changes: an agent that stops
+  // there resumes (a decision survives restarts and reboots) instead of rolling back.
+  step: z.enum(['received', 'downloading', 'checking', 'needs-decision', 'checked', 'profile-set', 'switched', 'confirming', 'done']),
   outcome: z.enum(['succeeded', 'failed', 'rolled-back']).nullable(),
   reason: z.string().nullable(),
   logsTail: z.string().default(''),
   currentSystem: z.string().nullable().default(null),
   reported: z.boolean().default(false),
+  /** The deploy message itself, so an activation waiting for a decision can resume after a restart. */
+  deploy: ZDeploy.nullable().default(null),
+  checks: z.array(ZCheckItem).nullable().default(null),
+  decision: z.record(z.string(), z.string()).nullable().default(null),
   updatedAt: z.string(),
 });
 export type JournalEntry = z.infer<typeof ZJournalEntry>;
@@ -37,7 +44,7 @@ export class Journal {
   }
 
   /** Atomic: a crash mid-write leaves the previous entry, never half of one. */
-  async put(entry: Omit<JournalEntry, 'updatedAt'>) {
+  async put(entry: Omit<z.input<typeof ZJournalEntry>, 'updatedAt'>) {
     const file = this.file(entry.targetId);
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;

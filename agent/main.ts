@@ -6,6 +6,7 @@ import { ZEnrollResponse } from '@/lib/agents/credentials.schemas';
 import type { TDeploy } from '@/lib/agents/protocol';
 import { Activator } from './activate';
 import { Confirmations } from './confirmations';
+import { Decisions } from './decisions';
 import { AGENT_VERSION, AgentConnection } from './connection';
 import { AgentState } from './state';
 
@@ -40,6 +41,7 @@ async function run(values: Record<string, string | undefined>) {
   const unlock = await state.lock();
   const paths = { storeRoot: values['store-root'] ?? null, profile: values.profile ?? '/nix/var/nix/profiles/system' };
   const confirmations = new Confirmations();
+  const decisions = new Decisions();
   let connection: AgentConnection;
   // One activation at a time, in the order the server sent them.
   let current: TDeploy | null = null;
@@ -55,6 +57,9 @@ async function run(values: Record<string, string | undefined>) {
     log,
     progress: (phase, message) => current && connection.send({ type: 'progress', id: crypto.randomUUID(), deploymentId: current.deploymentId, targetId: current.targetId, phase, message }),
     waitForConfirm: (targetId, timeoutMs) => confirmations.wait(targetId, timeoutMs),
+    reportChecks: (deploy, items, blocked) =>
+      connection.send({ type: 'check-report', id: crypto.randomUUID(), deploymentId: deploy.deploymentId, targetId: deploy.targetId, items, blocked }),
+    waitForDecision: (deploy, remind) => decisions.wait(deploy.targetId, remind),
   });
   const onDeploy = (deploy: TDeploy) => {
     queue = queue.then(async () => {
@@ -91,11 +96,17 @@ async function run(values: Record<string, string | undefined>) {
       }
       if (message.type === 'deploy') onDeploy(message);
       else if (message.type === 'confirm') confirmations.confirm(message.targetId);
+      else if (message.type === 'resolve') decisions.decide(message.targetId, message.choices);
     },
   });
   // An activation cut short by a crash or reboot is rolled back now, not when the server is reachable again.
   const recovered = await activator.pendingResults();
   for (const r of recovered) log(`recovered target ${r.targetId}: ${r.outcome}${r.reason ? ` (${r.reason.split('\n')[0]})` : ''}`);
+  // Activations that were checking or waiting for a decision go on where they were.
+  for (const deploy of await activator.resumable()) {
+    log(`resuming target ${deploy.targetId}`);
+    onDeploy(deploy);
+  }
   log(`connecting to ${config.server}${config.host ? ` as ${config.host}` : ''}`);
   connection.start();
   const stop = async (signal: string) => {

@@ -74,6 +74,8 @@ async function simulatedHost(name: string, confirm = true) {
     credential,
     log: () => {},
     progress: () => {},
+    reportChecks: () => {},
+    waitForDecision: () => new Promise(() => {}),
     waitForConfirm: async () => confirm,
     env: { FLOTILLA_ACTIVATION_LOG: activations },
   };

@@ -149,13 +149,13 @@ describe('stand-in toplevel', () => {
     expect(closure.find((p) => p.path === web)?.references).toHaveLength(4);
   });
 
-  it('activates: switch-to-configuration logs the action and its own store path', async () => {
+  it('activates: switch-to-configuration logs real activations (not dry-activate) with its own store path', async () => {
     const log = path.join(tmp, 'activation.log');
     const stc = path.join(onDisk(web), 'bin/switch-to-configuration');
     for (const action of ['dry-activate', 'switch', 'boot']) {
       expect(await run(stc, [action], { FLOTILLA_ACTIVATION_LOG: log })).toMatchObject({ code: 0, stderr: '' });
     }
-    expect(await readFile(log, 'utf8')).toBe(`dry-activate ${web}\nswitch ${web}\nboot ${web}\n`);
+    expect(await readFile(log, 'utf8')).toBe(`switch ${web}\nboot ${web}\n`);
     expect((await run(stc, ['rollback'])).code).toBe(1);
   });
 

@@ -11,7 +11,8 @@ import { ensureCacheKey } from '@/lib/cache/keys';
 import { db, sqlClient } from '@/lib/db/client';
 import { hosts, type Host } from '@/lib/db/schema';
 import { env } from '@/lib/env';
-import { nextDeploy, nudgeWaitingDeployments, recordProgress, recordResult } from '@/lib/deployments/delivery';
+import { decidedTargets, nextDeploy, nudgeWaitingDeployments, recordCheckReport, recordProgress, recordResult } from '@/lib/deployments/delivery';
+import { notifyBlocked } from '@/lib/deployments/notify';
 import { nixpkgsDate } from '@/lib/hosts/nixpkgs-date';
 import { hostFromCredential } from './credentials';
 import { HeartbeatWriter } from './heartbeats';
@@ -68,6 +69,11 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     log(`sent ${deploy.storePath} to ${conn.hostName} (target ${deploy.targetId})`);
   }
 
+  /** Decisions made for this host's blocked targets (the agent resumes on `resolve`). */
+  async function sendDecisions(conn: Connection) {
+    for (const d of await decidedTargets(conn.hostId)) send(conn, { type: 'resolve', id: crypto.randomUUID(), targetId: d.targetId, choices: d.choices });
+  }
+
   const safely = (conn: Connection, what: string, work: Promise<unknown>) =>
     void work.catch((error) => log(`${what} for ${conn.hostName} failed: ${error instanceof Error ? error.message : String(error)}`));
 
@@ -101,6 +107,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     // Results of activations that ended while it was away, then whatever waits for it.
     for (const result of message.pendingResults) await recordResult(conn.hostId, result);
     await deliver(conn);
+    await sendDecisions(conn);
     // Rollouts that held a place for this host release it now, not at the driver's next tick.
     await nudgeWaitingDeployments(conn.hostId);
   }
@@ -138,6 +145,16 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
       case 'result':
         log(`${conn.hostName}: target ${message.targetId} ${message.outcome}`);
         safely(conn, 'result', recordResult(conn.hostId, message).then(() => deliver(conn)));
+        return;
+      case 'check-report':
+        safely(
+          conn,
+          'check report',
+          recordCheckReport(conn.hostId, message).then(async (blocked) => {
+            if (blocked?.decided) send(conn, { type: 'resolve', id: crypto.randomUUID(), targetId: message.targetId, choices: blocked.decided });
+            else if (blocked?.firstBlock) await notifyBlocked(blocked.deploymentId, conn.hostName);
+          }),
+        );
         return;
     }
   }
@@ -182,6 +199,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
       const conn = hostId ? connections.get(hostId) : undefined;
       if (conn && event === 'credential') drop(conn, 4401, 'credential revoked or rotated');
       if (conn?.greeted && event === 'deploy') safely(conn, 'delivery', deliver(conn));
+      if (conn?.greeted && event === 'decision') safely(conn, 'decision', sendDecisions(conn));
     })
     .catch((error) => {
       log(`cannot LISTEN on ${HOST_CHANNEL}: ${String(error)}`);

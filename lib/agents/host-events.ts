@@ -14,3 +14,8 @@ export async function announceCredentialChange(hostId: string) {
 export async function announceDeployment(hostId: string) {
   await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`deploy:${hostId}`})`);
 }
+
+/** A decision was made for one of the host's blocked targets: whoever holds its socket sends it. */
+export async function announceDecision(hostId: string) {
+  await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`decision:${hostId}`})`);
+}

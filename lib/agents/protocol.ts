@@ -64,11 +64,32 @@ export const ZResult = z.strictObject({
   currentSystem: storePath.nullable(),
 });
 
-export const ZAgentMessage = z.discriminatedUnion('type', [ZHello, ZHeartbeat, ZProgress, ZResult]);
+/** One finding of a pre-switch check (DESIGN.md §10); `check` names the check that made it. */
+export const ZCheckItem = z.strictObject({
+  id: text(200),
+  check: text(100),
+  level: z.enum(['error', 'warning', 'info']),
+  message: text(4000),
+  resolutions: z.array(z.strictObject({ id: text(100), label: text(200) })).max(10).default([]),
+});
+export type TCheckItem = z.infer<typeof ZCheckItem>;
+
+/** What the pre-switch checks found; `blocked`: an error stops the switch until someone decides. */
+export const ZCheckReport = z.strictObject({
+  type: z.literal('check-report'),
+  id,
+  deploymentId: z.uuid(),
+  targetId: z.uuid(),
+  items: z.array(ZCheckItem).max(100),
+  blocked: z.boolean(),
+});
+
+export const ZAgentMessage = z.discriminatedUnion('type', [ZHello, ZHeartbeat, ZProgress, ZResult, ZCheckReport]);
 export type TAgentMessage = z.infer<typeof ZAgentMessage>;
 export type THello = z.infer<typeof ZHello>;
 export type THeartbeat = z.infer<typeof ZHeartbeat>;
 export type TResult = z.infer<typeof ZResult>;
+export type TCheckReport = z.infer<typeof ZCheckReport>;
 
 // ------------------------------------------------------------------ server → agent
 
@@ -98,11 +119,14 @@ export const ZConfirm = z.strictObject({ type: z.literal('confirm'), id, targetI
 export const ZCancel = z.strictObject({ type: z.literal('cancel'), id, targetId: z.uuid() });
 export const ZRollback = z.strictObject({ type: z.literal('rollback'), id, targetId: z.uuid(), toSystem: storePath });
 export const ZPing = z.strictObject({ type: z.literal('ping'), id });
+/** The resolutions chosen for a blocked target's error items (item id → resolution id; "abort" stops it). */
+export const ZResolve = z.strictObject({ type: z.literal('resolve'), id, targetId: z.uuid(), choices: z.record(text(200), text(100)) });
 
-export const ZServerMessage = z.discriminatedUnion('type', [ZWelcome, ZDeploy, ZConfirm, ZCancel, ZRollback, ZPing]);
+export const ZServerMessage = z.discriminatedUnion('type', [ZWelcome, ZDeploy, ZConfirm, ZCancel, ZRollback, ZPing, ZResolve]);
 export type TServerMessage = z.infer<typeof ZServerMessage>;
 export type TWelcome = z.infer<typeof ZWelcome>;
 export type TDeploy = z.infer<typeof ZDeploy>;
+export type TResolve = z.infer<typeof ZResolve>;
 
 /** Parses one frame; the error says what was wrong, for the close reason and the log. */
 export function parseFrame<T>(schema: z.ZodType<T>, data: string): { ok: true; message: T } | { ok: false; error: string } {

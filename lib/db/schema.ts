@@ -455,6 +455,12 @@ export const deploymentTargets = pgTable(
     finishedAt: ts('finished_at'),
     // The agent's last words on it: progress messages and the log tail of its result.
     log: text('log').notNull().default(''),
+    // Pre-switch check items the agent reported ({id, check, level, message, resolutions}),
+    // and the resolution a person chose for each blocking one (item id → resolution id).
+    checks: jsonb('checks'),
+    decision: jsonb('decision'),
+    decidedBy: uuid('decided_by').references(() => users.id, { onDelete: 'set null' }),
+    decidedAt: ts('decided_at'),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [

@@ -4,7 +4,7 @@
 import { and, desc, eq, inArray, isNotNull, isNull, ne, notInArray, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
-import type { TDeploy, TResult } from '@/lib/agents/protocol';
+import type { TCheckReport, TDeploy, TResult } from '@/lib/agents/protocol';
 import { nudgeRollout } from './events';
 import { FINAL_TARGET_PHASES, IN_FLIGHT_PHASES, ZRollout } from './schemas';
 
@@ -119,4 +119,40 @@ export async function nudgeWaitingDeployments(hostId: string) {
     .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
     .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.phase, 'pending'), isNull(deploymentTargets.releasedAt), inArray(deployments.status, ['canary', 'rolling'])));
   for (const w of waiting) await nudgeRollout(w.id);
+}
+
+/**
+ * Records what an agent's pre-switch checks found on one of its own targets; a blocking
+ * report moves the target to `needs-decision`. Returns the decision to send back when one
+ * was made already (the agent reconnected, or restarted while waiting).
+ */
+export async function recordCheckReport(hostId: string, report: TCheckReport): Promise<{ decided: Record<string, string> | null; firstBlock: boolean; deploymentId: string } | null> {
+  return db().transaction(async (tx) => {
+    const [before] = await tx
+      .select({ phase: deploymentTargets.phase, decision: deploymentTargets.decision, deploymentId: deploymentTargets.deploymentId })
+      .from(deploymentTargets)
+      .where(and(eq(deploymentTargets.id, report.targetId), eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT])))
+      .for('update');
+    if (!before) return null;
+    await tx
+      .update(deploymentTargets)
+      .set({
+        checks: report.items,
+        ...(report.blocked ? { phase: 'needs-decision' as const } : {}),
+        log: sql`right(${deploymentTargets.log} || ${`${new Date().toISOString()} pre-switch checks: ${report.items.length} item(s)${report.blocked ? ', waiting for a decision' : ''}\n`}, 64000)`,
+        updatedAt: new Date(),
+      })
+      .where(eq(deploymentTargets.id, report.targetId));
+    const decided = (before.decision as Record<string, string> | null) ?? null;
+    return report.blocked ? { decided, firstBlock: before.phase !== 'needs-decision' && !decided, deploymentId: before.deploymentId } : null;
+  });
+}
+
+/** Decisions made for this host's blocked targets, to send to its agent. */
+export async function decidedTargets(hostId: string) {
+  const rows = await db()
+    .select({ targetId: deploymentTargets.id, decision: deploymentTargets.decision })
+    .from(deploymentTargets)
+    .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.phase, 'needs-decision'), isNotNull(deploymentTargets.decision)));
+  return rows.map((r) => ({ targetId: r.targetId, choices: r.decision as Record<string, string> }));
 }

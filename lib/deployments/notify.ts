@@ -5,6 +5,7 @@ import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets } from '@/lib/db/schema';
 import { env } from '@/lib/env';
 import { emitEvent } from '@/lib/notify/emit';
+import { notifyPeople, usersWithPermission } from '@/lib/notify/people';
 import { syncRequestsForDeployment } from '@/lib/requests/progress';
 
 export type DeploymentEvent = 'started' | 'halted' | 'finished';
@@ -44,5 +45,21 @@ export async function notifyDeployment(id: string, event: DeploymentEvent) {
   } catch (error) {
     // A webhook problem never stops a rollout.
     console.error(`[rollout] notifying ${event} of deployment ${id} failed:`, error instanceof Error ? error.message : error);
+  }
+}
+
+/** A target's pre-switch checks found an error: the people who can decide are told once. */
+export async function notifyBlocked(deploymentId: string, host: string) {
+  try {
+    const [d] = await db().select({ orgId: deployments.orgId }).from(deployments).where(eq(deployments.id, deploymentId));
+    if (!d) return;
+    await notifyPeople(d.orgId, await usersWithPermission(d.orgId, 'deployments.write'), {
+      kind: 'deployment.decision',
+      key: `${deploymentId}:${host}:decision`,
+      title: `${host} waits for a decision before switching (deployment ${deploymentId.slice(0, 8)})`,
+      url: '/decisions',
+    });
+  } catch (error) {
+    console.error(`[rollout] notifying about the blocked ${host} failed:`, error instanceof Error ? error.message : error);
   }
 }

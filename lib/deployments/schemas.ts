@@ -42,22 +42,41 @@ export type TMaintenanceWindow = z.infer<typeof ZMaintenanceWindow>;
  * healthy for watchSeconds; then waves of at most maxInFlight hosts. More than maxFailures failed
  * hosts (any failure among canaries) halt the rollout, or roll every touched host back.
  */
-export const ZRollout = z.strictObject({
-  canaries: ZCountOrPercent.default(1),
-  maxInFlight: ZCountOrPercent.default('25%'),
-  watchSeconds: z.number().int().min(0).max(86_400).default(60),
-  maxFailures: ZCountOrPercent.default(0),
-  onFailure: z.enum(['halt', 'rollback-all']).default('halt'),
-  offlineHosts: z.enum(['wait', 'skip']).default('wait'),
+/** The strategy's fields without defaults: what a request or the organisation's defaults may set. */
+const rolloutFields = {
+  canaries: ZCountOrPercent,
+  maxInFlight: ZCountOrPercent,
+  watchSeconds: z.number().int().min(0).max(86_400),
+  maxFailures: ZCountOrPercent,
+  onFailure: z.enum(['halt', 'rollback-all']),
+  offlineHosts: z.enum(['wait', 'skip']),
   /** With offlineHosts "wait": how long after the start an offline host may still catch up. */
-  offlineDeadlineSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400),
-  maintenanceWindows: z.array(ZMaintenanceWindow).max(50).default([]),
-  action: z.enum(['switch', 'boot']).default('switch'),
-  confirmTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
-  switchTimeoutSeconds: z.number().int().min(10).max(7200).default(600),
+  offlineDeadlineSeconds: z.number().int().min(0).max(30 * 86_400),
+  maintenanceWindows: z.array(ZMaintenanceWindow).max(50),
+  action: z.enum(['switch', 'boot']),
+  confirmTimeoutSeconds: z.number().int().min(5).max(3600),
+  switchTimeoutSeconds: z.number().int().min(10).max(7200),
+};
+
+export const ZRollout = z.strictObject({
+  canaries: rolloutFields.canaries.default(1),
+  maxInFlight: rolloutFields.maxInFlight.default('25%'),
+  watchSeconds: rolloutFields.watchSeconds.default(60),
+  maxFailures: rolloutFields.maxFailures.default(0),
+  onFailure: rolloutFields.onFailure.default('halt'),
+  offlineHosts: rolloutFields.offlineHosts.default('wait'),
+  offlineDeadlineSeconds: rolloutFields.offlineDeadlineSeconds.default(86_400),
+  maintenanceWindows: rolloutFields.maintenanceWindows.default([]),
+  action: rolloutFields.action.default('switch'),
+  confirmTimeoutSeconds: rolloutFields.confirmTimeoutSeconds.default(120),
+  switchTimeoutSeconds: rolloutFields.switchTimeoutSeconds.default(600),
 });
 export type TRollout = z.infer<typeof ZRollout>;
-export const ZRolloutInput = ZRollout.partial();
+/**
+ * Only what was given: no defaults filled in, so a request's `{canaries: 2}` keeps the
+ * organisation's other defaults (ZRollout.partial() would fill every field with the built-in ones).
+ */
+export const ZRolloutInput = z.strictObject(rolloutFields).partial();
 export type TRolloutInput = z.infer<typeof ZRolloutInput>;
 
 /** Cachix Deploy's deploy.json: {"agents": {"<host>": "/nix/store/…"}}, plus an optional rollout. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ZRollout } from './schemas';
+import { ZRollout, ZRolloutInput } from './schemas';
 import { effectiveStrategy, limitsFor, outsideWindow, planWaves, resolveCount, windowOpen } from './strategy';
 
 const host = (name: string, online = true, tags: string[] = []) => ({ id: name, name, online, tags });
@@ -26,6 +26,10 @@ describe('counts and percentages', () => {
   it('lays the request over the organisation defaults, and ignores defaults that no longer parse', () => {
     expect(effectiveStrategy({ canaries: 3, watchSeconds: 10 }, { canaries: 1 })).toMatchObject({ canaries: 1, watchSeconds: 10, maxInFlight: '25%' });
     expect(effectiveStrategy({ canaries: 'many' }, {})).toMatchObject({ canaries: 1 });
+    // A request's partial rollout, parsed at the API boundary, must not bring back built-in defaults.
+    const requested = ZRolloutInput.parse({ canaries: 2 });
+    expect(requested).toEqual({ canaries: 2 });
+    expect(effectiveStrategy({ watchSeconds: 5, onFailure: 'rollback-all' }, requested)).toMatchObject({ canaries: 2, watchSeconds: 5, onFailure: 'rollback-all' });
   });
 });
 

@@ -1,6 +1,6 @@
 // Pure rollout arithmetic: counts and percentages, which host goes in which wave, and
 // whether a maintenance window is open. No database here, so it is easy to test.
-import { ZRollout, type TCountOrPercent, type TMaintenanceWindow, type TRollout, type TRolloutInput } from './schemas';
+import { ZRollout, ZRolloutInput, type TCountOrPercent, type TMaintenanceWindow, type TRollout, type TRolloutInput } from './schemas';
 
 /** A count as given, or a percentage of `total`; `round` decides which way a share rounds. */
 export function resolveCount(value: TCountOrPercent, total: number, round: 'up' | 'down'): number {
@@ -22,7 +22,7 @@ export function limitsFor(strategy: TRollout, total: number): Limits {
 
 /** The organisation's defaults under the request's own choices, checked as a whole. */
 export function effectiveStrategy(defaults: unknown, requested: TRolloutInput | undefined): TRollout {
-  const base = ZRollout.partial().safeParse(defaults ?? {});
+  const base = ZRolloutInput.safeParse(defaults ?? {});
   return ZRollout.parse({ ...(base.success ? base.data : {}), ...requested });
 }
 

@@ -13,6 +13,10 @@ let
     environment.systemPackages = [ ];
     flotilla.test.failActivation = false;
     flotilla.test.activationDelaySeconds = 0;
+    # Units dry-activate says it would restart.
+    flotilla.test.restartUnits = [ ];
+    # Pre-switch checks shipped in the closure (name → shell script), as agent/module.nix offers.
+    flotilla.checks = { };
   };
 
   # Modules may import others; flatten them (paths are imported here).
@@ -59,12 +63,20 @@ let
     activationDelay = toString config.flotilla.test.activationDelaySeconds;
     packagePaths = map (p: "${p}") packages;
     packageLines = builtins.concatStringsSep "\n" (map (p: "${p.pname or p.name} ${p.version or ""}") packages);
+    restartUnits = builtins.concatStringsSep " " config.flotilla.test.restartUnits;
+    checkFiles = map (name: "${name}=${builtins.toFile "flotilla-check-${name}" config.flotilla.checks.${name}}") (builtins.attrNames config.flotilla.checks);
     args = [
       "-c"
       ''
         mkdir -p $out/bin $out/sw/bin $out/etc/flotilla
         echo "$version" > $out/nixos-version
         if [ -n "$packageLines" ]; then printf '%s\n' "$packageLines"; fi > $out/etc/flotilla/packages
+        for pair in $checkFiles; do
+          mkdir -p $out/flotilla/checks
+          name="''${pair%%=*}"; file="''${pair#*=}"
+          { echo '#!/bin/sh'; cat "$file"; } > "$out/flotilla/checks/$name"
+          chmod +x "$out/flotilla/checks/$name"
+        done
         for p in $packagePaths; do
           for b in $p/bin/*; do [ -e "$b" ] && ln -s "$b" $out/sw/bin/; done
         done
@@ -73,7 +85,9 @@ let
         # Stand-in activation: records the call; fails when the config asks it to.
         action="\$1"
         case "\$action" in switch|boot|test|dry-activate) ;; *) echo "usage: switch-to-configuration switch|boot|test|dry-activate" >&2; exit 1 ;; esac
-        if [ -n "\$FLOTILLA_ACTIVATION_LOG" ]; then echo "\$action $out" >> "\$FLOTILLA_ACTIVATION_LOG"; fi
+        # Records real activations; dry-activate changes nothing, so it is not one.
+        if [ -n "\$FLOTILLA_ACTIVATION_LOG" ] && [ "\$action" != dry-activate ]; then echo "\$action $out" >> "\$FLOTILLA_ACTIVATION_LOG"; fi
+        if [ "\$action" = dry-activate ] && [ -n "$restartUnits" ]; then echo "would restart the following units: $restartUnits"; fi
         if [ "\$action" != dry-activate ] && [ "$activationDelay" != 0 ]; then sleep "$activationDelay"; fi
         if [ "\$action" != dry-activate ] && [ -n "$failActivation" ]; then echo "activation of $hostName failed (flotilla.test.failActivation)" >&2; exit 1; fi
         exit 0

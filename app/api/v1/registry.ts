@@ -25,6 +25,8 @@ import * as hostEnrollToken from './hosts/[name]/enroll-token/route';
 import * as hostByName from './hosts/[name]/route';
 import * as hosts from './hosts/route';
 import * as me from './me/route';
+import * as decisions from './decisions/route';
+import * as targetDecide from './deployments/[id]/targets/[targetId]/decide/route';
 import * as fleetOverview from './fleet/overview/route';
 import * as hostMetrics from './hosts/[name]/metrics/route';
 import * as inventory from './inventory/route';
@@ -63,6 +65,8 @@ export type RouteModule = Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DEL
 
 export const API_ROUTES: { path: string; file: string; module: RouteModule }[] = [
   { path: '/me', file: 'me/route.ts', module: me },
+  { path: '/decisions', file: 'decisions/route.ts', module: decisions },
+  { path: '/deployments/{id}/targets/{targetId}/decide', file: 'deployments/[id]/targets/[targetId]/decide/route.ts', module: targetDecide },
   { path: '/fleet/overview', file: 'fleet/overview/route.ts', module: fleetOverview },
   { path: '/hosts/{name}/metrics', file: 'hosts/[name]/metrics/route.ts', module: hostMetrics },
   { path: '/inventory', file: 'inventory/route.ts', module: inventory },
