@@ -53,7 +53,7 @@ test('flotilla login, build and deploy follow progress and exit with the outcome
       await writeFile(path.join(dir, 'deploy.json'), JSON.stringify({ agents: { [host]: storePath } }));
       const deploy = cli(['deploy', path.join(dir, 'deploy.json')]);
       expect(await deploy.exited, deploy.stdout() + deploy.stderr()).toBe(0);
-      expect(deploy.stdout()).toMatch(new RegExp(`${host}\\s+succeeded`));
+      expect(deploy.stdout()).toMatch(new RegExp(`${host}\\s+canary\\s+succeeded`));
       expect(deploy.stdout()).toMatch(/succeeded: 1\/1 hosts succeeded/);
 
       await writeFile(path.join(dir, 'async.json'), JSON.stringify({ agents: { [host]: storePath } }));
