@@ -80,7 +80,7 @@ test('flotilla login, build and deploy follow progress and exit with the outcome
       await writeFile(path.join(dir, 'failing.json'), JSON.stringify({ agents: { [host]: failingPath } }));
       const failing = cli(['deploy', path.join(dir, 'failing.json'), '--canaries', '0']);
       expect(await failing.exited, failing.stdout() + failing.stderr()).toBe(1);
-      expect(failing.stdout()).toMatch(new RegExp(`${host}\\s+wave 1\\s+rolled-back: .*failActivation`));
+      expect(failing.stdout()).toMatch(new RegExp(`${host}\\s+wave 1\\s+rolled-back: switch-to-configuration switch failed`));
       expect(failing.stdout()).toMatch(/failed: 0\/1 hosts succeeded/);
       expect(failing.stderr()).toMatch(/\[failed\] 0\/1 done/);
 
