@@ -1,9 +1,11 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { Badge, Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
+import { OverviewRequestsCard } from '@/components/requests/request-stats';
+import { Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
-import { assignedHosts, fleetSummary } from '@/lib/hosts/summary';
+import { fleetSummary } from '@/lib/hosts/summary';
+import { MyMachinesView } from './my-machines/my-machines-view';
 
 export const metadata: Metadata = { title: 'Overview' };
 
@@ -20,30 +22,8 @@ function Stat({ label, value, tone, href }: { label: string; value: number; tone
 
 export default async function OverviewPage() {
   const caller = await pageCaller();
-  if (!can(caller, 'fleet.read')) {
-    const mine = await assignedHosts(caller.org.id, caller.user.id);
-    return (
-      <>
-        <PageHeader title="My machines" description="The machines assigned to you in this organisation." />
-        <Card>
-          {mine.length === 0 ? (
-            <EmptyState title="No machines are assigned to you yet">Your IT team assigns machines to people; ask them if one is missing.</EmptyState>
-          ) : (
-            <ul className="divide-y divide-slate-100 dark:divide-slate-800">
-              {mine.map((h) => (
-                <li key={h.id} className="flex items-center justify-between px-5 py-3 text-sm">
-                  <Link href={`/hosts/${h.name}`} className="font-medium hover:underline">
-                    {h.name}
-                  </Link>
-                  {h.online ? <Badge tone="green">online</Badge> : <Badge>offline</Badge>}
-                </li>
-              ))}
-            </ul>
-          )}
-        </Card>
-      </>
-    );
-  }
+  // Requesters see no fleet: their home is their own machines.
+  if (!can(caller, 'fleet.read')) return <MyMachinesView caller={caller} />;
 
   const s = await fleetSummary(caller.org.id);
   return (
@@ -66,6 +46,9 @@ export default async function OverviewPage() {
           </EmptyState>
         </Card>
       ) : null}
+      <div className="mt-6">
+        <OverviewRequestsCard caller={caller} />
+      </div>
     </>
   );
 }

@@ -1,6 +1,6 @@
 import type { Permission } from '@/lib/auth/permissions';
 
-export type NavItem = { href: string; label: string; needs?: Permission; icon: 'overview' | 'hosts' | 'modules' | 'builds' | 'deployments' | 'audit' | 'settings' | 'users' | 'tokens' };
+export type NavItem = { href: string; label: string; needs?: Permission; icon: 'overview' | 'hosts' | 'modules' | 'builds' | 'deployments' | 'requests' | 'audit' | 'settings' | 'users' | 'tokens' };
 
 export const NAV: NavItem[] = [
   { href: '/', label: 'Overview', icon: 'overview' },
@@ -8,6 +8,8 @@ export const NAV: NavItem[] = [
   { href: '/modules', label: 'Shared modules', needs: 'fleet.read', icon: 'modules' },
   { href: '/builds', label: 'Builds', needs: 'fleet.read', icon: 'builds' },
   { href: '/deployments', label: 'Deployments', needs: 'fleet.read', icon: 'deployments' },
+  // Everyone: requesters see their own requests there, reviewers the queue, viewers the numbers.
+  { href: '/requests', label: 'Requests', icon: 'requests' },
   { href: '/audit', label: 'Audit log', needs: 'audit.read', icon: 'audit' },
   { href: '/settings', label: 'Settings', icon: 'settings' },
   { href: '/settings/users', label: 'Members', needs: 'users.read', icon: 'users' },

@@ -2,12 +2,13 @@ import { Tabs } from '@/components/ui/tabs';
 import type { Caller } from '@/lib/auth/caller';
 import { can } from '@/lib/auth/caller';
 
-export function SettingsTabs({ caller, current }: { caller: Caller; current: 'general' | 'users' | 'tokens' | 'webhooks' }) {
+export function SettingsTabs({ caller, current }: { caller: Caller; current: 'general' | 'users' | 'tokens' | 'webhooks' | 'policies' }) {
   const tabs = [
     { id: 'general', href: '/settings', label: 'General', show: true },
     { id: 'users', href: '/settings/users', label: 'Members', show: can(caller, 'users.read') },
     { id: 'tokens', href: '/settings/tokens', label: 'API tokens', show: can(caller, 'tokens.own') },
     { id: 'webhooks', href: '/settings/webhooks', label: 'Webhooks', show: can(caller, 'settings.manage') },
+    { id: 'policies', href: '/settings/policies', label: 'Request policies', show: can(caller, 'settings.manage') },
   ].filter((t) => t.show);
   return <Tabs tabs={tabs} current={current} />;
 }

@@ -1,0 +1,60 @@
+// Words for requests, shared by the server pages and their live client parts, so a
+// request reads the same before and after the first live update.
+import type { TRequestStatus, TRequestView } from '@/lib/requests/schemas';
+
+/** "Install hello", "Remove git", "A change: …" in a few words. */
+export function describeRequest(r: Pick<TRequestView, 'kind' | 'package' | 'text'>): string {
+  if (r.kind === 'install') return `Install ${r.package}`;
+  if (r.kind === 'remove') return `Remove ${r.package}`;
+  const text = (r.text ?? '').replace(/\s+/g, ' ').trim();
+  return `Change: ${text.length > 60 ? `${text.slice(0, 57)}…` : text}`;
+}
+
+export const STATUS_LABELS: Record<TRequestStatus, string> = {
+  submitted: 'waiting for review',
+  approved: 'approved',
+  building: 'building',
+  deploying: 'deploying',
+  live: 'live',
+  failed: 'failed',
+  denied: 'denied',
+  withdrawn: 'withdrawn',
+};
+
+/**
+ * Whether a request can still move, for client components: lib/requests/schemas.ts reaches
+ * server-only modules (through lib/hosts/schemas), so its isFinalRequest cannot be bundled
+ * for the browser. The Record keeps this exhaustive against the engine's statuses.
+ */
+const FINAL: Record<TRequestStatus, boolean> = { submitted: false, approved: false, building: false, deploying: false, live: true, failed: true, denied: true, withdrawn: true };
+export const isFinalStatus = (status: TRequestStatus) => FINAL[status];
+
+/** "42 s", "5 min", "3 h 10 min", "2 d 4 h": how long something took, for people. */
+export function formatSpan(seconds: number | null): string {
+  if (seconds === null) return '—';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.round((s % 86_400) / 3600)} h`;
+}
+
+/** Times in UTC, on the server and the client alike (no hydration mismatch). */
+export function formatTime(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** "deploying" says little while the agent works: its phase says more ("activating"; the stepper adds the ellipsis). */
+export function phaseLabel(phase: string | null): string | null {
+  if (!phase) return null;
+  const words: Record<string, string> = {
+    pending: 'waiting for its turn',
+    sent: 'sent to the machine',
+    downloading: 'downloading',
+    activating: 'activating',
+    confirming: 'confirming',
+    'needs-decision': 'waiting for IT to decide',
+    succeeded: 'done',
+  };
+  return words[phase] ?? phase;
+}
