@@ -202,8 +202,8 @@ export class Activator {
     if (size && size > free) throw new StepFailed(`not enough space: the closure needs ${size} bytes, the store has ${free} free`);
     const copy = await runNix(
       'nix',
-      // A cached narinfo would carry the signature of an earlier key (after a key rotation): always ask the cache.
-      ['copy', '--from', ctx.cacheUrl, ...(ctx.paths.storeRoot ? ['--to', ctx.paths.storeRoot] : []), '--option', 'trusted-public-keys', ctx.cachePublicKey, '--option', 'narinfo-cache-positive-ttl', '0', '--option', 'netrc-file', netrc, deploy.storePath],
+      // Cached narinfos could carry an earlier key's signature, or say a path is missing that was pushed since: always ask the cache.
+      ['copy', '--from', ctx.cacheUrl, ...(ctx.paths.storeRoot ? ['--to', ctx.paths.storeRoot] : []), '--option', 'trusted-public-keys', ctx.cachePublicKey, '--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0', '--option', 'netrc-file', netrc, deploy.storePath],
       { timeoutMs: 60 * 60_000 },
     );
     if (copy.code !== 0) throw new StepFailed(`fetching the closure failed: ${copy.stderr.trim().split('\n').slice(-5).join('\n')}`);
