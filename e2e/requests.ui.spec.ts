@@ -270,7 +270,8 @@ test('an employee asks for hello, an operator approves it from the closure diff,
       await expect(ops.getByRole('button', { name: 'Approve selected (2)' })).toBeVisible();
       await screenshotBoth(ops, 'requests-batch', false);
       await ops.getByRole('button', { name: 'Approve selected (2)' }).click();
-      await expect(ops.getByRole('main').getByRole('status')).toHaveText('Approved 2 of 2');
+      // Two approvals, each writing a config version and starting a build and a deployment: slow on a busy 2-core machine.
+      await expect(ops.getByRole('main').getByRole('status')).toHaveText('Approved 2 of 2', { timeout: 60_000 });
       for (const id of ids) await expect(ops.getByTestId(`request-row-${id}`)).toHaveCount(0);
       for (const id of ids) {
         const view = await json<{ status: string }>(await request.get(`/api/v1/requests/${id}`, { headers: api.headers }));
