@@ -15,22 +15,12 @@ import { listHosts } from '@/lib/hosts/inventory';
 import { ZHostListQuery } from '@/lib/hosts/schemas';
 import { createDatabase, databaseUrl, dropDatabasesLike, uniqueName } from '../test/databases';
 import { seedFleet } from './seed';
+import { timeRuns } from './timing';
 
 const COUNT = Number(process.env.BENCH_HOSTS ?? 10_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 
-async function time(fn: () => Promise<unknown>) {
-  const samples: number[] = [];
-  for (let i = 0; i < 5; i++) await fn();
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    await fn();
-    samples.push(performance.now() - t);
-  }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] as number;
-  return { p50: at(0.5), p95: at(0.95) };
-}
+const time = (fn: () => Promise<unknown>) => timeRuns(fn, RUNS, 5);
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'flotilla-bench-'));
 const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(tmp);

@@ -4,7 +4,7 @@ import { OverviewRequestsCard } from '@/components/requests/request-stats';
 import { Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
-import { fleetSummary } from '@/lib/hosts/summary';
+import { fleetCounts } from '@/lib/health/overview';
 import { MyMachinesView } from './my-machines/my-machines-view';
 
 export const metadata: Metadata = { title: 'Overview' };
@@ -25,7 +25,7 @@ export default async function OverviewPage() {
   // Requesters see no fleet: their home is their own machines.
   if (!can(caller, 'fleet.read')) return <MyMachinesView caller={caller} />;
 
-  const s = await fleetSummary(caller.org.id);
+  const s = await fleetCounts(caller.org.id);
   return (
     <>
       <PageHeader title="Fleet overview" description={`Health of every host in ${caller.org.name}.`} />

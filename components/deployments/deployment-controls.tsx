@@ -9,7 +9,7 @@ import { cancelDeploymentAction, pauseDeploymentAction, resumeDeploymentAction, 
 import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import type { TDeploymentView } from '@/lib/deployments/schemas';
-import { ConfirmDialog } from './modal';
+import { ConfirmDialog } from '@/components/ui/modal';
 import { isInFlightPhase } from './phases';
 
 /** Hosts a rollback would take back: this deployment changed (or is changing) their system. */

@@ -11,7 +11,7 @@ import { Button } from '@/components/ui/button';
 import { FormError } from '@/components/ui/form';
 import type { TRollout, TWavePlan } from '@/lib/deployments/schemas';
 import { formatSeconds, waveLabel } from './format';
-import { Modal } from './modal';
+import { Modal } from '@/components/ui/modal';
 import { fieldsFrom, serverFieldErrors, StrategyFieldset, toRollout, type FieldErrors, type StrategyFields } from './strategy-fields';
 
 const PREVIEW_DELAY_MS = 350;
@@ -170,7 +170,7 @@ export function StartDeploymentDialog({ hosts, onClose }: { hosts: string[]; onC
 
   return (
     <Modal
-      size="lg"
+      width="wide"
       title={`Deploy to ${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'}`}
       description={<span className="font-mono text-xs">{hosts.length <= 8 ? hosts.join(', ') : `${hosts.slice(0, 8).join(', ')} and ${hosts.length - 8} more`}</span>}
       onClose={onClose}

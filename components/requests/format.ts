@@ -21,13 +21,7 @@ export const STATUS_LABELS: Record<TRequestStatus, string> = {
   withdrawn: 'withdrawn',
 };
 
-/**
- * Whether a request can still move, for client components: lib/requests/schemas.ts reaches
- * server-only modules (through lib/hosts/schemas), so its isFinalRequest cannot be bundled
- * for the browser. The Record keeps this exhaustive against the engine's statuses.
- */
-const FINAL: Record<TRequestStatus, boolean> = { submitted: false, approved: false, building: false, deploying: false, live: true, failed: true, denied: true, withdrawn: true };
-export const isFinalStatus = (status: TRequestStatus) => FINAL[status];
+
 
 /** "42 s", "5 min", "3 h 10 min", "2 d 4 h": how long something took, for people. */
 export function formatSpan(seconds: number | null): string {

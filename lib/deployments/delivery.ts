@@ -8,7 +8,7 @@ import type { TCheckReport, TDeploy, TResult } from '@/lib/agents/protocol';
 import { nudgeRollout } from './events';
 import { FINAL_TARGET_PHASES, IN_FLIGHT_PHASES, ZRollout } from './schemas';
 
-const IN_FLIGHT = IN_FLIGHT_PHASES;
+
 
 /** The host's next released target as a `deploy` message, moved to `sent`; null when there is none to send now. */
 export async function nextDeploy(hostId: string): Promise<TDeploy | null> {
@@ -17,7 +17,7 @@ export async function nextDeploy(hostId: string): Promise<TDeploy | null> {
     const busy = await tx
       .select({ id: deploymentTargets.id })
       .from(deploymentTargets)
-      .where(and(eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT])))
+      .where(and(eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT_PHASES])))
       .limit(1);
     if (busy.length) return null;
     const pending = await tx
@@ -78,7 +78,7 @@ export async function recordProgress(hostId: string, targetId: string, phase: 'd
       updatedAt: new Date(),
       ...(phase === 'confirming' ? { confirmedAt: new Date() } : {}),
     })
-    .where(and(eq(deploymentTargets.id, targetId), eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT])))
+    .where(and(eq(deploymentTargets.id, targetId), eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT_PHASES])))
     .returning({ deploymentId: deploymentTargets.deploymentId });
   if (!row || phase !== 'confirming') return false;
   // Confirm unless the deployment was cancelled meanwhile: then the agent's own timeout rolls it back.
@@ -131,7 +131,7 @@ export async function recordCheckReport(hostId: string, report: TCheckReport): P
     const [before] = await tx
       .select({ phase: deploymentTargets.phase, decision: deploymentTargets.decision, deploymentId: deploymentTargets.deploymentId })
       .from(deploymentTargets)
-      .where(and(eq(deploymentTargets.id, report.targetId), eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT])))
+      .where(and(eq(deploymentTargets.id, report.targetId), eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT_PHASES])))
       .for('update');
     if (!before) return null;
     await tx

@@ -1,9 +1,10 @@
 // Shapes for organisations and their members, shared by forms, REST API and tests.
 import { z } from 'zod';
 import { ZPassword } from '@/lib/auth/password-policy';
-import { roleEnum } from '@/lib/db/schema';
+// ROLES (not the drizzle enum) keeps this file free of server-only imports, so forms in the browser can share it.
+import { ROLES } from '@/lib/auth/permissions';
 
-export const ZRole = z.enum(roleEnum.enumValues);
+export const ZRole = z.enum(ROLES);
 export const ZEmail = z.email('Enter a valid e-mail address').max(320).transform((v) => v.toLowerCase());
 export const ZPersonName = z.string().trim().min(1, 'Enter a name').max(200);
 

@@ -9,7 +9,7 @@ import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { actionError } from '@/components/requests/action-error';
 import { textareaClass } from '@/components/requests/comment-thread';
-import { Dialog } from '@/components/requests/dialog';
+import { Modal } from '@/components/ui/modal';
 import { PackageSearch, type PackageHit } from '@/components/requests/package-search';
 import { Button } from '@/components/ui/button';
 import { FormError } from '@/components/ui/form';
@@ -65,7 +65,8 @@ export function RequestDialog({ host, unavailable, mode: initial, onClose }: Pro
 
   const title = mode.kind === 'remove' ? `Remove ${mode.package} from ${host}` : `Request software for ${host}`;
   return (
-    <Dialog
+    <Modal
+      width="medium"
       title={title}
       description="IT reviews your request; you can follow it on its page and are notified when it is live."
       onClose={onClose}
@@ -131,6 +132,6 @@ export function RequestDialog({ host, unavailable, mode: initial, onClose }: Pro
         {/* Field problems are shown at their field; anything else (a policy's refusal, a 403) here. */}
         <FormError message={state?.ok === false && !state.error.fields ? actionError(state) : undefined} />
       </form>
-    </Dialog>
+    </Modal>
   );
 }

@@ -7,7 +7,8 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { CommentThread } from '@/components/requests/comment-thread';
-import { formatTime, isFinalStatus, phaseLabel } from '@/components/requests/format';
+import { formatTime, phaseLabel } from '@/components/requests/format';
+import { isFinalRequest } from '@/lib/requests/schemas';
 import { RequestStatusBadge } from '@/components/requests/request-status-badge';
 import { StatusStepper } from '@/components/requests/status-stepper';
 import { ActionButton } from '@/components/ui/action-button';
@@ -27,12 +28,12 @@ function useLiveRequest(initial: TRequestDetail) {
   status.current = view.status;
   const apply = useCallback((next: TRequestDetail) => setView((prev) => (next.updatedAt >= prev.updatedAt ? next : prev)), []);
   useEffect(() => {
-    if (isFinalStatus(status.current)) return;
+    if (isFinalRequest(status.current)) return;
     const source = new EventSource(`/api/v1/requests/${initial.id}/events`);
     source.addEventListener('request', (e) => apply(JSON.parse((e as MessageEvent).data) as TRequestDetail));
     // The server ends the stream once the request is final; otherwise let the browser reconnect.
     source.onerror = () => {
-      if (isFinalStatus(status.current)) source.close();
+      if (isFinalRequest(status.current)) source.close();
     };
     return () => source.close();
   }, [initial.id, apply]);

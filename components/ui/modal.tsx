@@ -7,7 +7,9 @@ import { Button } from '@/components/ui/button';
 import { FormError } from '@/components/ui/form';
 import type { ActionState } from '@/lib/api/action';
 
-export function Modal({ title, description, onClose, footer, size = 'md', children }: { title: string; description?: ReactNode; onClose: () => void; footer?: ReactNode; size?: 'md' | 'lg'; children: ReactNode }) {
+const WIDTH = { narrow: 'max-w-lg', medium: 'max-w-xl', wide: 'max-w-4xl' } as const;
+
+export function Modal({ title, description, onClose, footer, width = 'narrow', children }: { title: string; description?: ReactNode; onClose: () => void; footer?: ReactNode; width?: keyof typeof WIDTH; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -24,7 +26,7 @@ export function Modal({ title, description, onClose, footer, size = 'md', childr
         e.preventDefault();
         onClose();
       }}
-      className={`m-auto max-h-[92vh] w-[calc(100%-2rem)] overflow-hidden rounded-xl bg-white p-0 text-slate-900 shadow-2xl ring-1 ring-slate-200 backdrop:bg-slate-950/60 backdrop:backdrop-blur-[1px] dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700 ${size === 'lg' ? 'max-w-4xl' : 'max-w-lg'}`}
+      className={`m-auto max-h-[92vh] w-[calc(100%-2rem)] overflow-hidden rounded-xl bg-white p-0 text-slate-900 shadow-2xl ring-1 ring-slate-200 backdrop:bg-slate-950/60 backdrop:backdrop-blur-[1px] dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700 ${WIDTH[width]}`}
     >
       <div className="flex max-h-[92vh] flex-col">
         <div className="flex items-start justify-between gap-4 border-b border-slate-200 px-5 py-4 dark:border-slate-800">
