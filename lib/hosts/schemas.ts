@@ -56,13 +56,31 @@ export type TSaveConfig = z.infer<typeof ZSaveConfig>;
 export const HOST_STATUS_FILTERS = ['online', 'offline', 'never-seen', 'up-to-date', 'drifted', 'failed', 'needs-reboot', 'low-disk', 'units-failed', 'outdated'] as const;
 export type THostStatusFilter = (typeof HOST_STATUS_FILTERS)[number];
 
+/** What the overview and the host list call each status filter. */
+export const HOST_STATUS_LABELS: Record<THostStatusFilter, string> = {
+  online: 'Online',
+  offline: 'Offline',
+  'never-seen': 'Never seen',
+  'up-to-date': 'Up to date',
+  drifted: 'Drifted',
+  failed: 'Failed last deployment',
+  'needs-reboot': 'Needs reboot',
+  'low-disk': 'Low disk',
+  'units-failed': 'Failed units',
+  outdated: 'Outdated nixpkgs',
+};
+
+/** The columns the host list sorts by. */
+export const HOST_SORT_KEYS = ['name', 'lastSeen', 'createdAt', 'agentVersion', 'storeFree'] as const;
+export type THostSortKey = (typeof HOST_SORT_KEYS)[number];
+
 export const ZHostListQuery = z.object({
   q: z.string().trim().max(100).optional(),
   tag: z.union([ZTag, z.array(ZTag)]).optional().transform((t) => (t === undefined ? [] : Array.isArray(t) ? t : [t])),
   status: z.enum(HOST_STATUS_FILTERS).optional(),
   /** Hosts whose agent reports this version ("none": never reported one). */
   agent: z.string().trim().max(50).optional(),
-  sort: z.enum(['name', 'lastSeen', 'createdAt', 'agentVersion', 'storeFree']).default('name'),
+  sort: z.enum(HOST_SORT_KEYS).default('name'),
   dir: z.enum(['asc', 'desc']).default('asc'),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
   pageSize: z.coerce.number().int().min(1).max(500).default(50),

@@ -9,6 +9,7 @@ import { revertConfig, saveConfig } from '@/lib/hosts/configs';
 import { issueEnrollToken, revokeEnrollTokens } from '@/lib/hosts/enroll-tokens';
 import { ZEmailList, ZTagList } from '@/lib/hosts/form-schemas';
 import { createHost, findHost, retireHost, updateHost } from '@/lib/hosts/inventory';
+import { deleteFilter, saveFilter, ZSaveFilter } from '@/lib/hosts/saved-filters';
 import { ZBulkHosts, ZHostName, ZModuleText, ZSaveConfig } from '@/lib/hosts/schemas';
 import { recordAudit } from '@/lib/audit/record';
 
@@ -74,3 +75,10 @@ export const revokeCredentialAction = action({ access: 'hosts.write', input: z.s
   await revokeHostCredential(caller, host);
   return { name: host.name };
 });
+
+// Saved filters are a person's own view of the list: anyone who may read the fleet keeps their own.
+export const saveHostFilterAction = action({ access: 'fleet.read', input: ZSaveFilter, revalidate: ['/hosts'] }, async ({ caller, input }) => saveFilter(caller, input));
+
+export const deleteHostFilterAction = action({ access: 'fleet.read', input: z.strictObject({ id: z.uuid() }), revalidate: ['/hosts'] }, async ({ caller, input }) =>
+  deleteFilter(caller, input.id),
+);

@@ -1,19 +1,18 @@
 'use client';
 
+import clsx from 'clsx';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
-import { BuildStatusBadge } from '@/components/builds/build-status';
+import { BuildStatusBadge, formatBytes } from '@/components/builds/build-status';
 import { StartDeploymentDialog } from '@/components/deployments/start-deployment-dialog';
 import { HostStatusBadge, relativeTime } from '@/components/hosts/status-badge';
 import { Button } from '@/components/ui/button';
 import { Badge } from '@/components/ui/card';
 import { Input } from '@/components/ui/form';
 import { Table, TBody, Td, Th } from '@/components/ui/table';
-import type { THostSummary } from '@/lib/hosts/schemas';
+import type { THostSortKey, THostSummary } from '@/lib/hosts/schemas';
 import { bulkHostsAction } from './actions';
-
-type SortKey = 'name' | 'lastSeen' | 'createdAt';
 
 function SortLink({ label, href, active, dir }: { label: string; href: string; active: boolean; dir: 'asc' | 'desc' }) {
   return (
@@ -24,7 +23,7 @@ function SortLink({ label, href, active, dir }: { label: string; href: string; a
   );
 }
 
-export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; sort: { by: SortKey; dir: 'asc' | 'desc' }; sortHref: Record<SortKey, string> }) {
+export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; lowDiskBytes: number; sort: { by: THostSortKey; dir: 'asc' | 'desc' }; sortHref: Record<THostSortKey, string> }) {
   const router = useRouter();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [value, setValue] = useState('');
@@ -98,8 +97,14 @@ export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; sor
             <Th>
               <SortLink label="Last seen" href={props.sortHref.lastSeen} active={props.sort.by === 'lastSeen'} dir={props.sort.dir} />
             </Th>
+            <Th>
+              <SortLink label="Agent" href={props.sortHref.agentVersion} active={props.sort.by === 'agentVersion'} dir={props.sort.dir} />
+            </Th>
+            <Th className="text-right">
+              <SortLink label="Store free" href={props.sortHref.storeFree} active={props.sort.by === 'storeFree'} dir={props.sort.dir} />
+            </Th>
+            <Th className="text-right">Failed units</Th>
             <Th>Config</Th>
-            <Th>Agent</Th>
           </tr>
         </thead>
         <TBody>
@@ -119,6 +124,7 @@ export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; sor
                 <span className="flex gap-1">
                   <HostStatusBadge status={h.status} />
                   {h.drifted ? <Badge tone="amber">drifted</Badge> : null}
+                  {h.lastDeployPhase === 'failed' || h.lastDeployPhase === 'rolled-back' ? <Badge tone="red">deploy {h.lastDeployPhase}</Badge> : null}
                   {h.needsReboot ? <Badge tone="blue">reboot</Badge> : null}
                 </span>
               </Td>
@@ -130,13 +136,25 @@ export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; sor
                 </span>
               </Td>
               <Td className="text-slate-500">{relativeTime(h.lastSeen)}</Td>
+              <Td className="text-slate-500">{h.agentVersion ?? (h.enrolled ? 'enrolled' : 'not enrolled')}</Td>
+              <Td className={clsx('text-right tabular-nums', h.storeFreeBytes !== null && h.storeFreeBytes < props.lowDiskBytes ? 'font-medium text-amber-700 dark:text-amber-400' : 'text-slate-500')}>
+                {formatBytes(h.storeFreeBytes)}
+              </Td>
+              <Td className="text-right tabular-nums">
+                {h.failedUnits.length ? (
+                  <span title={h.failedUnits.join(', ')} className="font-medium text-red-600 dark:text-red-400">
+                    {h.failedUnits.length}
+                  </span>
+                ) : (
+                  <span className="text-slate-400">0</span>
+                )}
+              </Td>
               <Td className="text-slate-500">
                 <span className="flex items-center gap-1.5">
                   {h.configVersion ? `v${h.configVersion}` : '—'}
                   {h.lastBuild ? <BuildStatusBadge status={h.lastBuild} /> : null}
                 </span>
               </Td>
-              <Td className="text-slate-500">{h.enrolled ? 'enrolled' : 'not enrolled'}</Td>
             </tr>
           ))}
         </TBody>

@@ -3,22 +3,22 @@ import Link from 'next/link';
 import { Forbidden } from '@/components/shell/forbidden';
 import { buttonClass } from '@/components/ui/button';
 import { Badge, Card, EmptyState, PageHeader } from '@/components/ui/card';
+import { Input, Select } from '@/components/ui/form';
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
+import { agentVersions } from '@/lib/health/overview';
 import { listHosts, listTags } from '@/lib/hosts/inventory';
-import { ZHostListQuery } from '@/lib/hosts/schemas';
+import { listSavedFilters } from '@/lib/hosts/saved-filters';
+import { LOW_DISK_BYTES } from '@/lib/hosts/status-sql';
+import { HOST_SORT_KEYS, HOST_STATUS_FILTERS, HOST_STATUS_LABELS, ZHostListQuery, type THostSortKey } from '@/lib/hosts/schemas';
 import { HostTable } from './host-table';
+import { hostCsvHref, hostListHref } from './list-href';
+import { SavedFilters } from './saved-filters';
 
 export const metadata: Metadata = { title: 'Hosts' };
 
-const STATUSES = [
-  ['', 'Any status'],
-  ['online', 'Online'],
-  ['offline', 'Offline'],
-  ['never-seen', 'Never seen'],
-  ['drifted', 'Drifted'],
-  ['needs-reboot', 'Needs reboot'],
-] as const;
+/** Columns whose first click sorts the largest or latest first. */
+const DESC_FIRST: THostSortKey[] = ['lastSeen', 'createdAt'];
 
 export default async function HostsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const caller = await pageCaller();
@@ -26,61 +26,69 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
   const raw = await searchParams;
   const parsed = ZHostListQuery.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '' && v !== undefined)));
   const query = parsed.success ? parsed.data : ZHostListQuery.parse({});
-  const [result, tags] = await Promise.all([listHosts(caller, query), listTags(caller.org.id)]);
+  const [result, tags, agents, saved] = await Promise.all([listHosts(caller, query), listTags(caller.org.id), agentVersions(caller.org.id), listSavedFilters(caller)]);
   const pages = Math.max(1, Math.ceil(result.total / query.pageSize));
-
-  const href = (change: Record<string, string | number | string[] | undefined>) => {
-    const params = new URLSearchParams();
-    const merged = { q: query.q, tag: query.tag, status: query.status, sort: query.sort, dir: query.dir, page: query.page, ...change };
-    for (const [k, v] of Object.entries(merged)) {
-      if (v === undefined || v === '' || (k === 'page' && v === 1) || (k === 'sort' && v === 'name') || (k === 'dir' && v === 'asc')) continue;
-      for (const item of Array.isArray(v) ? v : [v]) params.append(k, String(item));
-    }
-    const s = params.toString();
-    return s ? `/hosts?${s}` : '/hosts';
-  };
+  const filters = { q: query.q, tag: query.tag, status: query.status, agent: query.agent, sort: query.sort, dir: query.dir };
+  const filtered = Boolean(query.q || query.tag.length || query.status || query.agent);
+  const href = (change: Parameters<typeof hostListHref>[0]) => hostListHref({ ...filters, page: query.page, ...change });
+  const canWrite = can(caller, 'hosts.write');
 
   return (
     <>
       <PageHeader
         title="Hosts"
-        description={`${result.total} ${result.total === 1 ? 'host' : 'hosts'}${query.q || query.tag.length || query.status ? ' match' : ' in the fleet'}`}
+        description={`${result.total} ${result.total === 1 ? 'host' : 'hosts'}${filtered ? ' match' : ' in the fleet'}`}
         actions={
-          can(caller, 'hosts.write') ? (
-            <Link href="/hosts/new" className={buttonClass('primary')}>
-              New host
-            </Link>
-          ) : null
+          <div className="flex gap-2">
+            <a href={hostCsvHref(filters)} download className={buttonClass('secondary')}>
+              Export CSV
+            </a>
+            {canWrite ? (
+              <Link href="/hosts/new" className={buttonClass('primary')}>
+                New host
+              </Link>
+            ) : null}
+          </div>
         }
       />
       <Card className="mb-4 p-4">
         <form method="get" className="flex flex-wrap items-end gap-3">
           <label className="min-w-48 flex-1 text-sm">
             <span className="mb-1 block text-slate-500">Search by name</span>
-            <input
-              name="q"
-              defaultValue={query.q}
-              placeholder="web-01"
-              className="block w-full rounded-md border-0 bg-white px-3 py-2 text-sm ring-1 ring-inset ring-slate-300 dark:bg-slate-900 dark:ring-slate-700"
-            />
+            <Input name="q" defaultValue={query.q} placeholder="web-01" />
           </label>
           <label className="text-sm">
             <span className="mb-1 block text-slate-500">Status</span>
-            <select name="status" defaultValue={query.status ?? ''} className="rounded-md border-0 bg-white px-3 py-2 text-sm ring-1 ring-inset ring-slate-300 dark:bg-slate-900 dark:ring-slate-700">
-              {STATUSES.map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
+            <Select name="status" defaultValue={query.status ?? ''}>
+              <option value="">Any status</option>
+              {HOST_STATUS_FILTERS.map((status) => (
+                <option key={status} value={status}>
+                  {HOST_STATUS_LABELS[status]}
                 </option>
               ))}
-            </select>
+            </Select>
+          </label>
+          <label className="text-sm">
+            <span className="mb-1 block text-slate-500">Agent version</span>
+            <Select name="agent" defaultValue={query.agent ?? ''}>
+              <option value="">Any version</option>
+              {agents.map((a) => (
+                <option key={a.version ?? 'none'} value={a.version ?? 'none'}>
+                  {a.version ?? 'none reported'} ({a.hosts})
+                </option>
+              ))}
+              {query.agent && !agents.some((a) => (a.version ?? 'none') === query.agent) ? <option value={query.agent}>{query.agent} (0)</option> : null}
+            </Select>
           </label>
           {query.tag.map((t) => (
             <input key={t} type="hidden" name="tag" value={t} />
           ))}
+          {query.sort !== 'name' ? <input type="hidden" name="sort" value={query.sort} /> : null}
+          {query.dir !== 'asc' ? <input type="hidden" name="dir" value={query.dir} /> : null}
           <button type="submit" className={buttonClass('primary')}>
             Apply
           </button>
-          {query.q || query.tag.length || query.status ? (
+          {filtered ? (
             <Link href="/hosts" className={buttonClass('ghost')}>
               Clear
             </Link>
@@ -104,22 +112,33 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
             })}
           </div>
         ) : null}
+        <SavedFilters
+          filters={saved.map((f) => ({ id: f.id, name: f.name, href: hostListHref(f.query), active: hostListHref(f.query) === hostListHref(filters) }))}
+          current={filtered || query.sort !== 'name' || query.dir !== 'asc' ? filters : null}
+        />
       </Card>
       <Card>
         {result.hosts.length === 0 ? (
-          <EmptyState title={result.total === 0 && !query.q && !query.tag.length && !query.status ? 'No hosts yet' : 'No hosts match'}>
-            {can(caller, 'hosts.write') && result.total === 0 ? <Link href="/hosts/new" className="text-brand-600 hover:underline">Add the first host</Link> : null}
+          <EmptyState title={result.total === 0 && !filtered ? 'No hosts yet' : 'No hosts match'}>
+            {canWrite && result.total === 0 && !filtered ? (
+              <Link href="/hosts/new" className="text-brand-600 hover:underline">
+                Add the first host
+              </Link>
+            ) : null}
           </EmptyState>
         ) : (
           <HostTable
             hosts={result.hosts}
-            canWrite={can(caller, 'hosts.write')}
-            sort={{ by: query.sort === 'agentVersion' || query.sort === 'storeFree' ? 'name' : query.sort, dir: query.dir }}
-            sortHref={{
-              name: href({ sort: 'name', dir: query.sort === 'name' && query.dir === 'asc' ? 'desc' : 'asc', page: 1 }),
-              lastSeen: href({ sort: 'lastSeen', dir: query.sort === 'lastSeen' && query.dir === 'desc' ? 'asc' : 'desc', page: 1 }),
-              createdAt: href({ sort: 'createdAt', dir: query.sort === 'createdAt' && query.dir === 'desc' ? 'asc' : 'desc', page: 1 }),
-            }}
+            canWrite={canWrite}
+            lowDiskBytes={LOW_DISK_BYTES}
+            sort={{ by: query.sort, dir: query.dir }}
+            sortHref={Object.fromEntries(
+              HOST_SORT_KEYS.map((key) => {
+                const first = DESC_FIRST.includes(key) ? 'desc' : 'asc';
+                const dir = query.sort === key ? (query.dir === 'asc' ? 'desc' : 'asc') : first;
+                return [key, href({ sort: key, dir, page: 1 })];
+              }),
+            ) as Record<THostSortKey, string>}
           />
         )}
         {pages > 1 ? (
