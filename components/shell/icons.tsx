@@ -2,6 +2,8 @@
 const PATHS = {
   overview: 'M3 12h4l3-8 4 16 3-8h4',
   hosts: 'M4 5h16v6H4zM4 13h16v6H4zM8 8h.01M8 16h.01',
+  // A magnifier over a package box.
+  inventory: 'M21 8 12 3 3 8v8l9 5 1-.6M3 8l9 5 9-5M12 13v8M17.5 19a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5zM19.3 18.8 21 20.5',
   modules: 'M12 3 3 8l9 5 9-5-9-5zM3 13l9 5 9-5M3 18l9 5 9-5',
   builds: 'M14.7 6.3a4 4 0 0 0-5.4 5.4L3 18l3 3 6.3-6.3a4 4 0 0 0 5.4-5.4l-2.5 2.5-2.4-.6-.6-2.4z',
   deployments: 'M5 12h14M13 6l6 6-6 6',

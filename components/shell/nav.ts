@@ -1,10 +1,11 @@
 import type { Permission } from '@/lib/auth/permissions';
 
-export type NavItem = { href: string; label: string; needs?: Permission; icon: 'overview' | 'hosts' | 'modules' | 'builds' | 'deployments' | 'requests' | 'audit' | 'settings' | 'users' | 'tokens' };
+export type NavItem = { href: string; label: string; needs?: Permission; icon: 'overview' | 'hosts' | 'inventory' | 'modules' | 'builds' | 'deployments' | 'requests' | 'audit' | 'settings' | 'users' | 'tokens' };
 
 export const NAV: NavItem[] = [
   { href: '/', label: 'Overview', icon: 'overview' },
   { href: '/hosts', label: 'Hosts', needs: 'fleet.read', icon: 'hosts' },
+  { href: '/inventory', label: 'Inventory', needs: 'fleet.read', icon: 'inventory' },
   { href: '/modules', label: 'Shared modules', needs: 'fleet.read', icon: 'modules' },
   { href: '/builds', label: 'Builds', needs: 'fleet.read', icon: 'builds' },
   { href: '/deployments', label: 'Deployments', needs: 'fleet.read', icon: 'deployments' },

@@ -28,6 +28,16 @@ export const ZAlertRule = z
   .refine((r) => !(r.kind === 'host-offline' || r.kind === 'disk-low') || r.threshold > 0, { message: 'Give a threshold (minutes offline, or MiB free)', path: ['threshold'] });
 export type TAlertRule = z.infer<typeof ZAlertRule>;
 
+/** The settings form: tags as one comma-separated field, a threshold only for the kinds that take one. */
+export const ZAlertRuleForm = z.preprocess((raw) => {
+  if (typeof raw !== 'object' || raw === null) return raw;
+  const { tags, ...rest } = raw as Record<string, unknown>;
+  return { ...rest, tags: typeof tags === 'string' ? tags.split(',').map((t) => t.trim()).filter(Boolean) : (tags ?? []) };
+}, ZAlertRule);
+
+/** Where alerts are listed, for the links in webhooks and notifications. */
+export const ALERTS_PAGE = '/settings/alerts';
+
 type Rule = typeof alertRules.$inferSelect;
 
 export async function listAlertRules(orgId: string) {
@@ -61,9 +71,10 @@ export async function deleteAlertRule(caller: Caller, id: string) {
 
 export async function recentFirings(orgId: string, limit = 50) {
   const rows = await db()
-    .select({ id: alertFirings.id, rule: alertRules.name, kind: alertRules.kind, summary: alertFirings.summary, firedAt: alertFirings.firedAt, resolvedAt: alertFirings.resolvedAt })
+    .select({ id: alertFirings.id, rule: alertRules.name, kind: alertRules.kind, host: hosts.name, summary: alertFirings.summary, firedAt: alertFirings.firedAt, resolvedAt: alertFirings.resolvedAt })
     .from(alertFirings)
     .innerJoin(alertRules, eq(alertRules.id, alertFirings.ruleId))
+    .leftJoin(hosts, and(eq(hosts.id, alertFirings.hostId), isNull(hosts.retiredAt)))
     .where(eq(alertRules.orgId, orgId))
     .orderBy(desc(alertFirings.firedAt))
     .limit(limit);
@@ -107,8 +118,8 @@ async function matching(rule: Rule, now: Date): Promise<{ hostId: string; summar
 async function announce(rule: Rule, firing: { id: string; summary: string }, state: 'fired' | 'resolved') {
   const title = state === 'fired' ? `Alert "${rule.name}": ${firing.summary}` : `Resolved "${rule.name}": ${firing.summary}`;
   try {
-    await emitEvent(rule.orgId, { type: `alert.${state}`, key: `${firing.id}:${state}`, summary: title, url: `${env().publicUrl}/alerts`, data: { rule: rule.name, kind: rule.kind, firing: firing.id, summary: firing.summary } });
-    await notifyPeople(rule.orgId, await usersWithPermission(rule.orgId, 'hosts.write'), { kind: `alert.${state}`, key: `${firing.id}:${state}`, title, url: '/alerts' });
+    await emitEvent(rule.orgId, { type: `alert.${state}`, key: `${firing.id}:${state}`, summary: title, url: `${env().publicUrl}${ALERTS_PAGE}`, data: { rule: rule.name, kind: rule.kind, firing: firing.id, summary: firing.summary } });
+    await notifyPeople(rule.orgId, await usersWithPermission(rule.orgId, 'hosts.write'), { kind: `alert.${state}`, key: `${firing.id}:${state}`, title, url: ALERTS_PAGE });
   } catch (error) {
     console.error(`[alerts] announcing ${state} ${firing.id} failed:`, error instanceof Error ? error.message : error);
   }

@@ -8,10 +8,12 @@ import { builds, closurePackages, hosts } from '@/lib/db/schema';
 /** The build (of any of the organisation's hosts) whose output is each host's current system. */
 const currentBuild = and(eq(builds.orgId, hosts.orgId), eq(builds.storePath, hosts.currentSystem), eq(builds.status, 'succeeded'));
 
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
 /** Hosts running a package (by name), optionally at versions starting with `version`. */
 export async function hostsRunning(orgId: string, pname: string, version?: string) {
   const where: SQL[] = [eq(hosts.orgId, orgId), isNull(hosts.retiredAt), eq(closurePackages.pname, pname)];
-  if (version) where.push(like(closurePackages.version, `${version.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+  if (version) where.push(like(closurePackages.version, `${escapeLike(version)}%`));
   const rows = await db()
     .selectDistinct({ host: hosts.name, version: closurePackages.version, online: hosts.online })
     .from(hosts)
@@ -28,17 +30,45 @@ export async function hostsRunning(orgId: string, pname: string, version?: strin
   };
 }
 
-/** Packages across the fleet's current systems whose name starts with `q`, with how many hosts run each version. */
-export async function searchInventory(orgId: string, q: string, limit = 50) {
-  const prefix = `${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** "openssl 3.0" → a name prefix and a version prefix, as the inventory's search box takes them. */
+export function parseInventoryQuery(q: string): { name: string; version?: string } {
+  const [name = '', version] = q.trim().split(/\s+/, 2);
+  return version ? { name, version } : { name };
+}
+
+/**
+ * Packages across the fleet's current systems whose name starts with `q` (and version with
+ * `opts.version`), with how many hosts run each version; `offset` pages through them.
+ */
+export async function searchInventory(orgId: string, q: string, limit = 50, opts: { version?: string; offset?: number } = {}) {
+  const where: SQL[] = [eq(hosts.orgId, orgId), isNull(hosts.retiredAt), like(sql`lower(${closurePackages.pname})`, `${escapeLike(q.toLowerCase())}%`)];
+  if (opts.version) where.push(like(closurePackages.version, `${escapeLike(opts.version)}%`));
   const rows = await db()
     .select({ pname: closurePackages.pname, version: closurePackages.version, hosts: sql<number>`count(distinct ${hosts.id})::int` })
     .from(hosts)
     .innerJoin(builds, currentBuild)
     .innerJoin(closurePackages, eq(closurePackages.buildId, builds.id))
-    .where(and(eq(hosts.orgId, orgId), isNull(hosts.retiredAt), like(sql`lower(${closurePackages.pname})`, prefix)))
+    .where(and(...where))
     .groupBy(closurePackages.pname, closurePackages.version)
     .orderBy(asc(closurePackages.pname), asc(closurePackages.version))
-    .limit(limit);
+    .limit(limit)
+    .offset(opts.offset ?? 0);
   return rows;
+}
+
+/** One page of the hosts running exactly `pname` at exactly `version`, and how many there are. */
+export async function hostsRunningExactly(orgId: string, pname: string, version: string, page: { limit: number; offset: number }) {
+  const where = and(eq(hosts.orgId, orgId), isNull(hosts.retiredAt), eq(closurePackages.pname, pname), eq(closurePackages.version, version));
+  const matching = db()
+    .selectDistinct({ id: hosts.id, host: hosts.name, online: hosts.online, lastSeen: hosts.lastSeen })
+    .from(hosts)
+    .innerJoin(builds, currentBuild)
+    .innerJoin(closurePackages, eq(closurePackages.buildId, builds.id))
+    .where(where)
+    .as('matching');
+  const [rows, [count]] = await Promise.all([
+    db().select().from(matching).orderBy(asc(matching.host)).limit(page.limit).offset(page.offset),
+    db().select({ n: sql<number>`count(*)::int` }).from(matching),
+  ]);
+  return { hosts: rows.map((r) => ({ host: r.host, online: r.online, lastSeen: r.lastSeen?.toISOString() ?? null })), total: count?.n ?? 0 };
 }

@@ -3,14 +3,20 @@ import Link from 'next/link';
 import { BuildButton } from '@/components/builds/build-button';
 import { DeployButton } from '@/components/deployments/deploy-button';
 import { BuildStatusBadge } from '@/components/builds/build-status';
+import { formatTime } from '@/components/deployments/format';
+import { PhaseBadge } from '@/components/deployments/phase-badge';
+import { GenerationTimeline } from '@/components/hosts/generation-timeline';
+import { HostMetricsCharts } from '@/components/hosts/host-metrics';
 import { LiveHostStatus } from '@/components/hosts/live-host-status';
 import { HostTabs } from '@/components/hosts/host-tabs';
 import { Badge, Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { hostDetail } from '@/lib/hosts/detail';
+import { hostActivity, METRICS_DAYS } from '@/lib/hosts/timeline';
 import { hostPageGuard } from '../host-page-guard';
 import { EnrollmentPanel, HostSettingsForm, RetireHost } from './host-client';
+import { FailedUnits, RecentRequests } from './host-health';
 
 export async function generateMetadata({ params }: { params: Promise<{ name: string }> }): Promise<Metadata> {
   return { title: (await params).name };
@@ -28,9 +34,11 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 export default async function HostPage({ params }: { params: Promise<{ name: string }> }) {
   const caller = await pageCaller();
   const { name } = await params;
-  const host = await hostPageGuard(() => hostDetail(caller, name));
-  if ('denied' in host) return host.denied;
+  const loaded = await hostPageGuard(() => Promise.all([hostDetail(caller, name), hostActivity(caller, name)]));
+  if ('denied' in loaded) return loaded.denied;
+  const [host, activity] = loaded;
   const write = can(caller, 'hosts.write');
+  const fleet = can(caller, 'fleet.read');
   return (
     <>
       <PageHeader
@@ -91,6 +99,22 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
             </ul>
           )}
         </Card>
+        <Card className="lg:col-span-2">
+          <CardHeader title="Vitals" description={`Reported by the agent, over the last ${METRICS_DAYS} days (hourly, then the samples of the current hour).`} />
+          <HostMetricsCharts samples={activity.samples} days={METRICS_DAYS} />
+        </Card>
+        <Card>
+          <CardHeader title="Failed units" description="systemd units in the failed state, from the agent's last heartbeat." />
+          <FailedUnits health={host.health} />
+        </Card>
+        <Card>
+          <CardHeader title="Recent requests" description={fleet ? 'Software requested for this host.' : 'Your requests for this host.'} />
+          <RecentRequests requests={activity.recentRequests} />
+        </Card>
+        <Card className="lg:col-span-2">
+          <CardHeader title="Generations" description="Each system deployed to this host, newest first, and the packages that changed against the one before." />
+          <GenerationTimeline generations={activity.generations} links={fleet} />
+        </Card>
         <Card>
           <CardHeader title="Shared modules" description="Applied because of this host's tags." />
           {host.modules.length === 0 ? (
@@ -123,8 +147,18 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
                 <li key={d.id} className="px-5 py-3 text-sm">
                   <div className="flex items-center justify-between gap-3">
                     <code className="truncate text-xs">{d.storePath}</code>
-                    <Badge tone={d.phase === 'succeeded' ? 'green' : d.phase === 'failed' || d.phase === 'rolled-back' ? 'red' : 'blue'}>{d.phase}</Badge>
+                    <PhaseBadge phase={d.phase} />
                   </div>
+                  <p className="mt-0.5 text-xs text-slate-500 dark:text-slate-400">
+                    {fleet ? (
+                      <Link href={`/deployments/${d.id}`} className="text-brand-600 hover:underline">
+                        Deployment {d.id.slice(0, 8)}
+                      </Link>
+                    ) : (
+                      'Deployment'
+                    )}{' '}
+                    · {formatTime(d.createdAt)}
+                  </p>
                   {d.rollbackReason || d.error ? <p className="mt-1 text-xs text-red-700 dark:text-red-400">{(d.rollbackReason ?? d.error ?? '').split('\n')[0]}</p> : null}
                   {d.log ? (
                     <details className="mt-1">

@@ -1,0 +1,177 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { z } from 'zod';
+import { Forbidden } from '@/components/shell/forbidden';
+import { Button, buttonClass } from '@/components/ui/button';
+import { Badge, Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
+import { Input } from '@/components/ui/form';
+import { Table, TBody, Td, Th } from '@/components/ui/table';
+import { can } from '@/lib/auth/caller';
+import { pageCaller } from '@/lib/auth/page';
+import { hostsRunningExactly, parseInventoryQuery, searchInventory } from '@/lib/health/inventory';
+
+export const metadata: Metadata = { title: 'Software inventory' };
+
+const PACKAGES_PER_PAGE = 50;
+const HOSTS_PER_PAGE = 100;
+
+const page = z.coerce.number().int().min(1).max(10_000).catch(1).default(1);
+const ZSearch = z.object({
+  q: z.string().trim().max(200).catch('').default(''),
+  page,
+  package: z.string().trim().min(1).max(200).optional().catch(undefined),
+  version: z.string().max(100).optional().catch(undefined),
+  hosts: page,
+});
+type TSearch = z.infer<typeof ZSearch>;
+
+function hrefFor(s: Partial<TSearch>) {
+  const params = new URLSearchParams();
+  if (s.q) params.set('q', s.q);
+  if (s.page && s.page > 1) params.set('page', String(s.page));
+  if (s.package) params.set('package', s.package);
+  if (s.package && s.version !== undefined) params.set('version', s.version);
+  if (s.package && s.hosts && s.hosts > 1) params.set('hosts', String(s.hosts));
+  const q = params.toString();
+  return q ? `/inventory?${q}` : '/inventory';
+}
+
+function Pager({ label, previous, next }: { label: string; previous: string | null; next: string | null }) {
+  return (
+    <div className="flex items-center justify-between border-t border-slate-200 px-5 py-3 text-sm dark:border-slate-800">
+      <span className="text-slate-500 dark:text-slate-400">{label}</span>
+      <div className="flex gap-2">
+        {previous ? (
+          <Link className={buttonClass('secondary', 'sm')} href={previous}>
+            Previous
+          </Link>
+        ) : null}
+        {next ? (
+          <Link className={buttonClass('secondary', 'sm')} href={next}>
+            Next
+          </Link>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+async function HostsRunning({ orgId, search }: { orgId: string; search: TSearch & { package: string } }) {
+  const version = search.version ?? '';
+  const { hosts, total } = await hostsRunningExactly(orgId, search.package, version, { limit: HOSTS_PER_PAGE, offset: (search.hosts - 1) * HOSTS_PER_PAGE });
+  const pages = Math.max(1, Math.ceil(total / HOSTS_PER_PAGE));
+  return (
+    <Card className="mt-6">
+      <CardHeader
+        title={`Hosts running ${search.package} ${version}`}
+        description={`${total} ${total === 1 ? 'host runs' : 'hosts run'} it in their current system.`}
+        actions={
+          <Link href={hrefFor({ ...search, package: undefined })} className={buttonClass('ghost', 'sm')}>
+            Close
+          </Link>
+        }
+      />
+      {hosts.length === 0 ? (
+        <EmptyState title="No host runs this version now" />
+      ) : (
+        <Table>
+          <thead>
+            <tr>
+              <Th>Host</Th>
+              <Th>Agent</Th>
+            </tr>
+          </thead>
+          <TBody>
+            {hosts.map((h) => (
+              <tr key={h.host} data-testid={`inventory-host-${h.host}`}>
+                <Td>
+                  <Link href={`/hosts/${h.host}`} className="font-medium text-brand-600 hover:underline dark:text-blue-300">
+                    {h.host}
+                  </Link>
+                </Td>
+                <Td>{h.online ? <Badge tone="green">online</Badge> : <Badge>{h.lastSeen ? 'offline' : 'never seen'}</Badge>}</Td>
+              </tr>
+            ))}
+          </TBody>
+        </Table>
+      )}
+      {pages > 1 ? (
+        <Pager
+          label={`page ${search.hosts} of ${pages}`}
+          previous={search.hosts > 1 ? hrefFor({ ...search, hosts: search.hosts - 1 }) : null}
+          next={search.hosts < pages ? hrefFor({ ...search, hosts: search.hosts + 1 }) : null}
+        />
+      ) : null}
+    </Card>
+  );
+}
+
+export default async function InventoryPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const caller = await pageCaller();
+  if (!can(caller, 'fleet.read')) return <Forbidden what="The software inventory" />;
+  const search = ZSearch.parse(await searchParams);
+  const query = search.q ? parseInventoryQuery(search.q) : null;
+  // One more than a page tells whether there is a next one.
+  const found = query ? await searchInventory(caller.org.id, query.name, PACKAGES_PER_PAGE + 1, { version: query.version, offset: (search.page - 1) * PACKAGES_PER_PAGE }) : [];
+  const rows = found.slice(0, PACKAGES_PER_PAGE);
+  return (
+    <>
+      <PageHeader title="Software inventory" description="Which packages, at which versions, the fleet's hosts run now: read from the closures of their current systems." />
+      <Card>
+        <form method="get" action="/inventory" className="flex flex-wrap items-center gap-3 p-5" role="search">
+          <label htmlFor="inventory-q" className="sr-only">
+            Package name, optionally followed by a version
+          </label>
+          <Input id="inventory-q" name="q" defaultValue={search.q} placeholder="A package name, optionally a version: openssl 3.0" className="max-w-md flex-1" autoFocus={!search.q} />
+          <Button type="submit">Search</Button>
+          <p className="w-full text-xs text-slate-500 dark:text-slate-400">Names match from their start; a version after the name matches versions starting with it (“openssl 3.0” finds 3.0.13 but not 3.1.0).</p>
+        </form>
+        {query ? (
+          rows.length === 0 ? (
+            <EmptyState title={`No host runs a package matching “${search.q}”`} />
+          ) : (
+            <>
+              <Table>
+                <thead>
+                  <tr>
+                    <Th>Package</Th>
+                    <Th>Version</Th>
+                    <Th className="text-right">Hosts</Th>
+                  </tr>
+                </thead>
+                <TBody>
+                  {rows.map((r) => {
+                    const selected = r.pname === search.package && r.version === search.version;
+                    return (
+                      <tr key={`${r.pname}@${r.version}`} data-testid={`inventory-${r.pname}-${r.version}`} className={selected ? 'bg-brand-50/60 dark:bg-slate-800/60' : undefined}>
+                        <Td className="font-medium">{r.pname}</Td>
+                        <Td className="font-mono text-xs">{r.version}</Td>
+                        <Td className="text-right tabular-nums">
+                          <Link href={hrefFor({ ...search, package: r.pname, version: r.version, hosts: 1 })} className="text-brand-600 hover:underline dark:text-blue-300" aria-label={`${r.hosts} hosts run ${r.pname} ${r.version}`}>
+                            {r.hosts} {r.hosts === 1 ? 'host' : 'hosts'}
+                          </Link>
+                        </Td>
+                      </tr>
+                    );
+                  })}
+                </TBody>
+              </Table>
+              {search.page > 1 || found.length > PACKAGES_PER_PAGE ? (
+                <Pager
+                  label={`page ${search.page}`}
+                  previous={search.page > 1 ? hrefFor({ q: search.q, page: search.page - 1 }) : null}
+                  next={found.length > PACKAGES_PER_PAGE ? hrefFor({ q: search.q, page: search.page + 1 }) : null}
+                />
+              ) : null}
+            </>
+          )
+        ) : (
+          <EmptyState title="Search the fleet's software">
+            Type a name (“openssl”), or a name and a version (“openssl 3.0”) to find which hosts still run it. The same answers come from <code className="text-xs">GET /api/v1/inventory</code>.
+          </EmptyState>
+        )}
+      </Card>
+      {search.package ? <HostsRunning orgId={caller.org.id} search={{ ...search, package: search.package }} /> : null}
+    </>
+  );
+}
