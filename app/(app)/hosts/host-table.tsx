@@ -94,16 +94,16 @@ export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; low
             </Th>
             <Th>Status</Th>
             <Th>Tags</Th>
-            <Th>
+            <Th className="whitespace-nowrap">
               <SortLink label="Last seen" href={props.sortHref.lastSeen} active={props.sort.by === 'lastSeen'} dir={props.sort.dir} />
             </Th>
             <Th>
               <SortLink label="Agent" href={props.sortHref.agentVersion} active={props.sort.by === 'agentVersion'} dir={props.sort.dir} />
             </Th>
-            <Th className="text-right">
+            <Th className="whitespace-nowrap text-right">
               <SortLink label="Store free" href={props.sortHref.storeFree} active={props.sort.by === 'storeFree'} dir={props.sort.dir} />
             </Th>
-            <Th className="text-right">Failed units</Th>
+            <Th className="whitespace-nowrap text-right">Failed units</Th>
             <Th>Config</Th>
           </tr>
         </thead>
