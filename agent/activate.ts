@@ -10,6 +10,7 @@ import type { TCheckItem, TDeploy, TResult } from '@/lib/agents/protocol';
 import { runNix } from '@/lib/nix/run';
 import { Journal, type JournalEntry } from './journal';
 import { resolveItem, runPrechecks } from './prechecks';
+import { SKIP_SNAPSHOTS, type StateKeeper } from './snapshots/keeper';
 import { runFromStore } from './store-exec';
 import { currentSystem, failedUnits, storeFree, type SystemPaths } from './system';
 
@@ -27,6 +28,10 @@ export type ActivationContext = {
   reportChecks: (deploy: TDeploy, items: TCheckItem[], blocked: boolean) => void;
   /** Resolves with the chosen resolutions (item id → resolution id) of a blocked target. */
   waitForDecision: (deploy: TDeploy, remind: () => void) => Promise<Record<string, string>>;
+  /** Snapshots and restores of the host's declared state. */
+  state: StateKeeper;
+  /** Tells the server the host's state units and snapshots changed. */
+  reportState: () => void;
   /** Extra environment for switch scripts and health checks (tests record activations with it). */
   env?: Record<string, string>;
 };
@@ -34,7 +39,7 @@ export type ActivationContext = {
 class StepFailed extends Error {}
 
 /** Steps an activation resumes from after a restart: the closure is fetched, the profile untouched. */
-const RESUMABLE: JournalEntry['step'][] = ['checking', 'needs-decision', 'checked'];
+const RESUMABLE: JournalEntry['step'][] = ['checking', 'needs-decision', 'checked', 'snapshotting', 'snapshotted'];
 const profileChanged = (step: JournalEntry['step']) => ['profile-set', 'switched', 'confirming', 'done'].includes(step);
 
 function storeArgs(ctx: ActivationContext) {
@@ -105,6 +110,12 @@ export class Activator {
         tail += `\nrollback: ${(error as Error).message}`;
       }
     }
+    // The old system runs again; the data it knew comes back for the units that asked for it.
+    const restored = await ctx.state.afterRollback(entry.snapshots ?? []);
+    if (restored) {
+      tail += `\n${restored}`;
+      ctx.reportState();
+    }
     return { ...entry, step: 'done', outcome: 'rolled-back', reason, logsTail: tail, currentSystem: await currentSystem(ctx.paths) };
   }
 
@@ -131,6 +142,7 @@ export class Activator {
       deploy,
       checks: null,
       decision: null,
+      snapshots: [],
     };
     await this.journal.put(entry);
     let logs = entry.logsTail;
@@ -143,7 +155,7 @@ export class Activator {
         await this.journal.put(entry);
       }
       if (entry.step === 'checking') {
-        const items = await runPrechecks(ctx, deploy.storePath);
+        const items = [...(await runPrechecks(ctx, deploy.storePath)), ...(await ctx.state.checks(previous, deploy.storePath))];
         const blocked = items.some((i) => i.level === 'error');
         entry = { ...entry, checks: items, step: blocked ? 'needs-decision' : 'checked' };
         await this.journal.put(entry);
@@ -164,6 +176,22 @@ export class Activator {
           if (!r.ok) throw new StepFailed(r.output);
         }
         entry = { ...entry, step: 'checked', logsTail: logs };
+        await this.journal.put(entry);
+      }
+      if (entry.step === 'checked' || entry.step === 'snapshotting') {
+        entry = { ...entry, step: 'snapshotting' };
+        await this.journal.put(entry);
+        const skip = Object.values(entry.decision ?? {}).includes(SKIP_SNAPSHOTS.id);
+        if (!skip) ctx.progress('activating', 'snapshotting declared state');
+        try {
+          const taken = skip ? [] : await ctx.state.beforeSwitch(deploy, previous);
+          entry = { ...entry, step: 'snapshotted', snapshots: taken };
+          if (taken.length) logs += `snapshots before the switch: ${taken.map((t) => `${t.unit} (${t.snapshotId})`).join(', ')}\n`;
+        } catch (error) {
+          throw new StepFailed(`${(error as Error).message}\nthe system was not changed`);
+        } finally {
+          ctx.reportState();
+        }
         await this.journal.put(entry);
       }
 

@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ZCheckItem, ZDeploy } from '@/lib/agents/protocol';
+import { ZTaken } from './snapshots/keeper';
 
 export const ZJournalEntry = z.object({
   targetId: z.uuid(),
@@ -14,7 +15,7 @@ export const ZJournalEntry = z.object({
   previous: z.string().nullable(),
   // 'checking' and 'needs-decision' come before the profile changes: an agent that stops
   // there resumes (a decision survives restarts and reboots) instead of rolling back.
-  step: z.enum(['received', 'downloading', 'checking', 'needs-decision', 'checked', 'profile-set', 'switched', 'confirming', 'done']),
+  step: z.enum(['received', 'downloading', 'checking', 'needs-decision', 'checked', 'snapshotting', 'snapshotted', 'profile-set', 'switched', 'confirming', 'done']),
   outcome: z.enum(['succeeded', 'failed', 'rolled-back']).nullable(),
   reason: z.string().nullable(),
   logsTail: z.string().default(''),
@@ -24,6 +25,8 @@ export const ZJournalEntry = z.object({
   deploy: ZDeploy.nullable().default(null),
   checks: z.array(ZCheckItem).nullable().default(null),
   decision: z.record(z.string(), z.string()).nullable().default(null),
+  /** Snapshots taken before this switch; a rollback restores those marked restoreOnRollback. */
+  snapshots: z.array(ZTaken).default([]),
   updatedAt: z.string(),
 });
 export type JournalEntry = z.infer<typeof ZJournalEntry>;

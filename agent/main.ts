@@ -7,6 +7,8 @@ import type { TDeploy } from '@/lib/agents/protocol';
 import { Activator } from './activate';
 import { Confirmations } from './confirmations';
 import { Decisions } from './decisions';
+import { StateKeeper } from './snapshots/keeper';
+import { currentSystem } from './system';
 import { AGENT_VERSION, AgentConnection } from './connection';
 import { AgentState } from './state';
 
@@ -35,10 +37,12 @@ async function enroll(values: Record<string, string | undefined>) {
   log(`enrolled as ${enrolled.host}; credential stored in ${state.dir}/credential`);
 }
 
+const stateDirOf = (values: Record<string, string | undefined>) => values['state-dir'] ?? '/var/lib/flotilla-agent';
+
 async function run(values: Record<string, string | undefined>) {
-  const state = new AgentState(values['state-dir'] ?? '/var/lib/flotilla-agent');
-  const { config, credential } = await state.load({ server: values.server, credentialFile: values['credential-file'] });
-  const unlock = await state.lock();
+  const agentState = new AgentState(stateDirOf(values));
+  const { config, credential } = await agentState.load({ server: values.server, credentialFile: values['credential-file'] });
+  const unlock = await agentState.lock();
   const paths = { storeRoot: values['store-root'] ?? null, profile: values.profile ?? '/nix/var/nix/profiles/system' };
   const confirmations = new Confirmations();
   const decisions = new Decisions();
@@ -47,8 +51,14 @@ async function run(values: Record<string, string | undefined>) {
   let current: TDeploy | null = null;
   let queue = Promise.resolve();
   let systemEpoch = 0;
+  const state = new StateKeeper(stateDirOf(values), paths, log);
+  const reportState = () =>
+    void currentSystem(paths)
+      .then((system) => state.inventory(system))
+      .then((inventory) => connection.send({ type: 'state', id: crypto.randomUUID(), ...inventory }))
+      .catch((error: unknown) => log(`cannot report state: ${error instanceof Error ? error.message : String(error)}`));
   const activator = new Activator({
-    stateDir: state.dir,
+    stateDir: agentState.dir,
     paths,
     // Until the first welcome of this run, what enrolment said; then what the server says.
     cacheUrl: config.cacheUrl ?? `${config.server.replace(/\/$/, '')}/cache`,
@@ -60,6 +70,8 @@ async function run(values: Record<string, string | undefined>) {
     reportChecks: (deploy, items, blocked) =>
       connection.send({ type: 'check-report', id: crypto.randomUUID(), deploymentId: deploy.deploymentId, targetId: deploy.targetId, items, blocked }),
     waitForDecision: (deploy, remind) => decisions.wait(deploy.targetId, remind),
+    state,
+    reportState,
   });
   const onDeploy = (deploy: TDeploy) => {
     queue = queue.then(async () => {
@@ -70,11 +82,24 @@ async function run(values: Record<string, string | undefined>) {
       systemEpoch += 1;
       log(`target ${deploy.targetId}: ${result.outcome}${result.reason ? ` (${result.reason.split('\n')[0]})` : ''}`);
       if (connection.send(result)) await activator.markReported(deploy.targetId);
+      // The running system, and so the units it declares, may have changed.
+      reportState();
     }).catch((error: unknown) => {
       // An activation that threw must not stop the ones after it; its journal entry is recovered at the next start.
       current = null;
       log(`activation failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
     });
+  };
+  // Restores wait their turn behind activations: never two changes to the host at once.
+  const onRestore = (restoreId: string, snapshotId: string) => {
+    queue = queue
+      .then(async () => {
+        await state.restoreRequested(restoreId, snapshotId, await currentSystem(paths), (status, message) =>
+          connection.send({ type: 'restore-status', id: crypto.randomUUID(), restoreId, status, message }),
+        );
+        reportState();
+      })
+      .catch((error: unknown) => log(`restore ${restoreId} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`));
   };
   connection = new AgentConnection({
     server: config.server,
@@ -92,11 +117,13 @@ async function run(values: Record<string, string | undefined>) {
     onMessage: (message) => {
       if (message.type === 'welcome') {
         activator.trust(message.cacheUrl, message.cachePublicKey);
-        void state.save({ ...config, host: message.host, cacheUrl: message.cacheUrl, cachePublicKey: message.cachePublicKey }, credential, { credential: !values['credential-file'] });
+        void agentState.save({ ...config, host: message.host, cacheUrl: message.cacheUrl, cachePublicKey: message.cachePublicKey }, credential, { credential: !values['credential-file'] });
+        reportState();
       }
       if (message.type === 'deploy') onDeploy(message);
       else if (message.type === 'confirm') confirmations.confirm(message.targetId);
       else if (message.type === 'resolve') decisions.decide(message.targetId, message.choices);
+      else if (message.type === 'restore') onRestore(message.restoreId, message.snapshotId);
     },
   });
   // An activation cut short by a crash or reboot is rolled back now, not when the server is reachable again.

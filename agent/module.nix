@@ -4,8 +4,72 @@
 { config, lib, pkgs, ... }:
 let
   cfg = config.services.flotilla-agent;
+  inherit (lib) mkOption types;
+
+  nullable = type: description: mkOption { type = types.nullOr type; default = null; inherit description; };
+
+  stateUnit = types.submodule {
+    options = {
+      kind = mkOption { type = types.enum [ "directory" "postgresql" "mysql" ]; description = "What holds the state."; };
+      path = nullable types.str "For a directory: its absolute path.";
+      database = nullable types.str "For a database: its name.";
+      host = nullable types.str "Database server host or socket directory (PostgreSQL: /run/postgresql by default).";
+      port = nullable types.port "Database server port.";
+      user = nullable types.str "Database user the dump and restore connect as.";
+      runAs = nullable types.str "System user the database tools run as (peer authentication; postgres by default for PostgreSQL).";
+      bin = nullable types.str "Directory of pg_dump/pg_restore or mysqldump/mysql (the service's package by default).";
+      dataDir = nullable types.str "PostgreSQL data directory, compared with the server version before a switch.";
+      serverVersion = nullable types.str "Version of the PostgreSQL server this system runs.";
+      passFile = nullable types.str "PostgreSQL password file (PGPASSFILE).";
+      defaultsFile = nullable types.str "MySQL option file with the password ([client] section).";
+      service = nullable types.str "systemd service stopped around a restore; the service-change policy compares its unit.";
+      snapshot = mkOption {
+        type = types.enum [ "every-switch" "service-change" "never" ];
+        default = "every-switch";
+        description = "When the agent snapshots this unit: before every switch, before switches that change its service, or never.";
+      };
+      keep = mkOption { type = types.ints.between 1 30; default = 5; description = "Snapshots of this unit kept on the host."; };
+      restoreOnRollback = mkOption { type = types.bool; default = false; description = "Restore the snapshot taken before a switch when that switch is rolled back."; };
+    };
+  };
+
+  # Defaults from the services the units belong to, so `{ kind = "postgresql"; database = "app"; }` is enough.
+  serviceDefaults = u:
+    if u.kind == "postgresql" then {
+      bin = "${config.services.postgresql.package}/bin";
+      host = "/run/postgresql";
+      runAs = "postgres";
+      service = "postgresql.service";
+      dataDir = config.services.postgresql.dataDir;
+      serverVersion = config.services.postgresql.package.version;
+    } else if u.kind == "mysql" && config.services.mysql.enable then {
+      bin = "${config.services.mysql.package}/bin";
+      runAs = config.services.mysql.user;
+      service = "mysql.service";
+    } else { };
+
+  stateFile = pkgs.writeText "flotilla-state.json" (builtins.toJSON {
+    units = lib.mapAttrsToList (name: u: serviceDefaults u // lib.filterAttrs (_: v: v != null) u // { inherit name; }) config.flotilla.state;
+  });
 in
 {
+  options.flotilla.state = mkOption {
+    type = types.attrsOf stateUnit;
+    default = { };
+    example = lib.literalExpression ''{ app-db = { kind = "postgresql"; database = "app"; restoreOnRollback = true; }; uploads = { kind = "directory"; path = "/var/lib/app/uploads"; }; }'';
+    description = "State units: data the agent snapshots before a switch (and restores on rollback or on request). Shipped as $toplevel/flotilla/state.json.";
+  };
+
+  options.flotilla.checks = mkOption {
+    type = types.attrsOf types.lines;
+    default = { };
+    description = ''
+      Pre-switch checks (name → shell script), shipped as $toplevel/flotilla/checks/<name>. Run with no arguments
+      before the switch, a check prints JSON items {level: error|warning|info, message, resolutions: [{id, label}]};
+      run as `<check> resolve <id>` it carries out the resolution a person chose.
+    '';
+  };
+
   options.services.flotilla-agent = {
     enable = lib.mkEnableOption "the Flotilla agent, which applies the configurations Flotilla deploys to this host";
 
@@ -40,7 +104,15 @@ in
     };
   };
 
-  config = lib.mkIf cfg.enable {
+  config = lib.mkMerge [
+  {
+    system.extraSystemBuilderCmds = ''
+      mkdir -p $out/flotilla/checks
+      ln -s ${stateFile} $out/flotilla/state.json
+      ${lib.concatStrings (lib.mapAttrsToList (name: script: "ln -s ${pkgs.writeShellScript "flotilla-check-${name}" script} $out/flotilla/checks/${lib.escapeShellArg name}\n") config.flotilla.checks)}
+    '';
+  }
+  (lib.mkIf cfg.enable {
     environment.systemPackages = [
       (pkgs.writeShellScriptBin "flotilla-agent" ''exec ${cfg.nodejs}/bin/node ${cfg.package} "$@"'')
     ];
@@ -50,7 +122,8 @@ in
       wantedBy = [ "multi-user.target" ];
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ];
-      path = [ config.nix.package pkgs.util-linux pkgs.coreutils config.systemd.package ];
+      # tar and zstd: directory snapshots.
+      path = [ config.nix.package pkgs.util-linux pkgs.coreutils config.systemd.package pkgs.gnutar pkgs.zstd ];
       # The agent runs switch-to-configuration itself: a switch must not restart it mid-activation.
       restartIfChanged = false;
       stopIfChanged = false;
@@ -62,5 +135,6 @@ in
         StateDirectoryMode = "0700";
       };
     };
-  };
+  })
+  ];
 }

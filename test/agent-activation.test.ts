@@ -7,6 +7,7 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Activator, type ActivationContext } from '@/agent/activate';
+import { StateKeeper } from '@/agent/snapshots/keeper';
 import { currentSystem } from '@/agent/system';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hosts from '@/app/api/v1/hosts/route';
@@ -66,9 +67,12 @@ afterAll(async () => {
 async function simulatedHost(name: string, confirm = true) {
   const dir = path.join(tmp, name);
   const activations = path.join(dir, 'activations.log');
+  const paths = { storeRoot: path.join(dir, 'root'), profile: '/nix/var/nix/profiles/system' };
   const ctx: ActivationContext = {
     stateDir: path.join(dir, 'state'),
-    paths: { storeRoot: path.join(dir, 'root'), profile: '/nix/var/nix/profiles/system' },
+    paths,
+    state: new StateKeeper(path.join(dir, 'state'), paths, () => {}),
+    reportState: () => {},
     cacheUrl,
     cachePublicKey: publicKey,
     credential,

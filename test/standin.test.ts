@@ -137,7 +137,8 @@ describe('stand-in toplevel', () => {
     const hello = await readlink(path.join(onDisk(web), 'sw/bin/hello'));
     expect(hello).toMatch(/^\/nix\/store\/[a-z0-9]{32}-hello-2\.12\.1\/bin\/hello$/);
     expect((await run(onDisk(hello), [])).stdout).toBe('hello 2.12.1\n');
-    expect(existsSync(path.join(onDisk(web), 'sw/bin/cowsay'))).toBe(true);
+    // The link points into the store it was built in (a chroot store here), not this machine's /nix/store.
+    expect(existsSync(onDisk(await readlink(path.join(onDisk(web), 'sw/bin/cowsay'))))).toBe(true);
   });
 
   it('references its packages, so its closure carries them', async () => {

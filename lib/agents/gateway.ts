@@ -14,6 +14,8 @@ import { env } from '@/lib/env';
 import { decidedTargets, nextDeploy, nudgeWaitingDeployments, recordCheckReport, recordProgress, recordResult } from '@/lib/deployments/delivery';
 import { notifyBlocked } from '@/lib/deployments/notify';
 import { nixpkgsDate } from '@/lib/hosts/nixpkgs-date';
+import { recordRestoreStatus, restoresToSend } from '@/lib/state/restore';
+import { recordStateReport } from '@/lib/state/snapshots';
 import { hostFromCredential } from './credentials';
 import { HeartbeatWriter } from './heartbeats';
 import { HOST_CHANNEL } from './host-events';
@@ -74,6 +76,14 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     for (const d of await decidedTargets(conn.hostId)) send(conn, { type: 'resolve', id: crypto.randomUUID(), targetId: d.targetId, choices: d.choices });
   }
 
+  /** Restores operators asked for on this host. */
+  async function sendRestores(conn: Connection) {
+    for (const r of await restoresToSend(conn.hostId)) {
+      send(conn, r);
+      log(`asked ${conn.hostName} to restore snapshot ${r.snapshotId} (restore ${r.restoreId})`);
+    }
+  }
+
   const safely = (conn: Connection, what: string, work: Promise<unknown>) =>
     void work.catch((error) => log(`${what} for ${conn.hostName} failed: ${error instanceof Error ? error.message : String(error)}`));
 
@@ -108,6 +118,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     for (const result of message.pendingResults) await recordResult(conn.hostId, result);
     await deliver(conn);
     await sendDecisions(conn);
+    await sendRestores(conn);
     // Rollouts that held a place for this host release it now, not at the driver's next tick.
     await nudgeWaitingDeployments(conn.hostId);
   }
@@ -145,6 +156,13 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
       case 'result':
         log(`${conn.hostName}: target ${message.targetId} ${message.outcome}`);
         safely(conn, 'result', recordResult(conn.hostId, message).then(() => deliver(conn)));
+        return;
+      case 'state':
+        safely(conn, 'state report', recordStateReport(conn.hostId, message));
+        return;
+      case 'restore-status':
+        log(`${conn.hostName}: restore ${message.restoreId} ${message.status}`);
+        safely(conn, 'restore status', recordRestoreStatus(conn.hostId, message));
         return;
       case 'check-report':
         safely(
@@ -200,6 +218,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
       if (conn && event === 'credential') drop(conn, 4401, 'credential revoked or rotated');
       if (conn?.greeted && event === 'deploy') safely(conn, 'delivery', deliver(conn));
       if (conn?.greeted && event === 'decision') safely(conn, 'decision', sendDecisions(conn));
+      if (conn?.greeted && event === 'restore') safely(conn, 'restore', sendRestores(conn));
     })
     .catch((error) => {
       log(`cannot LISTEN on ${HOST_CHANNEL}: ${String(error)}`);

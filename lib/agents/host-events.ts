@@ -19,3 +19,8 @@ export async function announceDeployment(hostId: string) {
 export async function announceDecision(hostId: string) {
   await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`decision:${hostId}`})`);
 }
+
+/** An operator asked to restore one of the host's snapshots: whoever holds its socket sends it. */
+export async function announceRestore(hostId: string) {
+  await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`restore:${hostId}`})`);
+}

@@ -2,6 +2,7 @@
 // `{type, id, …}`, validated with these schemas on both ends. The agent imports this
 // file; nothing here may import server-only code.
 import { z } from 'zod';
+import { RESTORE_STATUSES, ZSnapshot, ZStateUnits } from '@/lib/state/schemas';
 
 export const SUBPROTOCOL = 'flotilla.v1';
 export const AGENT_WS_PATH = '/api/agent/ws';
@@ -84,12 +85,31 @@ export const ZCheckReport = z.strictObject({
   blocked: z.boolean(),
 });
 
-export const ZAgentMessage = z.discriminatedUnion('type', [ZHello, ZHeartbeat, ZProgress, ZResult, ZCheckReport]);
+/** The state units the running system declares and every snapshot in the host's store (the whole inventory, not a change). */
+export const ZStateReport = z.strictObject({
+  type: z.literal('state'),
+  id,
+  units: ZStateUnits,
+  snapshots: z.array(ZSnapshot).max(500),
+});
+
+/** How a restore the server asked for is going; `message` says what happened, or why it failed. */
+export const ZRestoreStatus = z.strictObject({
+  type: z.literal('restore-status'),
+  id,
+  restoreId: z.uuid(),
+  status: z.enum(RESTORE_STATUSES).exclude(['pending', 'sent']),
+  message: text(4000),
+});
+
+export const ZAgentMessage = z.discriminatedUnion('type', [ZHello, ZHeartbeat, ZProgress, ZResult, ZCheckReport, ZStateReport, ZRestoreStatus]);
 export type TAgentMessage = z.infer<typeof ZAgentMessage>;
 export type THello = z.infer<typeof ZHello>;
 export type THeartbeat = z.infer<typeof ZHeartbeat>;
 export type TResult = z.infer<typeof ZResult>;
 export type TCheckReport = z.infer<typeof ZCheckReport>;
+export type TStateReport = z.infer<typeof ZStateReport>;
+export type TRestoreStatus = z.infer<typeof ZRestoreStatus>;
 
 // ------------------------------------------------------------------ server → agent
 
@@ -122,11 +142,15 @@ export const ZPing = z.strictObject({ type: z.literal('ping'), id });
 /** The resolutions chosen for a blocked target's error items (item id → resolution id; "abort" stops it). */
 export const ZResolve = z.strictObject({ type: z.literal('resolve'), id, targetId: z.uuid(), choices: z.record(text(200), text(100)) });
 
-export const ZServerMessage = z.discriminatedUnion('type', [ZWelcome, ZDeploy, ZConfirm, ZCancel, ZRollback, ZPing, ZResolve]);
+/** Restore one snapshot of the host's store (an operator asked; the service named by the unit is stopped around it). */
+export const ZRestore = z.strictObject({ type: z.literal('restore'), id, restoreId: z.uuid(), snapshotId: z.uuid() });
+
+export const ZServerMessage = z.discriminatedUnion('type', [ZWelcome, ZDeploy, ZConfirm, ZCancel, ZRollback, ZPing, ZResolve, ZRestore]);
 export type TServerMessage = z.infer<typeof ZServerMessage>;
 export type TWelcome = z.infer<typeof ZWelcome>;
 export type TDeploy = z.infer<typeof ZDeploy>;
 export type TResolve = z.infer<typeof ZResolve>;
+export type TRestore = z.infer<typeof ZRestore>;
 
 /** Parses one frame; the error says what was wrong, for the close reason and the log. */
 export function parseFrame<T>(schema: z.ZodType<T>, data: string): { ok: true; message: T } | { ok: false; error: string } {

@@ -173,6 +173,8 @@ export const hosts = pgTable(
     // fleet overview can count hosts whose last deployment failed without a join.
     lastDeployPhase: text('last_deploy_phase'),
     lastDeployAt: ts('last_deploy_at'),
+    // The state units its running system declares, as the agent last reported them (lib/state).
+    stateUnits: jsonb('state_units').notNull().default(sql`'[]'::jsonb`),
     retiredAt: ts('retired_at'),
     createdAt: createdAt(),
   },
@@ -769,6 +771,57 @@ export const savedFilters = pgTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('saved_filters_user_name_key').on(t.orgId, t.userId, t.name)],
+);
+
+// Snapshots in hosts' snapshot stores (DESIGN.md §10), as their agents report them. The
+// bytes stay on the host; `deleted_at` is set when the agent no longer has them.
+export const stateSnapshots = pgTable(
+  'state_snapshots',
+  {
+    // The agent's id for it, unique per host.
+    id: uuid('id').notNull(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    unit: text('unit').notNull(),
+    kind: text('kind').notNull(),
+    hash: text('hash').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    generation: text('generation'),
+    reason: text('reason').notNull(),
+    deploymentId: uuid('deployment_id').references(() => deployments.id, { onDelete: 'set null' }),
+    targetId: uuid('target_id'),
+    takenAt: ts('taken_at').notNull(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [primaryKey({ columns: [t.hostId, t.id] }), index('state_snapshots_host_idx').on(t.hostId, t.takenAt)],
+);
+
+export const restoreStatusEnum = pgEnum('restore_status', ['pending', 'sent', 'running', 'succeeded', 'failed']);
+
+// Restores an operator asked for: sent to the host's agent, which reports how it went.
+export const snapshotRestores = pgTable(
+  'snapshot_restores',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    hostId: uuid('host_id')
+      .notNull()
+      .references(() => hosts.id, { onDelete: 'cascade' }),
+    snapshotId: uuid('snapshot_id').notNull(),
+    unit: text('unit').notNull(),
+    status: restoreStatusEnum('status').notNull().default('pending'),
+    message: text('message').notNull().default(''),
+    requestedBy: uuid('requested_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [index('snapshot_restores_host_idx').on(t.hostId, t.createdAt)],
 );
 
 export type Organization = typeof organizations.$inferSelect;

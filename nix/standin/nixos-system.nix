@@ -17,6 +17,12 @@ let
     flotilla.test.restartUnits = [ ];
     # Pre-switch checks shipped in the closure (name → shell script), as agent/module.nix offers.
     flotilla.checks = { };
+    # State units (name → { kind, path | database, snapshot, keep, restoreOnRollback, … }), as agent/module.nix offers.
+    flotilla.state = { };
+    # Shell run by switch-to-configuration switch|boot before it fails or succeeds (a "migration").
+    flotilla.test.activationScript = "";
+    # systemd unit files (name → text) under etc/systemd/system: what the service-change snapshot policy compares.
+    flotilla.test.serviceUnits = { };
   };
 
   # Modules may import others; flatten them (paths are imported here).
@@ -64,6 +70,9 @@ let
     packagePaths = map (p: "${p}") packages;
     packageLines = builtins.concatStringsSep "\n" (map (p: "${p.pname or p.name} ${p.version or ""}") packages);
     restartUnits = builtins.concatStringsSep " " config.flotilla.test.restartUnits;
+    stateJson = builtins.toJSON { units = map (name: config.flotilla.state.${name} // { inherit name; }) (builtins.attrNames config.flotilla.state); };
+    activationScript = if config.flotilla.test.activationScript == "" then "" else builtins.toFile "flotilla-activation-script" config.flotilla.test.activationScript;
+    serviceFiles = map (name: "${name}=${builtins.toFile "unit-${name}" config.flotilla.test.serviceUnits.${name}}") (builtins.attrNames config.flotilla.test.serviceUnits);
     checkFiles = map (name: "${name}=${builtins.toFile "flotilla-check-${name}" config.flotilla.checks.${name}}") (builtins.attrNames config.flotilla.checks);
     args = [
       "-c"
@@ -71,6 +80,12 @@ let
         mkdir -p $out/bin $out/sw/bin $out/etc/flotilla
         echo "$version" > $out/nixos-version
         if [ -n "$packageLines" ]; then printf '%s\n' "$packageLines"; fi > $out/etc/flotilla/packages
+        mkdir -p $out/flotilla
+        printf '%s' "$stateJson" > $out/flotilla/state.json
+        for pair in $serviceFiles; do
+          mkdir -p $out/etc/systemd/system
+          ln -s "''${pair#*=}" "$out/etc/systemd/system/''${pair%%=*}"
+        done
         for pair in $checkFiles; do
           mkdir -p $out/flotilla/checks
           name="''${pair%%=*}"; file="''${pair#*=}"
@@ -88,6 +103,7 @@ let
         # Records real activations; dry-activate changes nothing, so it is not one.
         if [ -n "\$FLOTILLA_ACTIVATION_LOG" ] && [ "\$action" != dry-activate ]; then echo "\$action $out" >> "\$FLOTILLA_ACTIVATION_LOG"; fi
         if [ "\$action" = dry-activate ] && [ -n "$restartUnits" ]; then echo "would restart the following units: $restartUnits"; fi
+        if [ -n "$activationScript" ] && [ "\$action" != dry-activate ] && [ "\$action" != test ]; then /bin/sh "$activationScript" || exit 1; fi
         if [ "\$action" != dry-activate ] && [ "$activationDelay" != 0 ]; then sleep "$activationDelay"; fi
         if [ "\$action" != dry-activate ] && [ -n "$failActivation" ]; then echo "activation of $hostName failed (flotilla.test.failActivation)" >&2; exit 1; fi
         exit 0

@@ -29,6 +29,8 @@ import * as decisions from './decisions/route';
 import * as targetDecide from './deployments/[id]/targets/[targetId]/decide/route';
 import * as fleetOverview from './fleet/overview/route';
 import * as hostMetrics from './hosts/[name]/metrics/route';
+import * as hostState from './hosts/[name]/state/route';
+import * as snapshotRestore from './hosts/[name]/snapshots/[id]/restore/route';
 import * as inventory from './inventory/route';
 import * as alertRules from './alert-rules/route';
 import * as alertRuleById from './alert-rules/[id]/route';
@@ -69,6 +71,8 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/deployments/{id}/targets/{targetId}/decide', file: 'deployments/[id]/targets/[targetId]/decide/route.ts', module: targetDecide },
   { path: '/fleet/overview', file: 'fleet/overview/route.ts', module: fleetOverview },
   { path: '/hosts/{name}/metrics', file: 'hosts/[name]/metrics/route.ts', module: hostMetrics },
+  { path: '/hosts/{name}/state', file: 'hosts/[name]/state/route.ts', module: hostState },
+  { path: '/hosts/{name}/snapshots/{id}/restore', file: 'hosts/[name]/snapshots/[id]/restore/route.ts', module: snapshotRestore },
   { path: '/inventory', file: 'inventory/route.ts', module: inventory },
   { path: '/alert-rules', file: 'alert-rules/route.ts', module: alertRules },
   { path: '/alert-rules/{id}', file: 'alert-rules/[id]/route.ts', module: alertRuleById },

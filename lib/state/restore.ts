@@ -1,0 +1,67 @@
+// Restores on request (DESIGN.md §10): an operator picks a snapshot the host's agent
+// holds; the request is stored, audited, and sent by whichever server holds the host's
+// socket (now, or when it next connects). The agent snapshots the data it replaces,
+// restores with the unit's service stopped, and reports how it went.
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { recordAudit } from '@/lib/audit/record';
+import { AppError } from '@/lib/api/errors';
+import type { Caller } from '@/lib/auth/caller';
+import { announceRestore } from '@/lib/agents/host-events';
+import type { TRestore, TRestoreStatus } from '@/lib/agents/protocol';
+import { db } from '@/lib/db/client';
+import { hosts, snapshotRestores, stateSnapshots } from '@/lib/db/schema';
+import { assertTokenMayDeploy } from '@/lib/deployments/create';
+import { findHost } from '@/lib/hosts/inventory';
+
+const OPEN = ['pending', 'sent', 'running'] as const;
+
+export async function requestRestore(caller: Caller, hostName: string, snapshotId: string) {
+  const restore = await db().transaction(async (tx) => {
+    const host = await findHost(caller, hostName, tx);
+    assertTokenMayDeploy(caller, [host]);
+    // One change at a time per host: the lock makes "nothing open" and the insert one step.
+    await tx.select({ id: hosts.id }).from(hosts).where(eq(hosts.id, host.id)).for('update');
+    const [snapshot] = await tx
+      .select()
+      .from(stateSnapshots)
+      .where(and(eq(stateSnapshots.hostId, host.id), eq(stateSnapshots.id, snapshotId), isNull(stateSnapshots.deletedAt)));
+    if (!snapshot) throw new AppError('not_found', `Host "${host.name}" holds no snapshot ${snapshotId}`);
+    const [open] = await tx
+      .select({ id: snapshotRestores.id })
+      .from(snapshotRestores)
+      .where(and(eq(snapshotRestores.hostId, host.id), inArray(snapshotRestores.status, [...OPEN])));
+    if (open) throw new AppError('conflict', `A restore on ${host.name} is still under way (${open.id})`);
+    const [row] = await tx
+      .insert(snapshotRestores)
+      .values({ orgId: caller.org.id, hostId: host.id, snapshotId, unit: snapshot.unit, requestedBy: caller.user.id })
+      .returning();
+    await recordAudit(tx, caller, {
+      action: 'state.restore',
+      objectType: 'host',
+      objectId: host.id,
+      after: { host: host.name, unit: snapshot.unit, snapshotId, takenAt: snapshot.takenAt.toISOString(), restoreId: row!.id },
+    });
+    return row!;
+  });
+  await announceRestore(restore.hostId);
+  return { id: restore.id, snapshotId, unit: restore.unit, status: restore.status };
+}
+
+/** Restores to send to the host: new ones, and sent ones again (the agent answers a repeat with its recorded outcome). */
+export async function restoresToSend(hostId: string): Promise<TRestore[]> {
+  const rows = await db()
+    .update(snapshotRestores)
+    .set({ status: 'sent' })
+    .where(and(eq(snapshotRestores.hostId, hostId), inArray(snapshotRestores.status, ['pending', 'sent'])))
+    .returning({ id: snapshotRestores.id, snapshotId: snapshotRestores.snapshotId });
+  return rows.map((r) => ({ type: 'restore', id: crypto.randomUUID(), restoreId: r.id, snapshotId: r.snapshotId }));
+}
+
+/** The agent's report on a restore; only for this host's restores, and a finished one stays finished. */
+export async function recordRestoreStatus(hostId: string, message: TRestoreStatus) {
+  const final = message.status !== 'running';
+  await db()
+    .update(snapshotRestores)
+    .set({ status: message.status, message: message.message, ...(final ? { finishedAt: new Date() } : {}) })
+    .where(and(eq(snapshotRestores.id, message.restoreId), eq(snapshotRestores.hostId, hostId), inArray(snapshotRestores.status, [...OPEN])));
+}

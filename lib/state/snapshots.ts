@@ -1,0 +1,100 @@
+// What the server knows of hosts' declared state: the units each running system declares
+// and the snapshots in each host's store, replaced by every state report of its agent
+// (the agent's store is the truth; a snapshot it no longer has is marked deleted).
+import { and, desc, eq, inArray, isNull, notInArray } from 'drizzle-orm';
+import type { Caller } from '@/lib/auth/caller';
+import type { TStateReport } from '@/lib/agents/protocol';
+import { db } from '@/lib/db/client';
+import { deploymentTargets, hosts, snapshotRestores, stateSnapshots, users } from '@/lib/db/schema';
+import { findHost } from '@/lib/hosts/inventory';
+import { ZStateUnits } from './schemas';
+
+export async function recordStateReport(hostId: string, report: TStateReport) {
+  await db().transaction(async (tx) => {
+    const [host] = await tx.update(hosts).set({ stateUnits: report.units }).where(eq(hosts.id, hostId)).returning({ orgId: hosts.orgId });
+    if (!host) return;
+    // Deployment ids only where the target really was this host's: the agent's word is not enough for a foreign key.
+    const targetIds = [...new Set(report.snapshots.map((s) => s.targetId).filter((t): t is string => !!t))];
+    const known = targetIds.length
+      ? await tx
+          .select({ id: deploymentTargets.id, deploymentId: deploymentTargets.deploymentId })
+          .from(deploymentTargets)
+          .where(and(eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.id, targetIds)))
+      : [];
+    const deploymentOf = new Map(known.map((k) => [k.id, k.deploymentId]));
+    if (report.snapshots.length) {
+      await tx
+        .insert(stateSnapshots)
+        .values(
+          report.snapshots.map((s) => ({
+            id: s.id,
+            orgId: host.orgId,
+            hostId,
+            unit: s.unit,
+            kind: s.kind,
+            hash: s.hash,
+            size: s.size,
+            generation: s.generation,
+            reason: s.reason,
+            deploymentId: s.targetId ? (deploymentOf.get(s.targetId) ?? null) : null,
+            targetId: s.targetId && deploymentOf.has(s.targetId) ? s.targetId : null,
+            takenAt: new Date(s.createdAt),
+          })),
+        )
+        .onConflictDoUpdate({ target: [stateSnapshots.hostId, stateSnapshots.id], set: { deletedAt: null } });
+    }
+    const ids = report.snapshots.map((s) => s.id);
+    await tx
+      .update(stateSnapshots)
+      .set({ deletedAt: new Date() })
+      .where(and(eq(stateSnapshots.hostId, hostId), isNull(stateSnapshots.deletedAt), ...(ids.length ? [notInArray(stateSnapshots.id, ids)] : [])));
+  });
+}
+
+/** A host's state units, the snapshots its agent holds (newest first) and its latest restores. */
+export async function hostState(caller: Caller, hostName: string) {
+  const host = await findHost(caller, hostName);
+  const [snapshots, restores] = await Promise.all([
+    db()
+      .select()
+      .from(stateSnapshots)
+      .where(and(eq(stateSnapshots.hostId, host.id), isNull(stateSnapshots.deletedAt)))
+      .orderBy(desc(stateSnapshots.takenAt))
+      .limit(500),
+    db()
+      .select({ restore: snapshotRestores, by: users.email })
+      .from(snapshotRestores)
+      .leftJoin(users, eq(users.id, snapshotRestores.requestedBy))
+      .where(eq(snapshotRestores.hostId, host.id))
+      .orderBy(desc(snapshotRestores.createdAt))
+      .limit(20),
+  ]);
+  return {
+    host: host.name,
+    units: ZStateUnits.catch([]).parse(host.stateUnits),
+    // Blobs are content-addressed: equal snapshots take the room once.
+    storedBytes: [...new Map(snapshots.map((s) => [s.hash, s.size])).values()].reduce((a, b) => a + b, 0),
+    snapshots: snapshots.map((s) => ({
+      id: s.id,
+      unit: s.unit,
+      kind: s.kind,
+      hash: s.hash,
+      size: s.size,
+      generation: s.generation,
+      reason: s.reason,
+      deploymentId: s.deploymentId,
+      takenAt: s.takenAt.toISOString(),
+    })),
+    restores: restores.map(({ restore: r, by }) => ({
+      id: r.id,
+      snapshotId: r.snapshotId,
+      unit: r.unit,
+      status: r.status,
+      message: r.message,
+      requestedBy: by,
+      createdAt: r.createdAt.toISOString(),
+      finishedAt: r.finishedAt?.toISOString() ?? null,
+    })),
+  };
+}
+export type HostState = Awaited<ReturnType<typeof hostState>>;
