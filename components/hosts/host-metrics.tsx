@@ -79,7 +79,7 @@ export function HostMetricsCharts({ samples, days }: { samples: HostSample[]; da
         <AreaChart data={data} margin={margin}>
           <CartesianGrid vertical={false} />
           {xAxis}
-          <YAxis width={44} tickFormatter={(v: number) => `${Math.round(v)} G`} domain={[0, 'auto']} {...axis} />
+          <YAxis width={44} tickFormatter={(v: number) => `${Math.round(v)}G`} domain={[0, 'auto']} {...axis} />
           <Tooltip content={<Tip show={(p) => (p.storeFree === null ? 'no value' : `${formatBytes(p.storeFree * GIB)} free`)} />} />
           <Area dataKey="storeFree" type="monotone" stroke="#10b981" fill="#10b981" fillOpacity={0.15} connectNulls isAnimationActive={false} />
         </AreaChart>
@@ -97,7 +97,7 @@ export function HostMetricsCharts({ samples, days }: { samples: HostSample[]; da
         <AreaChart data={data} margin={margin}>
           <CartesianGrid vertical={false} />
           {xAxis}
-          <YAxis width={44} domain={[0, 100]} tickFormatter={(v: number) => `${v} %`} {...axis} />
+          <YAxis width={44} domain={[0, 100]} tickFormatter={(v: number) => `${v}%`} {...axis} />
           <Tooltip
             content={<Tip show={(p) => (p.memUsed === null || !p.memTotal ? 'no value' : `${formatBytes(p.memUsed)} of ${formatBytes(p.memTotal)} (${Math.round(p.memPercent ?? 0)} %)`)} />}
           />

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Form from 'next/form';
 import Link from 'next/link';
 import { z } from 'zod';
 import { Forbidden } from '@/components/shell/forbidden';
@@ -64,7 +65,7 @@ async function HostsRunning({ orgId, search }: { orgId: string; search: TSearch 
     <Card className="mt-6">
       <CardHeader
         title={`Hosts running ${search.package} ${version}`}
-        description={`${total} ${total === 1 ? 'host runs' : 'hosts run'} it in their current system.`}
+        description={total === 1 ? '1 host runs it in its current system.' : `${total} hosts run it in their current systems.`}
         actions={
           <Link href={hrefFor({ ...search, package: undefined })} className={buttonClass('ghost', 'sm')}>
             Close
@@ -78,7 +79,7 @@ async function HostsRunning({ orgId, search }: { orgId: string; search: TSearch 
           <thead>
             <tr>
               <Th>Host</Th>
-              <Th>Agent</Th>
+              <Th>Status</Th>
             </tr>
           </thead>
           <TBody>
@@ -118,14 +119,14 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
     <>
       <PageHeader title="Software inventory" description="Which packages, at which versions, the fleet's hosts run now: read from the closures of their current systems." />
       <Card>
-        <form method="get" action="/inventory" className="flex flex-wrap items-center gap-3 p-5" role="search">
+        <Form action="/inventory" className="flex flex-wrap items-center gap-3 p-5" role="search">
           <label htmlFor="inventory-q" className="sr-only">
             Package name, optionally followed by a version
           </label>
-          <Input id="inventory-q" name="q" defaultValue={search.q} placeholder="A package name, optionally a version: openssl 3.0" className="max-w-md flex-1" autoFocus={!search.q} />
+          <Input key={search.q} id="inventory-q" name="q" defaultValue={search.q} placeholder="A package name, optionally a version: openssl 3.0" className="max-w-md flex-1" autoFocus={!search.q} />
           <Button type="submit">Search</Button>
           <p className="w-full text-xs text-slate-500 dark:text-slate-400">Names match from their start; a version after the name matches versions starting with it (“openssl 3.0” finds 3.0.13 but not 3.1.0).</p>
-        </form>
+        </Form>
         {query ? (
           rows.length === 0 ? (
             <EmptyState title={`No host runs a package matching “${search.q}”`} />
@@ -147,7 +148,7 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
                         <Td className="font-medium">{r.pname}</Td>
                         <Td className="font-mono text-xs">{r.version}</Td>
                         <Td className="text-right tabular-nums">
-                          <Link href={hrefFor({ ...search, package: r.pname, version: r.version, hosts: 1 })} className="text-brand-600 hover:underline dark:text-blue-300" aria-label={`${r.hosts} hosts run ${r.pname} ${r.version}`}>
+                          <Link href={hrefFor({ ...search, package: r.pname, version: r.version, hosts: 1 })} className="text-brand-600 hover:underline dark:text-blue-300" title={`The hosts running ${r.pname} ${r.version}`}>
                             {r.hosts} {r.hosts === 1 ? 'host' : 'hosts'}
                           </Link>
                         </Td>

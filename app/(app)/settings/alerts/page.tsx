@@ -23,15 +23,15 @@ async function alertWebhooks(caller: Parameters<typeof listWebhooks>[0]) {
 
 function Destinations({ hooks }: { hooks: { id: string; name: string }[] }) {
   return (
-    <p className="text-sm text-slate-600 dark:text-slate-300" data-testid="alert-destinations">
-      Alerts go to the notifications of everyone who may change hosts and, when they start and when they resolve, to{' '}
+    <span data-testid="alert-destinations">
+      Everyone who may change hosts is notified.{' '}
       {hooks.length === 0 ? (
         <>
-          no webhook yet: <Link href="/settings/webhooks" className="text-brand-600 hover:underline">add one</Link> with the events alert.fired and alert.resolved.
+          No webhook receives alerts yet: <Link href="/settings/webhooks" className="text-brand-600 hover:underline">add one</Link> with the events alert.fired and alert.resolved.
         </>
       ) : (
         <>
-          {hooks.length === 1 ? 'the webhook ' : 'the webhooks '}
+          Webhooks told when an alert starts and resolves:{' '}
           {hooks.map((h, i) => (
             <span key={h.id}>
               {i > 0 ? ', ' : ''}
@@ -43,7 +43,7 @@ function Destinations({ hooks }: { hooks: { id: string; name: string }[] }) {
           .
         </>
       )}
-    </p>
+    </span>
   );
 }
 
