@@ -155,6 +155,8 @@ test('a viewer follows the Offline card to exactly the offline hosts, exports th
       expect(shown).toEqual(offline);
       await expect(page.getByTestId(`host-row-${names.offline[0]}`)).toContainText('offline');
       await expect(page.getByTestId(`host-row-${names.offline[0]}`)).toContainText('0.1.0');
+      // The config each host is on (version 1, from its creation).
+      await expect(page.getByTestId(`host-row-${names.offline[0]}`)).toContainText('v1');
       await expect(page.getByRole('heading', { name: 'Hosts' })).toBeVisible();
       await expect(page.getByText(`${offline.length} ${offline.length === 1 ? 'host' : 'hosts'} match`)).toBeVisible();
       await screenshotBoth(page, 'fleet-hosts-offline');

@@ -117,42 +117,38 @@ export default async function OverviewPage() {
         ))}
       </div>
       <div className="mt-6 grid gap-6 lg:grid-cols-2">
+        <Card className="h-full">
+          <CardHeader title="Agent versions" description="What the hosts' agents last reported." />
+          {agents.length ? (
+            <ul className="py-2" data-testid="agent-versions">
+              {agents.map((a) => (
+                <ShareRow
+                  key={a.version ?? ''}
+                  label={a.version ?? 'none (never reported)'}
+                  value={a.hosts}
+                  total={s.total}
+                  href={`/hosts?agent=${encodeURIComponent(a.version ?? 'none')}`}
+                  color={a.version ? 'bg-brand-500' : 'bg-slate-400'}
+                />
+              ))}
+            </ul>
+          ) : (
+            <EmptyState title="No hosts" />
+          )}
+        </Card>
+        <Card className="h-full">
+          <CardHeader title="Age of nixpkgs" description="Release date of the nixpkgs each host's NixOS was built from." />
+          <ul className="py-2" data-testid="nixpkgs-ages">
+            <ShareRow label="Under 30 days" value={nixpkgsAges.fresh} total={s.total} color="bg-emerald-500" />
+            <ShareRow label={`30 to ${OUTDATED_DAYS} days`} value={nixpkgsAges.aging} total={s.total} color="bg-amber-400" />
+            <ShareRow label={`Over ${OUTDATED_DAYS} days`} value={nixpkgsAges.outdated} total={s.total} href="/hosts?status=outdated" color="bg-red-500" />
+            <ShareRow label="Unknown (not reported yet)" value={nixpkgsAges.unknown} total={s.total} color="bg-slate-400" />
+          </ul>
+        </Card>
         <OnlineChart points={points} />
         <DriftChart points={points} />
-      </div>
-      <div className="mt-6 grid gap-6 lg:grid-cols-3">
         <div className="lg:col-span-2">
           <DeploymentsChart days={deployDays(deploymentsPerDay, HISTORY_DAYS, new Date())} />
-        </div>
-        <div className="space-y-6">
-          <Card>
-            <CardHeader title="Agent versions" description="What the hosts' agents last reported." />
-            {agents.length ? (
-              <ul className="py-2" data-testid="agent-versions">
-                {agents.map((a) => (
-                  <ShareRow
-                    key={a.version ?? ''}
-                    label={a.version ?? 'none (never reported)'}
-                    value={a.hosts}
-                    total={s.total}
-                    href={`/hosts?agent=${encodeURIComponent(a.version ?? 'none')}`}
-                    color={a.version ? 'bg-brand-500' : 'bg-slate-400'}
-                  />
-                ))}
-              </ul>
-            ) : (
-              <EmptyState title="No hosts" />
-            )}
-          </Card>
-          <Card>
-            <CardHeader title="Age of nixpkgs" description="Release date of the nixpkgs each host's NixOS was built from." />
-            <ul className="py-2" data-testid="nixpkgs-ages">
-              <ShareRow label="Under 30 days" value={nixpkgsAges.fresh} total={s.total} color="bg-emerald-500" />
-              <ShareRow label={`30 to ${OUTDATED_DAYS} days`} value={nixpkgsAges.aging} total={s.total} color="bg-amber-400" />
-              <ShareRow label={`Over ${OUTDATED_DAYS} days`} value={nixpkgsAges.outdated} total={s.total} href="/hosts?status=outdated" color="bg-red-500" />
-              <ShareRow label="Unknown (not reported yet)" value={nixpkgsAges.unknown} total={s.total} color="bg-slate-400" />
-            </ul>
-          </Card>
         </div>
       </div>
       <div className="mt-6">

@@ -127,8 +127,10 @@ export function hostStatus(host: Pick<Host, 'online' | 'lastSeen'>): THostSummar
   return host.lastSeen ? 'offline' : 'never-seen';
 }
 
-const latestVersion = sql<number | null>`(select max(${hostConfigs.version}) from ${hostConfigs} where ${hostConfigs.hostId} = ${hosts.id})`;
-const lastBuildStatus = sql<THostSummary['lastBuild']>`(select b.status from builds b where b.host_id = ${hosts.id} and not b.preview order by b.created_at desc limit 1)`;
+// The outer host is named with its table: a select from one table renders `${hosts.id}` as a bare "id",
+// which inside these subqueries would be the config's or the build's own id.
+const latestVersion = sql<number | null>`(select max(hc.version) from ${hostConfigs} hc where hc.host_id = ${hosts}.id)`;
+const lastBuildStatus = sql<THostSummary['lastBuild']>`(select b.status from builds b where b.host_id = ${hosts}.id and not b.preview order by b.created_at desc limit 1)`;
 
 export function summarize(host: Host, configVersion: number | null, lastBuild: THostSummary['lastBuild'] = null): THostSummary {
   return {
@@ -163,7 +165,7 @@ function healthFacts(health: unknown): { storeFreeBytes: number | null; failedUn
 export async function listHosts(caller: Caller, query: THostListQuery) {
   const where: SQL[] = [eq(hosts.orgId, caller.org.id), isNull(hosts.retiredAt)];
   if (!seesWholeFleet(caller)) {
-    where.push(sql`exists (select 1 from ${hostAssignees} where ${hostAssignees.hostId} = ${hosts.id} and ${hostAssignees.userId} = ${caller.user.id})`);
+    where.push(sql`exists (select 1 from ${hostAssignees} ha where ha.host_id = ${hosts}.id and ha.user_id = ${caller.user.id})`);
   }
   if (query.q) where.push(ilike(hosts.name, `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
   if (query.tag.length) where.push(sql`${hosts.tags} @> ${sql.param(query.tag)}::text[]`);
