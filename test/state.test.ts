@@ -231,3 +231,33 @@ describe.skipIf(!pgReady)('declared state', () => {
     expect((await finished(id)).status).toBe('failed');
   }, 150_000);
 });
+
+describe('state units in the structured settings', () => {
+  it('are saved with the config, checked, and reach the closure as flotilla/state.json', async () => {
+    const name = `settings${run}`;
+    expect((await call(hosts.POST, { method: 'POST', token: fx.members.operator.token, json: { name } })).status).toBe(201);
+    const put = (json: object) => call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name }, json });
+    const bad = await put({ baseVersion: 1, state: [{ kind: 'directory', name: 'up', path: 'relative/path' }] });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toMatch(/absolute path/);
+    const twice = await put({ baseVersion: 1, state: [{ kind: 'directory', name: 'up', path: '/a' }, { kind: 'directory', name: 'up', path: '/b' }] });
+    expect(twice.status).toBe(400);
+    const units = [
+      { kind: 'directory', name: 'uploads', path: '/var/lib/app/uploads', keep: 3 },
+      { kind: 'mysql', name: 'shop', database: 'shop', restoreOnRollback: true, service: 'mysql.service' },
+    ];
+    const saved = await put({ baseVersion: 1, state: units });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+    const config = (await call(hostConfig.GET, { token: fx.members.viewer.token, params: { name } })).json;
+    expect(config.state).toEqual([
+      { kind: 'directory', name: 'uploads', path: '/var/lib/app/uploads', keep: 3, snapshot: 'every-switch', restoreOnRollback: false },
+      { kind: 'mysql', name: 'shop', database: 'shop', restoreOnRollback: true, service: 'mysql.service', snapshot: 'every-switch', keep: 5 },
+    ]);
+    const { buildId } = await requestBuild(fx.members.operator.caller, name);
+    expect(await runBuild(buildId)).toBe('built');
+    const storePath = (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
+    const shipped = JSON.parse(await readFile(path.join(storePath, 'flotilla', 'state.json'), 'utf8'));
+    expect(shipped.units).toEqual(expect.arrayContaining(config.state.map((u: object) => expect.objectContaining(u))));
+    expect(shipped.units).toHaveLength(2);
+  }, 120_000);
+});

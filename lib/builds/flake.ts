@@ -3,12 +3,8 @@
 // generated package module.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { nixString } from '@/lib/nix/literal';
 import type { BuildInputs } from './inputs';
-
-/** A Nix string literal: JSON's escapes, plus `${` which would otherwise interpolate. */
-export function nixString(value: string): string {
-  return JSON.stringify(value).replace(/\$\{/g, '\\${');
-}
 
 export async function writeBuildFlake(dir: string, hostName: string, inputs: BuildInputs) {
   await mkdir(path.join(dir, 'modules'), { recursive: true });

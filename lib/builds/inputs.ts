@@ -8,7 +8,7 @@ import { desc, eq } from 'drizzle-orm';
 import type { Tx } from '@/lib/db/client';
 import { fleetSettings, hostConfigs, type Host } from '@/lib/db/schema';
 import { settingsOf } from '@/lib/hosts/configs';
-import { packagesModule } from '@/lib/hosts/generated-module';
+import { generatedModule } from '@/lib/hosts/generated-module';
 import { modulesForTags } from '@/lib/hosts/modules';
 import { resolveNixpkgsSource } from '@/lib/packages/source';
 
@@ -40,7 +40,8 @@ export async function assembleInputs(tx: Tx, host: Host, override: { packages?: 
   const source = resolveNixpkgsSource(settings?.nixpkgs ?? null);
   const [config] = await tx.select().from(hostConfigs).where(eq(hostConfigs.hostId, host.id)).orderBy(desc(hostConfigs.version)).limit(1);
   if (!config) throw new Error(`host ${host.name} has no config`);
-  const packages = override.packages ?? settingsOf(config).packages;
+  const structured = settingsOf(config);
+  const packages = override.packages ?? structured.packages;
   const modules = (await modulesForTags(host.orgId, host.tags)).map((m) => ({ name: m.name, version: m.version, text: m.text }));
   return {
     system: BUILD_SYSTEM,
@@ -50,7 +51,7 @@ export async function assembleInputs(tx: Tx, host: Host, override: { packages?: 
     modules,
     hostModule: config.module,
     packages,
-    generatedModule: packagesModule(packages),
+    generatedModule: generatedModule({ packages, state: structured.state }),
   };
 }
 

@@ -10,11 +10,13 @@ import type { Caller } from '@/lib/auth/caller';
 import { db, type Tx } from '@/lib/db/client';
 import { hostConfigs, hosts, users, type Host, type HostConfig } from '@/lib/db/schema';
 import { assertKnownPackages } from '@/lib/packages/validate';
+import { ZStateUnits, type TStateUnit } from '@/lib/state/schemas';
 import { findHost } from './inventory';
 import type { TConfigVersion, TSaveConfig } from './schemas';
 import { assertNixSyntax } from './validate';
 
-const ZSettings = z.object({ packages: z.array(z.string()).default([]) }).catch({ packages: [] });
+// A unit list that no longer parses (an older shape) is left out rather than failing every read.
+const ZSettings = z.object({ packages: z.array(z.string()).default([]), state: ZStateUnits.catch([]).default([]) }).catch({ packages: [], state: [] });
 export type HostSettings = z.infer<typeof ZSettings>;
 
 export function settingsOf(config: Pick<HostConfig, 'settings'>): HostSettings {
@@ -26,6 +28,7 @@ function present(config: HostConfig, author: string | null): TConfigVersion {
     version: config.version,
     module: config.module,
     packages: settingsOf(config).packages,
+    state: settingsOf(config).state,
     author,
     message: config.message,
     createdAt: config.createdAt.toISOString(),
@@ -79,6 +82,7 @@ export async function appendVersion(
   change: {
     module?: string;
     packages?: string[];
+    state?: TStateUnit[];
     /** Merged into the latest list (bulk additions), so there is no base version to conflict with. */
     addPackages?: string[];
     baseVersion?: number;
@@ -93,14 +97,16 @@ export async function appendVersion(
   const current = present(latest.config, latest.author);
   const module = change.module ?? current.module;
   const packages = change.packages ?? (change.addPackages ? [...new Set([...current.packages, ...change.addPackages])].sort() : current.packages);
+  const state = change.state ?? current.state;
+  const stateChanged = JSON.stringify(state) !== JSON.stringify(current.state);
   if (change.baseVersion !== undefined && change.baseVersion !== current.version) {
     throw new AppError('conflict', `Version ${current.version} was saved by ${current.author ?? 'someone'} after the version ${change.baseVersion} you edited`, {
       baseVersion: change.baseVersion,
       latest: current,
-      yours: { module, packages },
+      yours: { module, packages, state },
     });
   }
-  if (module === current.module && JSON.stringify(packages) === JSON.stringify(current.packages)) {
+  if (module === current.module && JSON.stringify(packages) === JSON.stringify(current.packages) && !stateChanged) {
     return { version: current.version, changed: false };
   }
   const version = current.version + 1;
@@ -108,7 +114,7 @@ export async function appendVersion(
     hostId: host.id,
     version,
     module,
-    settings: { packages },
+    settings: { packages, state },
     authorId: caller.user.id,
     onBehalfOf: change.onBehalfOf ?? null,
     message: change.message ?? '',
@@ -126,6 +132,7 @@ export async function appendVersion(
       moduleChanged: module !== current.module,
       ...(added.length ? { packagesAdded: added } : {}),
       ...(removed.length ? { packagesRemoved: removed } : {}),
+      ...(stateChanged ? { stateUnits: state.map((u) => u.name) } : {}),
     },
   });
   return { version, changed: true };
@@ -150,6 +157,7 @@ export async function revertConfig(caller: Caller, hostName: string, toVersion: 
     return appendVersion(tx, caller, host, {
       module: target.config.module,
       packages: settingsOf(target.config).packages,
+      state: settingsOf(target.config).state,
       baseVersion,
       message: `Revert to version ${toVersion}`,
       action: 'host.config.revert',

@@ -1,6 +1,7 @@
 // Shapes of hosts, configs and shared modules, shared by the REST API, the pages and tests.
 import { z } from 'zod';
 import { ZEmail } from '@/lib/orgs/schemas';
+import { ZStateUnit, ZStateUnits } from '@/lib/state/schemas';
 
 /** A DNS label: what NixOS accepts as networking.hostName. */
 export const ZHostName = z
@@ -47,6 +48,8 @@ export type TUpdateHost = z.infer<typeof ZUpdateHost>;
 export const ZSaveConfig = z.strictObject({
   module: ZModuleText.optional(),
   packages: ZPackages.optional(),
+  /** State units (lib/state/schemas.ts), emitted as `flotilla.state` in the generated module. */
+  state: ZStateUnits.optional(),
   baseVersion: z.coerce.number().int().min(1),
   message: z.string().trim().max(500).optional(),
 });
@@ -114,6 +117,7 @@ export const ZConfigVersion = z.object({
   version: z.number(),
   module: z.string(),
   packages: z.array(z.string()),
+  state: z.array(ZStateUnit),
   author: z.string().nullable(),
   message: z.string(),
   createdAt: z.string(),

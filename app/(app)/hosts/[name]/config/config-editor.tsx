@@ -10,18 +10,22 @@ import { describeSaveError } from '@/components/editor/save-error';
 import { Button } from '@/components/ui/button';
 import { Badge, Card, CardHeader } from '@/components/ui/card';
 import { FormError, Input } from '@/components/ui/form';
-import { packagesModule } from '@/lib/hosts/generated-module';
+import { generatedModule } from '@/lib/hosts/generated-module';
 import type { TConfigVersion } from '@/lib/hosts/schemas';
 import { saveConfigAction } from '../../actions';
+import type { TStateUnit } from '@/lib/state/schemas';
 import { PackagePicker } from './package-picker';
+import { StateUnitsEditor } from './state-units-editor';
 
-type Conflict = { latest: TConfigVersion; yours: { module: string; packages: string[] } };
+type Conflict = { latest: TConfigVersion; yours: { module: string; packages: string[]; state: TStateUnit[] } };
+type SaveBody = { module: string; packages: string[]; state: TStateUnit[]; baseVersion: number };
 
 export function ConfigEditor(props: { host: string; initial: TConfigVersion; modules: { name: string; version: number }[]; editable: boolean }) {
   const router = useRouter();
   const [base, setBase] = useState(props.initial);
   const [module, setModule] = useState(props.initial.module);
   const [packages, setPackages] = useState(props.initial.packages);
+  const [state, setState] = useState(props.initial.state);
   const [message, setMessage] = useState('');
   const [diagnostics, setDiagnostics] = useState<Diagnostic[]>([]);
   const [error, setError] = useState<string>();
@@ -29,10 +33,10 @@ export function ConfigEditor(props: { host: string; initial: TConfigVersion; mod
   const [conflict, setConflict] = useState<Conflict>();
   const [merged, setMerged] = useState('');
   const [pending, start] = useTransition();
-  const dirty = module !== base.module || JSON.stringify(packages) !== JSON.stringify(base.packages);
-  const generated = useMemo(() => packagesModule(packages), [packages]);
+  const dirty = module !== base.module || JSON.stringify(packages) !== JSON.stringify(base.packages) || JSON.stringify(state) !== JSON.stringify(base.state);
+  const generated = useMemo(() => generatedModule({ packages, state }), [packages, state]);
 
-  function save(body: { module: string; packages: string[]; baseVersion: number }) {
+  function save(body: SaveBody) {
     setError(undefined);
     setSaved(undefined);
     start(async () => {
@@ -41,8 +45,9 @@ export function ConfigEditor(props: { host: string; initial: TConfigVersion; mod
       if (result.ok) {
         setDiagnostics([]);
         setConflict(undefined);
-        setBase({ ...base, version: result.data.version, module: body.module, packages: [...body.packages].sort() });
+        setBase({ ...base, version: result.data.version, module: body.module, packages: [...body.packages].sort(), state: body.state });
         setModule(body.module);
+        setState(body.state);
         setPackages([...body.packages].sort());
         setMessage('');
         setSaved(result.data.version);
@@ -82,7 +87,15 @@ export function ConfigEditor(props: { host: string; initial: TConfigVersion; mod
         <div className="flex gap-2">
           <Button
             disabled={pending}
-            onClick={() => save({ module: merged, packages: [...new Set([...conflict.latest.packages, ...conflict.yours.packages])], baseVersion: conflict.latest.version })}
+            onClick={() =>
+              save({
+                module: merged,
+                packages: [...new Set([...conflict.latest.packages, ...conflict.yours.packages])],
+                // Units of both, yours winning where both declare one name.
+                state: [...conflict.yours.state, ...conflict.latest.state.filter((u) => !conflict.yours.state.some((y) => y.name === u.name))],
+                baseVersion: conflict.latest.version,
+              })
+            }
           >
             Save merged version
           </Button>
@@ -93,6 +106,7 @@ export function ConfigEditor(props: { host: string; initial: TConfigVersion; mod
               setBase(conflict.latest);
               setModule(conflict.latest.module);
               setPackages(conflict.latest.packages);
+              setState(conflict.latest.state);
               setConflict(undefined);
               setError(undefined);
             }}
@@ -127,7 +141,7 @@ export function ConfigEditor(props: { host: string; initial: TConfigVersion; mod
         {props.editable ? (
           <div className="flex flex-wrap items-center gap-3">
             <Input aria-label="Change message" className="max-w-md flex-1" placeholder="What changed, and why" value={message} onChange={(e) => setMessage(e.target.value)} maxLength={500} />
-            <Button disabled={pending || !dirty} onClick={() => save({ module, packages, baseVersion: base.version })}>
+            <Button disabled={pending || !dirty} onClick={() => save({ module, packages, state, baseVersion: base.version })}>
               {pending ? 'Checking…' : 'Save'}
             </Button>
             <span className="text-xs text-slate-500">
@@ -142,6 +156,12 @@ export function ConfigEditor(props: { host: string; initial: TConfigVersion; mod
           <CardHeader title="Packages" description="Installed through a generated module." />
           <div className="p-4">
             <PackagePicker packages={packages} onChange={setPackages} editable={props.editable} />
+          </div>
+        </Card>
+        <Card>
+          <CardHeader title="State units" description="Data snapshotted before switches and restorable." />
+          <div className="p-4">
+            <StateUnitsEditor units={state} onChange={setState} editable={props.editable} />
           </div>
         </Card>
         <Card>
