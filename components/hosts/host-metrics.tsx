@@ -88,7 +88,8 @@ export function HostMetricsCharts({ samples, days }: { samples: HostSample[]; da
         <LineChart data={data} margin={margin}>
           <CartesianGrid vertical={false} />
           {xAxis}
-          <YAxis width={44} domain={[0, 'auto']} {...axis} />
+          {/* Whole numbers up from 0: a load axis of 0.65, 1.3, 1.95 reads badly. */}
+          <YAxis width={44} domain={[0, (max: number) => Math.max(1, Math.ceil(max))]} allowDecimals={false} {...axis} />
           <Tooltip content={<Tip show={(p) => (p.load === null ? 'no value' : `load ${p.load.toFixed(2)}`)} />} />
           <Line dataKey="load" type="monotone" stroke="#6366f1" dot={false} connectNulls isAnimationActive={false} />
         </LineChart>
