@@ -1,11 +1,14 @@
 // Every host of a deployment, grouped by wave (canaries first), with its phase, why it
-// waits, how long it took (live while in flight), what went wrong, and its system.
+// waits, how long it took (live while in flight), what went wrong, its system, and what
+// its pre-switch checks found.
 import Link from 'next/link';
+import { Fragment } from 'react';
 import { Badge } from '@/components/ui/card';
 import { Th } from '@/components/ui/table';
 import { isFailedPhase, isFinalPhase, type TTargetView } from '@/lib/deployments/schemas';
 import { formatDuration, shortSystem, waveLabel } from './format';
 import { PhaseBadge } from './phase-badge';
+import { TargetChecks } from './target-checks';
 import { isInFlightPhase as isInFlight } from './phases';
 
 export function groupByWave(targets: TTargetView[]): { wave: number; targets: TTargetView[] }[] {
@@ -56,7 +59,7 @@ function Note({ target }: { target: TTargetView }) {
   );
 }
 
-function WaveRows({ wave, targets, now }: { wave: number; targets: TTargetView[]; now: number | null }) {
+function WaveRows({ wave, targets, now, canDecide }: { wave: number; targets: TTargetView[]; now: number | null; canDecide: boolean }) {
   const finished = targets.filter((t) => isFinalPhase(t.phase)).length;
   return (
     <tbody data-testid={`wave-${wave}`} className="divide-y divide-slate-100 border-t border-slate-200 dark:divide-slate-800/70 dark:border-slate-800">
@@ -72,31 +75,41 @@ function WaveRows({ wave, targets, now }: { wave: number; targets: TTargetView[]
         </th>
       </tr>
       {targets.map((t) => (
-        <tr key={t.id} data-testid={`target-${t.host}`}>
-          <td className="whitespace-nowrap px-5 py-2.5 font-medium">
-            <Link href={`/hosts/${t.host}`} className="hover:text-brand-600 hover:underline">
-              {t.host}
-            </Link>
-          </td>
-          <td className="whitespace-nowrap px-5 py-2.5">
-            <PhaseBadge phase={t.phase} />
-          </td>
-          <td className="whitespace-nowrap px-5 py-2.5 tabular-nums text-slate-600 dark:text-slate-300">
-            <Took target={t} now={now} />
-          </td>
-          <td className="max-w-[18rem] truncate px-5 py-2.5">
-            <System target={t} />
-          </td>
-          <td className="min-w-[12rem] px-5 py-2.5 text-xs">
-            <Note target={t} />
-          </td>
-        </tr>
+        <Fragment key={t.id}>
+          {/* The checks' row belongs to the host's: no line between them. */}
+          <tr data-testid={`target-${t.host}`} className={t.checks.length ? 'border-b-0' : undefined}>
+            <td className="whitespace-nowrap px-5 py-2.5 font-medium">
+              <Link href={`/hosts/${t.host}`} className="hover:text-brand-600 hover:underline">
+                {t.host}
+              </Link>
+            </td>
+            <td className="whitespace-nowrap px-5 py-2.5">
+              <PhaseBadge phase={t.phase} />
+            </td>
+            <td className="whitespace-nowrap px-5 py-2.5 tabular-nums text-slate-600 dark:text-slate-300">
+              <Took target={t} now={now} />
+            </td>
+            <td className="max-w-[18rem] truncate px-5 py-2.5">
+              <System target={t} />
+            </td>
+            <td className="min-w-[12rem] px-5 py-2.5 text-xs">
+              <Note target={t} />
+            </td>
+          </tr>
+          {t.checks.length ? (
+            <tr>
+              <td colSpan={5} className="px-5 pb-3 pt-0">
+                <TargetChecks target={t} canDecide={canDecide} />
+              </td>
+            </tr>
+          ) : null}
+        </Fragment>
       ))}
     </tbody>
   );
 }
 
-export function TargetWaves({ targets, now }: { targets: TTargetView[]; now: number | null }) {
+export function TargetWaves({ targets, now, canDecide }: { targets: TTargetView[]; now: number | null; canDecide: boolean }) {
   return (
     <div className="overflow-x-auto">
       <table className="min-w-full text-sm">
@@ -110,7 +123,7 @@ export function TargetWaves({ targets, now }: { targets: TTargetView[]; now: num
           </tr>
         </thead>
         {groupByWave(targets).map((g) => (
-          <WaveRows key={g.wave} wave={g.wave} targets={g.targets} now={now} />
+          <WaveRows key={g.wave} wave={g.wave} targets={g.targets} now={now} canDecide={canDecide} />
         ))}
       </table>
     </div>

@@ -1,11 +1,12 @@
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { pollingEventStream } from '@/lib/api/sse';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts, users } from '@/lib/db/schema';
-import { FAILED_TARGET_PHASES, isFinalDeployment, ZRollout, type TDeploymentView } from './schemas';
+import { FAILED_TARGET_PHASES, isFinalDeployment, parseCheckItems, parseDecision, ZRollout, type TDeploymentView } from './schemas';
 import { outsideWindow } from './strategy';
 
 export async function getDeployment(caller: Caller, id: string): Promise<TDeploymentView> {
@@ -17,10 +18,12 @@ export async function getDeployment(caller: Caller, id: string): Promise<TDeploy
   if (!row) throw new AppError('not_found', 'No such deployment');
   const d = row.deployment;
   const strategy = ZRollout.parse(d.strategy);
+  const decider = alias(users, 'decider');
   const targets = await db()
-    .select({ target: deploymentTargets, host: { name: hosts.name, online: hosts.online, tags: hosts.tags } })
+    .select({ target: deploymentTargets, host: { name: hosts.name, online: hosts.online, tags: hosts.tags }, decidedBy: decider.email })
     .from(deploymentTargets)
     .innerJoin(hosts, eq(hosts.id, deploymentTargets.hostId))
+    .leftJoin(decider, eq(decider.id, deploymentTargets.decidedBy))
     .where(eq(deploymentTargets.deploymentId, id))
     .orderBy(asc(deploymentTargets.wave), asc(hosts.name));
   const [rollback] = await db().select({ id: deployments.id }).from(deployments).where(and(eq(deployments.rollbackOf, id), eq(deployments.orgId, caller.org.id))).limit(1);
@@ -42,7 +45,7 @@ export async function getDeployment(caller: Caller, id: string): Promise<TDeploy
     finishedAt: iso(d.finishedAt),
     watchUntil: iso(d.watchUntil),
     counts,
-    targets: targets.map(({ target: t, host }) => ({
+    targets: targets.map(({ target: t, host, decidedBy }) => ({
       id: t.id,
       host: host.name,
       storePath: t.storePath,
@@ -65,6 +68,10 @@ export async function getDeployment(caller: Caller, id: string): Promise<TDeploy
       releasedAt: iso(t.releasedAt),
       sentAt: iso(t.sentAt),
       finishedAt: iso(t.finishedAt),
+      checks: parseCheckItems(t.checks),
+      decision: parseDecision(t.decision),
+      decidedBy,
+      decidedAt: iso(t.decidedAt),
     })),
   };
 }

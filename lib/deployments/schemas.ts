@@ -1,6 +1,6 @@
 // Deployment requests and views, shared by the API, the UI, the worker and the CLI.
 import { z } from 'zod';
-import { ZStorePath } from '@/lib/agents/protocol';
+import { ZCheckItem, ZStorePath, type TCheckItem } from '@/lib/agents/protocol';
 import { ZHostName } from '@/lib/hosts/schemas';
 
 export { ZStorePath } from '@/lib/agents/protocol';
@@ -111,8 +111,18 @@ export const ZTargetView = z.object({
   releasedAt: z.string().nullable(),
   sentAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  /** What the pre-switch checks found (empty before they ran), and the resolution chosen per error item. */
+  checks: z.array(ZCheckItem),
+  decision: z.record(z.string(), z.string()).nullable(),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.string().nullable(),
 });
 export type TTargetView = z.infer<typeof ZTargetView>;
+
+/** A target's stored check items; anything unreadable counts as none. */
+export const parseCheckItems = (raw: unknown): TCheckItem[] => z.array(ZCheckItem).catch([]).parse(raw ?? []);
+/** A target's stored decision: error item id → chosen resolution id. */
+export const parseDecision = (raw: unknown): Record<string, string> | null => z.record(z.string(), z.string()).nullable().catch(null).parse(raw ?? null);
 
 export const ZDeploymentView = z.object({
   id: z.uuid(),

@@ -81,7 +81,7 @@ export function LiveDeployment({
       {changes}
       <Card>
         <CardHeader title="Hosts" description="Canaries go first; each wave starts when the one before it has finished." />
-        <TargetWaves targets={view.targets} now={now} />
+        <TargetWaves targets={view.targets} now={now} canDecide={canControl} />
       </Card>
     </>
   );

@@ -1,0 +1,12 @@
+'use server';
+
+// The State tab's side of lib/state/restore.ts: the same operation as
+// POST /api/v1/hosts/:name/snapshots/:id/restore, guarded the same way.
+import { z } from 'zod';
+import { action } from '@/lib/api/action';
+import { requestRestore } from '@/lib/state/restore';
+
+export const restoreSnapshotAction = action(
+  { access: 'deployments.write', input: z.strictObject({ host: z.string().min(1).max(63), snapshotId: z.uuid() }) },
+  async ({ caller, input }) => requestRestore(caller, input.host, input.snapshotId),
+);
