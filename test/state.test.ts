@@ -229,6 +229,22 @@ describe.skipIf(!pgReady)('declared state', () => {
     const decided = await call(decideRoute.POST, { method: 'POST', token: fx.members.operator.token, params: { id, targetId: blocked.id }, json: { choices: { [item!.id]: 'abort' } } });
     expect(decided.status).toBe(200);
     expect((await finished(id)).status).toBe('failed');
+
+    // The same switch under a decision policy: nobody is asked, the policy's choice is stored and audited.
+    const system2 = await buildSystem(units(`dataDir = "${pgData}"; serverVersion = "16.5";`));
+    const created = await call(deployments.POST, {
+      method: 'POST',
+      token: fx.members.operator.token,
+      json: { agents: { [host]: system2 }, rollout: { canaries: 0, decisions: { 'flotilla:postgresql-version:*': 'abort', 'migrate:*': 'run-migration' } } },
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const byPolicy = await finished(created.json.id);
+    expect(byPolicy.status).toBe('failed');
+    expect(byPolicy.targets[0].error).toMatch(/stopped at the pre-switch check: The data directory/);
+    const [t] = await db().select().from(deploymentTargets).where(eq(deploymentTargets.deploymentId, created.json.id));
+    expect(t).toMatchObject({ decision: { 'flotilla:postgresql-version:db': 'abort' }, decidedBy: null });
+    const audit = await db().select().from(auditEvents).where(and(eq(auditEvents.action, 'deployment.decide'), eq(auditEvents.objectId, t!.id)));
+    expect(audit).toEqual([expect.objectContaining({ actorLabel: 'decision policy', orgId: fx.org.id })]);
   }, 150_000);
 });
 

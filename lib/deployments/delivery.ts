@@ -5,6 +5,8 @@ import { and, desc, eq, inArray, isNotNull, isNull, ne, notInArray, sql } from '
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
 import type { TCheckReport, TDeploy, TResult } from '@/lib/agents/protocol';
+import { recordAudit } from '@/lib/audit/record';
+import { policyChoices } from './decision-policy';
 import { nudgeRollout } from './events';
 import { FINAL_TARGET_PHASES, IN_FLIGHT_PHASES, ZRollout } from './schemas';
 
@@ -129,22 +131,42 @@ export async function nudgeWaitingDeployments(hostId: string) {
 export async function recordCheckReport(hostId: string, report: TCheckReport): Promise<{ decided: Record<string, string> | null; firstBlock: boolean; deploymentId: string } | null> {
   return db().transaction(async (tx) => {
     const [before] = await tx
-      .select({ phase: deploymentTargets.phase, decision: deploymentTargets.decision, deploymentId: deploymentTargets.deploymentId })
+      .select({
+        phase: deploymentTargets.phase,
+        decision: deploymentTargets.decision,
+        deploymentId: deploymentTargets.deploymentId,
+        strategy: deployments.strategy,
+        orgId: deployments.orgId,
+        createdBy: deployments.createdBy,
+      })
       .from(deploymentTargets)
+      .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
       .where(and(eq(deploymentTargets.id, report.targetId), eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT_PHASES])))
-      .for('update');
+      .for('update', { of: deploymentTargets });
     if (!before) return null;
+    const decided = (before.decision as Record<string, string> | null) ?? null;
+    // The deployment's decision policy answers at once where it covers every error item.
+    const byPolicy = report.blocked && !decided ? policyChoices(ZRollout.parse(before.strategy).decisions, report.items) : null;
     await tx
       .update(deploymentTargets)
       .set({
         checks: report.items,
         ...(report.blocked ? { phase: 'needs-decision' as const } : {}),
-        log: sql`right(${deploymentTargets.log} || ${`${new Date().toISOString()} pre-switch checks: ${report.items.length} item(s)${report.blocked ? ', waiting for a decision' : ''}\n`}, 64000)`,
+        ...(byPolicy ? { decision: byPolicy, decidedBy: null, decidedAt: new Date() } : {}),
+        log: sql`right(${deploymentTargets.log} || ${`${new Date().toISOString()} pre-switch checks: ${report.items.length} item(s)${report.blocked ? (byPolicy ? ', decided by the deployment’s policy' : ', waiting for a decision') : ''}\n`}, 64000)`,
         updatedAt: new Date(),
       })
       .where(eq(deploymentTargets.id, report.targetId));
-    const decided = (before.decision as Record<string, string> | null) ?? null;
-    return report.blocked ? { decided, firstBlock: before.phase !== 'needs-decision' && !decided, deploymentId: before.deploymentId } : null;
+    if (byPolicy) {
+      await recordAudit(tx, { system: 'decision policy', orgId: before.orgId, userId: before.createdBy }, {
+        action: 'deployment.decide',
+        objectType: 'deployment_target',
+        objectId: report.targetId,
+        after: { deploymentId: before.deploymentId, choices: byPolicy, by: 'policy' },
+      });
+    }
+    const choices = decided ?? byPolicy;
+    return report.blocked ? { decided: choices, firstBlock: before.phase !== 'needs-decision' && !choices, deploymentId: before.deploymentId } : null;
   });
 }
 

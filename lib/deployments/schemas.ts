@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ZCheckItem, ZStorePath, type TCheckItem } from '@/lib/agents/protocol';
 import { ZHostName } from '@/lib/hosts/schemas';
+import { ZDecisionPolicy } from './decision-policy';
 
 export { ZStorePath } from '@/lib/agents/protocol';
 
@@ -56,6 +57,8 @@ const rolloutFields = {
   action: z.enum(['switch', 'boot']),
   confirmTimeoutSeconds: z.number().int().min(5).max(3600),
   switchTimeoutSeconds: z.number().int().min(10).max(7200),
+  /** Pre-switch check item id or pattern → resolution: decided at once where it covers every error item (decision-policy.ts). */
+  decisions: ZDecisionPolicy,
 };
 
 export const ZRollout = z.strictObject({
@@ -70,6 +73,7 @@ export const ZRollout = z.strictObject({
   action: rolloutFields.action.default('switch'),
   confirmTimeoutSeconds: rolloutFields.confirmTimeoutSeconds.default(120),
   switchTimeoutSeconds: rolloutFields.switchTimeoutSeconds.default(600),
+  decisions: rolloutFields.decisions.default({}),
 });
 export type TRollout = z.infer<typeof ZRollout>;
 /**
