@@ -4,6 +4,7 @@
 // defaults in settings. Values stay strings while typed; toRollout turns them into a
 // ZRollout-shaped object, or says which field is wrong, before anything is sent.
 import { Field, Input, Select } from '@/components/ui/form';
+import { ZDecisionPolicy } from '@/lib/deployments/decision-policy';
 import type { TRollout } from '@/lib/deployments/schemas';
 
 export type StrategyFields = {
@@ -17,6 +18,8 @@ export type StrategyFields = {
   action: TRollout['action'];
   switchTimeoutSeconds: string;
   confirmTimeoutSeconds: string;
+  /** The decision policy, one `item id or pattern = resolution` per line. */
+  decisions: string;
 };
 
 export type FieldErrors = Partial<Record<keyof StrategyFields, string>>;
@@ -33,7 +36,23 @@ export function fieldsFrom(s: TRollout): StrategyFields {
     action: s.action,
     switchTimeoutSeconds: String(s.switchTimeoutSeconds),
     confirmTimeoutSeconds: String(s.confirmTimeoutSeconds),
+    decisions: Object.entries(s.decisions)
+      .map(([pattern, resolution]) => `${pattern} = ${resolution}`)
+      .join('\n'),
   };
+}
+
+function parseDecisions(text: string): { policy: TRollout['decisions']; error?: string } {
+  const entries: [string, string][] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (!line) continue;
+    const [pattern, resolution, extra] = line.split('=').map((x) => x.trim());
+    if (!pattern || !resolution || extra !== undefined) return { policy: {}, error: `Line ${i + 1}: write "item id or pattern = resolution"` };
+    entries.push([pattern, resolution]);
+  }
+  const parsed = ZDecisionPolicy.safeParse(Object.fromEntries(entries));
+  return parsed.success ? { policy: parsed.data } : { policy: {}, error: parsed.error.issues[0]?.message ?? 'Not a decision policy' };
 }
 
 const COUNT_OR_PERCENT = /^(\d+|(100|[1-9]?\d)%)$/;
@@ -51,6 +70,8 @@ export function toRollout(f: StrategyFields, base: TRollout): { rollout: TRollou
     if (!/^\d+$/.test(v)) errors[key] = 'A whole number of seconds';
     return Number(v);
   };
+  const decisions = parseDecisions(f.decisions);
+  if (decisions.error) errors.decisions = decisions.error;
   const hours = Number(f.offlineDeadlineHours.trim());
   if (f.offlineDeadlineHours.trim() === '' || !Number.isFinite(hours) || hours < 0) errors.offlineDeadlineHours = 'A number of hours, 0 or more';
   const rollout: TRollout = {
@@ -65,11 +86,12 @@ export function toRollout(f: StrategyFields, base: TRollout): { rollout: TRollou
     action: f.action,
     switchTimeoutSeconds: whole('switchTimeoutSeconds'),
     confirmTimeoutSeconds: whole('confirmTimeoutSeconds'),
+    decisions: decisions.policy,
   };
   return { rollout, errors };
 }
 
-const FIELD_KEYS = new Set<string>(['canaries', 'maxInFlight', 'watchSeconds', 'maxFailures', 'onFailure', 'offlineHosts', 'offlineDeadlineHours', 'action', 'switchTimeoutSeconds', 'confirmTimeoutSeconds'] satisfies (keyof StrategyFields)[]);
+const FIELD_KEYS = new Set<string>(['canaries', 'maxInFlight', 'watchSeconds', 'maxFailures', 'onFailure', 'offlineHosts', 'offlineDeadlineHours', 'action', 'switchTimeoutSeconds', 'confirmTimeoutSeconds', 'decisions'] satisfies (keyof StrategyFields)[]);
 const SERVER_KEYS: Record<string, keyof StrategyFields> = { offlineDeadlineSeconds: 'offlineDeadlineHours' };
 
 /** A server action's field errors ("rollout.canaries", "defaults.watchSeconds") placed on the fields. */
@@ -130,8 +152,8 @@ export function StrategyFieldset({ idPrefix, value, errors, onChange, disabled }
       </div>
       <details className="rounded-md ring-1 ring-slate-200 dark:ring-slate-800">
         <summary className="cursor-pointer select-none px-3 py-2 text-sm font-medium text-slate-600 dark:text-slate-300">
-          Advanced: activation and timeouts
-          {errors.action || errors.switchTimeoutSeconds || errors.confirmTimeoutSeconds ? <span className="ml-2 text-xs text-red-600 dark:text-red-400">check these fields</span> : null}
+          Advanced: activation, timeouts and decisions
+          {errors.action || errors.switchTimeoutSeconds || errors.confirmTimeoutSeconds || errors.decisions ? <span className="ml-2 text-xs text-red-600 dark:text-red-400">check these fields</span> : null}
         </summary>
         <div className="grid gap-4 border-t border-slate-200 p-3 sm:grid-cols-2 dark:border-slate-800">
           <Field label="Activation" htmlFor={id('action')} error={errors.action}>
@@ -146,6 +168,26 @@ export function StrategyFieldset({ idPrefix, value, errors, onChange, disabled }
           <Field label="Confirm timeout (seconds)" htmlFor={id('confirmTimeoutSeconds')} error={errors.confirmTimeoutSeconds} hint="Without the server's confirmation by then, the host rolls back.">
             <Input {...text('confirmTimeoutSeconds')} inputMode="numeric" autoComplete="off" />
           </Field>
+          <div className="sm:col-span-2">
+            <Field
+              label="Decision policy"
+              htmlFor={id('decisions')}
+              error={errors.decisions}
+              hint="When a pre-switch check blocks a host, these answer without asking anyone, if they cover every error. One rule per line: item id or pattern = resolution, e.g. migrate:* = run-migration, * = abort."
+            >
+              <textarea
+                id={id('decisions')}
+                value={value.decisions}
+                disabled={disabled}
+                rows={3}
+                spellCheck={false}
+                aria-invalid={errors.decisions ? true : undefined}
+                onChange={(e) => onChange({ ...value, decisions: e.target.value })}
+                placeholder="flotilla:snapshot-space = skip-snapshots"
+                className="block w-full rounded-md border-0 bg-white px-3 py-2 font-mono text-xs ring-1 ring-inset ring-slate-300 dark:bg-slate-900 dark:ring-slate-700"
+              />
+            </Field>
+          </div>
         </div>
       </details>
     </div>
