@@ -3,26 +3,15 @@
 // page's timeline shows both generations and the package between them, the inventory
 // finds hello on that host and drills into it, and an admin adds and deletes an alert
 // rule while a viewer only reads.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import { agentProcess as agent } from './agent-process';
 import { ADMIN } from './constants';
 import { createToken, signInViaApi, unique } from './helpers';
 
-const root = path.resolve(import.meta.dirname, '..');
 const SCREENS = 'test-results/screens';
-// As in requests.ui.spec.ts: no remembered "missing" from an earlier server's cache.
-const AGENT_ENV = { ...process.env, NIX_CONFIG: [process.env.NIX_CONFIG, 'narinfo-cache-negative-ttl = 0'].filter(Boolean).join('\n') };
-
-function agent(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], { cwd: root, env: AGENT_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return { child, output: () => output, exited: new Promise<number | null>((resolve) => child.on('exit', resolve)) };
-}
 
 type Api = { request: APIRequestContext; headers: Record<string, string> };
 
