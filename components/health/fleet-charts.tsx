@@ -43,22 +43,25 @@ function ChartCard({ title, description, empty, emptyText, testId, children }: {
   );
 }
 
+/** Grid, time axis, count axis, tooltip and legend of the charts hour by hour (an array, so recharts sees each as a direct child). */
+function hourlyFrame() {
+  return [
+    <CartesianGrid key="grid" stroke="var(--chart-grid)" vertical={false} />,
+    <XAxis key="x" dataKey="at" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={formatDay} minTickGap={32} {...axis} />,
+    <YAxis key="y" allowDecimals={false} width={40} {...axis} />,
+    <Tooltip key="tooltip" labelFormatter={formatHour} {...tooltip} />,
+    <Legend key="legend" {...legend} />,
+  ];
+}
+
+const NO_SAMPLES = 'No samples yet. The worker samples the fleet every 5 minutes.';
+
 /** Online hosts and the rest of the fleet, hour by hour. */
 export function OnlineChart({ points }: { points: FleetPoint[] }) {
   return (
-    <ChartCard
-      title="Online hosts"
-      description="Hosts connected, and the rest of the fleet, over 30 days."
-      empty={points.length === 0}
-      emptyText="No samples yet. The worker samples the fleet every 5 minutes."
-      testId="chart-online"
-    >
+    <ChartCard title="Online hosts" description="Hosts connected, and the rest of the fleet, over 30 days." empty={points.length === 0} emptyText={NO_SAMPLES} testId="chart-online">
       <AreaChart data={points} margin={{ top: 4, right: 16, bottom: 0, left: 0 }}>
-        <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
-        <XAxis dataKey="at" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={formatDay} minTickGap={32} {...axis} />
-        <YAxis allowDecimals={false} width={40} {...axis} />
-        <Tooltip labelFormatter={formatHour} {...tooltip} />
-        <Legend {...legend} />
+        {hourlyFrame()}
         <Area type="stepAfter" dataKey="online" name="Online" stackId="fleet" stroke={COLORS.online} fill={COLORS.online} fillOpacity={0.35} isAnimationActive={false} />
         <Area type="stepAfter" dataKey="notOnline" name="Offline or never seen" stackId="fleet" stroke={COLORS.notOnline} fill={COLORS.notOnline} fillOpacity={0.2} isAnimationActive={false} />
       </AreaChart>
@@ -69,19 +72,9 @@ export function OnlineChart({ points }: { points: FleetPoint[] }) {
 /** Drifted hosts, failed last deployments and pending reboots, hour by hour. */
 export function DriftChart({ points }: { points: FleetPoint[] }) {
   return (
-    <ChartCard
-      title="Drift"
-      description="Hosts not running their desired system, whose last deployment failed, or waiting for a reboot."
-      empty={points.length === 0}
-      emptyText="No samples yet. The worker samples the fleet every 5 minutes."
-      testId="chart-drift"
-    >
+    <ChartCard title="Drift" description="Hosts not running their desired system, whose last deployment failed, or waiting for a reboot." empty={points.length === 0} emptyText={NO_SAMPLES} testId="chart-drift">
       <LineChart data={points} margin={{ top: 4, right: 16, bottom: 0, left: 0 }}>
-        <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
-        <XAxis dataKey="at" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={formatDay} minTickGap={32} {...axis} />
-        <YAxis allowDecimals={false} width={40} {...axis} />
-        <Tooltip labelFormatter={formatHour} {...tooltip} />
-        <Legend {...legend} />
+        {hourlyFrame()}
         <Line type="stepAfter" dataKey="drifted" name="Drifted" stroke={COLORS.drifted} strokeWidth={2} dot={false} isAnimationActive={false} />
         <Line type="stepAfter" dataKey="failed" name="Failed last deployment" stroke={COLORS.failed} strokeWidth={2} dot={false} isAnimationActive={false} />
         <Line type="stepAfter" dataKey="needsReboot" name="Needs reboot" stroke={COLORS.reboot} strokeWidth={2} dot={false} isAnimationActive={false} />
