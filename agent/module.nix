@@ -22,7 +22,7 @@ let
       serverVersion = nullable types.str "Version of the PostgreSQL server this system runs.";
       passFile = nullable types.str "PostgreSQL password file (PGPASSFILE).";
       defaultsFile = nullable types.str "MySQL option file with the password ([client] section).";
-      service = nullable types.str "systemd service stopped around a restore; the service-change policy compares its unit.";
+      service = nullable types.str "systemd service using the data (for a database: the application, not the server): stopped around a restore; the service-change policy compares its unit.";
       snapshot = mkOption {
         type = types.enum [ "every-switch" "service-change" "never" ];
         default = "every-switch";
@@ -39,13 +39,11 @@ let
       bin = "${config.services.postgresql.package}/bin";
       host = "/run/postgresql";
       runAs = "postgres";
-      service = "postgresql.service";
       dataDir = config.services.postgresql.dataDir;
       serverVersion = config.services.postgresql.package.version;
     } else if u.kind == "mysql" && config.services.mysql.enable then {
       bin = "${config.services.mysql.package}/bin";
       runAs = config.services.mysql.user;
-      service = "mysql.service";
     } else { };
 
   stateFile = pkgs.writeText "flotilla-state.json" (builtins.toJSON {

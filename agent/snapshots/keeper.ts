@@ -7,11 +7,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { TCheckItem, TDeploy } from '@/lib/agents/protocol';
-import type { TSnapshot, TStateUnit } from '@/lib/state/schemas';
+import { describeUnit, type TSnapshot, type TStateUnit } from '@/lib/state/schemas';
 import type { SystemPaths } from '../system';
 import { ABORT, BUILTIN } from '../prechecks';
 import { SnapshotStore } from './store';
-import { declaredUnits, restoreSnapshot, snapshotUnit, unitsToSnapshot } from './units';
+import { declaredUnits, missingDirectory, restoreSnapshot, snapshotUnit, unitsToSnapshot } from './units';
 
 /** Resolutions of the built-in state checks, carried out by the agent itself. */
 export const SKIP_SNAPSHOTS = { id: 'skip-snapshots', label: 'Switch without taking snapshots' };
@@ -79,9 +79,20 @@ export class StateKeeper {
   /** Snapshots what the policies name before `deploy` switches away from `current`; a failed snapshot stops the switch. */
   async beforeSwitch(deploy: TDeploy, current: string | null): Promise<Taken[]> {
     const taken: Taken[] = [];
-    for (const u of await unitsToSnapshot(this.paths, current, deploy.storePath)) {
+    for (const { declaredNow, ...u } of await unitsToSnapshot(this.paths, current, deploy.storePath)) {
+      if (await missingDirectory(u)) {
+        this.log(`not snapshotting ${u.name}: ${describeUnit(u)} does not exist yet`);
+        continue;
+      }
       this.log(`snapshotting ${u.name} before switching to ${deploy.storePath}`);
-      const s = await snapshotUnit(this.store, u, { generation: current, reason: 'pre-switch', deploymentId: deploy.deploymentId, targetId: deploy.targetId });
+      const meta = { generation: current, reason: 'pre-switch' as const, deploymentId: deploy.deploymentId, targetId: deploy.targetId };
+      // Data the running system declares must be kept; a unit only the new system declares may not exist yet.
+      const s = await snapshotUnit(this.store, u, meta).catch((error: Error) => {
+        if (declaredNow) throw error;
+        this.log(`not snapshotting ${u.name}, which only the new system declares: ${error.message}`);
+        return null;
+      });
+      if (!s) continue;
       taken.push({ snapshotId: s.id, unit: u.name, restoreOnRollback: u.restoreOnRollback });
       const removed = await this.store.prune(u.name, u.keep);
       if (removed.length) this.log(`removed ${removed.length} old snapshot(s) of ${u.name}`);

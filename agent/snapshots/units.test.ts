@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TStateUnitInput } from '@/lib/state/schemas';
 import { ZStateUnit } from '@/lib/state/schemas';
+import { StateKeeper } from './keeper';
 import { SnapshotStore } from './store';
 import { restoreSnapshot, snapshotUnit, unitsToSnapshot } from './units';
 
@@ -105,5 +106,15 @@ describe('snapshot policies', () => {
     expect((await unitsToSnapshot(paths, current, next)).map((u) => u.name)).toEqual(['always', 'app', 'fresh']);
     // The first deployment on a host: nothing to compare with, so service-change snapshots too.
     expect((await unitsToSnapshot(paths, null, next)).map((u) => u.name)).toEqual(['always', 'app', 'db', 'fresh']);
+  });
+
+  it('skips data that does not exist yet, but fails the switch when data the running system declares cannot be dumped', async () => {
+    const keeper = new StateKeeper(path.join(tmp, 'keeper'), paths, () => {});
+    const deploy = (storePath: string) => ({ type: 'deploy' as const, id: 'x', deploymentId: crypto.randomUUID(), targetId: crypto.randomUUID(), storePath, action: 'switch' as const, confirmTimeoutSeconds: 60, switchTimeoutSeconds: 60, healthChecks: [] });
+    const unreachable = { kind: 'postgresql' as const, name: 'db', database: 'nope', host: '127.0.0.1', port: 1 };
+    const first = await system('first', [{ kind: 'directory', name: 'later', path: path.join(tmp, 'not-yet') }, unreachable], {});
+    // First deployment: the new system's units have no data yet, so nothing is taken and nothing fails.
+    expect(await keeper.beforeSwitch(deploy(first), null)).toEqual([]);
+    await expect(keeper.beforeSwitch(deploy(first), first)).rejects.toThrow(/snapshot of db failed/);
   });
 });

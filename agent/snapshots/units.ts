@@ -57,6 +57,11 @@ function dumpCommands(u: TStateUnit): Command[] {
 }
 
 /** Dumps a unit into the store. */
+/** A directory unit whose directory does not exist (yet): nothing there to lose. */
+export async function missingDirectory(u: TStateUnit) {
+  return u.kind === 'directory' && (await fs.stat(u.path).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ENOENT'));
+}
+
 export async function snapshotUnit(store: SnapshotStore, u: TStateUnit, meta: Omit<Parameters<SnapshotStore['commit']>[3], 'definition'>): Promise<StoredSnapshot> {
   if (u.kind === 'directory' && !(await fs.stat(u.path).then((s) => s.isDirectory(), () => false))) {
     throw new Error(`${u.path} is not a directory`);
@@ -138,11 +143,11 @@ async function serviceUnit(paths: SystemPaths, system: string, service: string) 
  * system declares (its definition describes the data as it is now) and what only the
  * new one declares, each as its snapshot policy says.
  */
-export async function unitsToSnapshot(paths: SystemPaths, current: string | null, next: string): Promise<TStateUnit[]> {
+export async function unitsToSnapshot(paths: SystemPaths, current: string | null, next: string): Promise<(TStateUnit & { declaredNow: boolean })[]> {
   const now = await declaredUnits(paths, current);
   const coming = await declaredUnits(paths, next);
-  const units = [...now, ...coming.filter((c) => !now.some((n) => n.name === c.name))];
-  const chosen: TStateUnit[] = [];
+  const units = [...now.map((u) => ({ ...u, declaredNow: true })), ...coming.filter((c) => !now.some((n) => n.name === c.name)).map((u) => ({ ...u, declaredNow: false }))];
+  const chosen: (TStateUnit & { declaredNow: boolean })[] = [];
   for (const u of units) {
     if (u.snapshot === 'never') continue;
     if (u.snapshot === 'service-change' && u.service && current) {

@@ -33,7 +33,11 @@ const common = {
   keep: z.number().int().min(1).max(30).default(5),
   /** A rollback of the switch this snapshot was taken for restores it. */
   restoreOnRollback: z.boolean().default(false),
-  /** Stopped around a restore, and compared between systems for the `service-change` policy. */
+  /**
+   * The service that uses the data: stopped around a restore (so it does not write meanwhile) and
+   * compared between systems for the `service-change` policy. For a database, the application, not
+   * the database server, which a dump and a restore need running.
+   */
   service: systemdService.optional(),
 };
 
