@@ -96,9 +96,7 @@ export function RestoreTable({ restores, snapshots, now }: { restores: Restore[]
       <thead>
         <tr>
           <Th>Asked</Th>
-          <Th>Unit</Th>
-          <Th>Snapshot</Th>
-          <Th>By</Th>
+          <Th>Restoring</Th>
           <Th>Status</Th>
           <Th>What happened</Th>
         </tr>
@@ -108,17 +106,21 @@ export function RestoreTable({ restores, snapshots, now }: { restores: Restore[]
           const takenAt = taken.get(r.snapshotId);
           return (
             <tr key={r.id} data-testid={`restore-${r.id}`} data-status={r.status}>
-              <Td>
+              <Td className="align-top">
                 <When iso={r.createdAt} now={now} />
+                <span className="block text-xs text-slate-500 dark:text-slate-400">by {r.requestedBy ?? 'a former member'}</span>
               </Td>
-              <Td className="font-medium">{r.unit}</Td>
-              <Td className="text-xs">{takenAt ? `taken ${formatTime(takenAt)}` : <span className="font-mono text-slate-400">{r.snapshotId.slice(0, 8)} (gone)</span>}</Td>
-              <Td className="text-slate-500">{r.requestedBy ?? '—'}</Td>
-              <Td>
+              <Td className="align-top">
+                <span className="font-medium">{r.unit}</span>
+                <span className="block text-xs text-slate-500 dark:text-slate-400">
+                  {takenAt ? `snapshot of ${formatTime(takenAt)}` : `snapshot ${r.snapshotId.slice(0, 8)} (no longer on the host)`}
+                </span>
+              </Td>
+              <Td className="align-top">
                 <Badge tone={RESTORE_TONE[r.status]}>{RESTORE_LABEL[r.status]}</Badge>
               </Td>
-              <Td className="min-w-[16rem] whitespace-pre-wrap text-xs text-slate-600 dark:text-slate-300">
-                {r.message ?? (isOpenRestore(r.status) ? '…' : '')}
+              <Td className="w-full min-w-[16rem] whitespace-pre-wrap break-words align-top text-xs text-slate-600 dark:text-slate-300">
+                {r.message || (isOpenRestore(r.status) ? '…' : '')}
                 {r.finishedAt ? <span className="block text-slate-400">finished {formatTime(r.finishedAt)}</span> : null}
               </Td>
             </tr>

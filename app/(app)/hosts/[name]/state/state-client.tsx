@@ -25,7 +25,8 @@ export function RestoreButton({ host, unit, what, service, snapshot, blocked }: 
   const router = useRouter();
   const [open, setOpen] = useState(false);
   return (
-    <>
+    // The dialog sits in a table cell: it must not inherit the cell's nowrap and right alignment.
+    <span className="contents whitespace-normal text-left">
       <Button variant="secondary" size="sm" onClick={() => setOpen(true)} disabled={blocked} title={blocked ? 'A restore on this host is still under way' : undefined}>
         Restore
       </Button>
@@ -59,6 +60,6 @@ export function RestoreButton({ host, unit, what, service, snapshot, blocked }: 
           </ul>
         </ConfirmDialog>
       ) : null}
-    </>
+    </span>
   );
 }
