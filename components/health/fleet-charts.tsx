@@ -3,7 +3,7 @@
 // The overview's charts over time. Colours that must follow the theme (axes, grid, the
 // tooltip) come from CSS variables set on the wrapper for light and dark; the series use
 // the same greens, reds and ambers as the badges.
-import type { ReactNode } from 'react';
+import type { ReactElement } from 'react';
 import { Area, AreaChart, Bar, CartesianGrid, ComposedChart, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { Card, CardHeader } from '@/components/ui/card';
 import type { DeployDay, FleetPoint } from './chart-data';
@@ -23,19 +23,19 @@ const tooltip = {
 } as const;
 const legend = { wrapperStyle: { fontSize: 12, color: 'var(--chart-axis)' }, iconSize: 10 } as const;
 
-function ChartCard({ title, description, empty, emptyText, testId, children }: { title: string; description: string; empty: boolean; emptyText: string; testId: string; children: ReactNode }) {
+function ChartCard({ title, description, empty, emptyText, testId, children }: { title: string; description: string; empty: boolean; emptyText: string; testId: string; children: ReactElement }) {
   return (
     <Card>
       <CardHeader title={title} description={description} />
       <div
         data-testid={testId}
-        className="h-64 px-2 py-4 [--chart-axis:#64748b] [--chart-grid:#e2e8f0] [--chart-text:#0f172a] [--chart-tooltip:#ffffff] dark:[--chart-axis:#94a3b8] dark:[--chart-grid:#1e293b] dark:[--chart-text:#f1f5f9] dark:[--chart-tooltip:#0f172a]"
+        className={`${empty ? 'h-36' : 'h-64'} px-2 py-4 [--chart-axis:#64748b] [--chart-grid:#e2e8f0] [--chart-text:#0f172a] [--chart-tooltip:#ffffff] dark:[--chart-axis:#94a3b8] dark:[--chart-grid:#1e293b] dark:[--chart-text:#f1f5f9] dark:[--chart-tooltip:#0f172a]`}
       >
         {empty ? (
           <div className="flex h-full items-center justify-center px-6 text-center text-sm text-slate-500 dark:text-slate-400">{emptyText}</div>
         ) : (
           <ResponsiveContainer width="100%" height="100%">
-            {children as React.ReactElement}
+            {children}
           </ResponsiveContainer>
         )}
       </div>
