@@ -3,25 +3,15 @@
 // Offline card to the host list filtered to exactly the offline hosts, exports them as
 // CSV (the file has exactly those rows), keeps the filter as a saved filter, and finds
 // no write action anywhere: no buttons for it, and 403 from the write APIs.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
+import { agentProcess as agent } from './agent-process';
 import { ADMIN } from './constants';
 import { createToken, signInViaApi, unique } from './helpers';
 
-const root = path.resolve(import.meta.dirname, '..');
 const SCREENS = 'test-results/screens';
-
-/** A real agent process (as in agent.ui.spec.ts), with a state directory of its own. */
-function agent(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return { child, output: () => output, exited: new Promise<number | null>((resolve) => child.on('exit', resolve)) };
-}
 
 type Summary = { name: string; status: 'online' | 'offline' | 'never-seen'; agentVersion: string | null; storeFreeBytes: number | null };
 
