@@ -26,7 +26,8 @@ export async function fleetCounts(orgId: string) {
       unitsFailed: count(HOST_STATUS_SQL['units-failed']),
       outdated: count(HOST_STATUS_SQL.outdated),
       fresh: count(sql`${age} < 30`),
-      aging: count(sql`${age} >= 30 and ${age} < ${OUTDATED_DAYS}`),
+      // Up to and including OUTDATED_DAYS: "outdated" starts after it (status-sql.ts), so every dated host is in one bucket.
+      aging: count(sql`${age} >= 30 and ${age} <= ${OUTDATED_DAYS}`),
       unknownAge: count(sql`${hosts.nixpkgsDate} is null`),
     })
     .from(hosts)
