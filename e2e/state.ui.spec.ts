@@ -5,27 +5,16 @@
 // Decisions page; the agent carries it out and switches; the State tab lists the unit and
 // the snapshot taken before the switch; files changed afterwards come back byte for byte
 // from the Restore button.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
+import { agentProcess } from './agent-process';
 import { ADMIN } from './constants';
 import { createToken, signInViaApi, unique } from './helpers';
 
-const root = path.resolve(import.meta.dirname, '..');
 const SCREENS = 'test-results/screens';
-// As in requests.ui.spec.ts: a "missing" remembered from an earlier run's cache must not count.
-const AGENT_ENV = { ...process.env, NIX_CONFIG: [process.env.NIX_CONFIG, 'narinfo-cache-negative-ttl = 0'].filter(Boolean).join('\n') };
-
-function agent(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], { cwd: root, env: AGENT_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return { child, output: () => output, exited: new Promise<number | null>((resolve) => child.on('exit', resolve)) };
-}
 
 type Person = { email: string; password: string };
 
@@ -94,9 +83,9 @@ test('a check waits for a decision made in the inbox, the State tab lists the sn
   expect(saved.status(), await saved.text()).toBe(200);
 
   const stateDir = path.join(tmp, 'agent');
-  const enrol = agent(['enroll', '--server', baseURL as string, '--token', enrollToken, '--state-dir', stateDir]);
+  const enrol = agentProcess(['enroll', '--server', baseURL as string, '--token', enrollToken, '--state-dir', stateDir]);
   expect(await enrol.exited, enrol.output()).toBe(0);
-  const run = agent(['run', '--state-dir', stateDir, '--store-root', path.join(stateDir, 'root')]);
+  const run = agentProcess(['run', '--state-dir', stateDir, '--store-root', path.join(stateDir, 'root')]);
   try {
     await expect.poll(async () => ((await (await request.get(`/api/v1/hosts/${host}`, { headers: admin })).json()) as { online: boolean }).online, { timeout: 20_000 }).toBe(true);
 

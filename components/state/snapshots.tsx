@@ -23,7 +23,8 @@ const REASONS: Record<string, { label: string; tone: 'blue' | 'amber' | 'slate' 
 function When({ iso, now }: { iso: string; now: number }) {
   return (
     <span className="tabular-nums">
-      {formatTime(iso)} <span className="text-slate-400">· {relativeTime(iso, now)}</span>
+      {formatTime(iso)}
+      <span className="block text-xs text-slate-400">{relativeTime(iso, now)}</span>
     </span>
   );
 }
@@ -36,7 +37,6 @@ export function SnapshotTable({ snapshots, now, restore }: { snapshots: Snapshot
           <Th>Taken</Th>
           <Th>Why</Th>
           <Th>Size</Th>
-          <Th>Hash</Th>
           <Th>System then</Th>
           <Th>Deployment</Th>
           {restore ? <Th /> : null}
@@ -53,11 +53,13 @@ export function SnapshotTable({ snapshots, now, restore }: { snapshots: Snapshot
               <Td>
                 <Badge tone={REASONS[s.reason]?.tone ?? 'slate'}>{REASONS[s.reason]?.label ?? s.reason}</Badge>
               </Td>
-              <Td className="tabular-nums">{formatBytes(s.size)}</Td>
-              <Td className="font-mono text-xs">
-                <span title={`sha256:${s.hash}`}>{s.hash.slice(0, 12)}</span>
+              <Td className="tabular-nums">
+                {formatBytes(s.size)}
+                <span className="block font-mono text-xs text-slate-400" title={`SHA-256 of the stored bytes: ${s.hash}`}>
+                  {s.hash.slice(0, 12)}
+                </span>
               </Td>
-              <Td className="max-w-[16rem] truncate font-mono text-xs">
+              <Td className="max-w-[14rem] truncate font-mono text-xs">
                 {system ? (
                   <span title={s.generation ?? undefined}>
                     <span className="text-slate-400">{system.hash}</span> {system.name}
@@ -108,7 +110,9 @@ export function RestoreTable({ restores, snapshots, now }: { restores: Restore[]
             <tr key={r.id} data-testid={`restore-${r.id}`} data-status={r.status}>
               <Td className="align-top">
                 <When iso={r.createdAt} now={now} />
-                <span className="block text-xs text-slate-500 dark:text-slate-400">by {r.requestedBy ?? 'a former member'}</span>
+                <span className="block max-w-[16rem] truncate text-xs text-slate-500 dark:text-slate-400" title={r.requestedBy ?? undefined}>
+                  by {r.requestedBy ?? 'a former member'}
+                </span>
               </Td>
               <Td className="align-top">
                 <span className="font-medium">{r.unit}</span>
@@ -119,7 +123,7 @@ export function RestoreTable({ restores, snapshots, now }: { restores: Restore[]
               <Td className="align-top">
                 <Badge tone={RESTORE_TONE[r.status]}>{RESTORE_LABEL[r.status]}</Badge>
               </Td>
-              <Td className="w-full min-w-[16rem] whitespace-pre-wrap break-words align-top text-xs text-slate-600 dark:text-slate-300">
+              <Td className="w-full min-w-[12rem] whitespace-pre-wrap break-words align-top text-xs text-slate-600 dark:text-slate-300">
                 {r.message || (isOpenRestore(r.status) ? '…' : '')}
                 {r.finishedAt ? <span className="block text-slate-400">finished {formatTime(r.finishedAt)}</span> : null}
               </Td>
