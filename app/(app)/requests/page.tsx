@@ -81,13 +81,17 @@ export default async function RequestsPage({ searchParams }: { searchParams: Pro
             hosts={[...new Set(rows.map((r) => r.host))].sort()}
           />
         ) : null}
-        {rows.length === 0 ? (
-          <EmptyState title={status === 'submitted' ? 'Nothing waiting for review' : 'No requests'}>
-            {seesAll ? 'Requests that match these filters appear here.' : 'Requests you file from My machines appear here.'}
-          </EmptyState>
-        ) : (
-          <RequestTable rows={rows} reviewer={reviewer} showRequester={seesAll} />
-        )}
+        {/* Rendered with no rows too: a batch approval that empties the queue keeps its outcome on screen. */}
+        <RequestTable
+          rows={rows}
+          reviewer={reviewer}
+          showRequester={seesAll}
+          empty={
+            <EmptyState title={status === 'submitted' ? 'Nothing waiting for review' : 'No requests'}>
+              {seesAll ? 'Requests that match these filters appear here.' : 'Requests you file from My machines appear here.'}
+            </EmptyState>
+          }
+        />
       </Card>
     </>
   );

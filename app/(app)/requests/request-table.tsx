@@ -4,7 +4,7 @@
 // go, typically the same package asked for on several machines.
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useState, useTransition } from 'react';
+import { useState, useTransition, type ReactNode } from 'react';
 import { describeRequest } from '@/components/requests/format';
 import { RequestStatusBadge } from '@/components/requests/request-status-badge';
 import { actionError } from '@/components/requests/action-error';
@@ -42,7 +42,7 @@ function repeatedPackages(waiting: RequestRow[]) {
   return [...byPackage].filter(([, ids]) => ids.length > 1);
 }
 
-export function RequestTable({ rows, reviewer, showRequester }: { rows: RequestRow[]; reviewer: boolean; showRequester: boolean }) {
+export function RequestTable({ rows, reviewer, showRequester, empty }: { rows: RequestRow[]; reviewer: boolean; showRequester: boolean; empty: ReactNode }) {
   const router = useRouter();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const waiting = rows.filter((r) => r.status === 'submitted');
@@ -87,68 +87,72 @@ export function RequestTable({ rows, reviewer, showRequester }: { rows: RequestR
           ) : null}
         </div>
       ) : null}
-      <Table>
-        <thead>
-          <tr>
-            {reviewer ? (
-              <Th className="w-10 pr-0">
-                <input
-                  type="checkbox"
-                  aria-label="Select all waiting requests"
-                  className="rounded border-slate-300 dark:border-slate-600 dark:bg-slate-800"
-                  disabled={waiting.length === 0}
-                  checked={allChosen}
-                  onChange={(e) => setSelected(e.target.checked ? new Set(waiting.map((r) => r.id)) : new Set())}
-                />
-              </Th>
-            ) : null}
-            <Th>What</Th>
-            <Th>Machine</Th>
-            {showRequester ? <Th>Requester</Th> : null}
-            <Th>Reason</Th>
-            <Th>Age</Th>
-            <Th>Status</Th>
-          </tr>
-        </thead>
-        <TBody>
-          {rows.map((r) => (
-            <tr key={r.id} data-testid={`request-row-${r.id}`} className={selected.has(r.id) ? 'bg-brand-50/40 dark:bg-slate-800/40' : undefined}>
+      {rows.length === 0 ? (
+        empty
+      ) : (
+        <Table>
+          <thead>
+            <tr>
               {reviewer ? (
-                <Td className="w-10 pr-0">
-                  {r.status === 'submitted' ? (
-                    <input
-                      type="checkbox"
-                      aria-label={`Select ${describeRequest(r)} on ${r.host}`}
-                      className="rounded border-slate-300 dark:border-slate-600 dark:bg-slate-800"
-                      checked={selected.has(r.id)}
-                      onChange={(e) => toggle(r.id, e.target.checked)}
-                    />
-                  ) : null}
-                </Td>
+                <Th className="w-10 pr-0">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all waiting requests"
+                    className="rounded border-slate-300 dark:border-slate-600 dark:bg-slate-800"
+                    disabled={waiting.length === 0}
+                    checked={allChosen}
+                    onChange={(e) => setSelected(e.target.checked ? new Set(waiting.map((r) => r.id)) : new Set())}
+                  />
+                </Th>
               ) : null}
-              <Td className="font-medium">
-                <Link href={`/requests/${r.id}`} className="hover:underline">
-                  {describeRequest(r)}
-                </Link>
-                {outcome?.failures[r.id] ? <span className="block text-xs font-normal text-red-600 dark:text-red-400">{outcome.failures[r.id]}</span> : null}
-              </Td>
-              <Td>{r.host}</Td>
-              {showRequester ? (
-                <Td>
-                  <span title={r.requester.email}>{r.requester.name || r.requester.email}</span>
-                </Td>
-              ) : null}
-              <Td className="max-w-[16rem] truncate text-slate-600 dark:text-slate-300">
-                <span title={r.reason}>{r.reason}</span>
-              </Td>
-              <Td className="text-slate-500 dark:text-slate-400">{r.age}</Td>
-              <Td>
-                <RequestStatusBadge status={r.status} />
-              </Td>
+              <Th>What</Th>
+              <Th>Machine</Th>
+              {showRequester ? <Th>Requester</Th> : null}
+              <Th>Reason</Th>
+              <Th>Age</Th>
+              <Th>Status</Th>
             </tr>
-          ))}
-        </TBody>
-      </Table>
+          </thead>
+          <TBody>
+            {rows.map((r) => (
+              <tr key={r.id} data-testid={`request-row-${r.id}`} className={selected.has(r.id) ? 'bg-brand-50/40 dark:bg-slate-800/40' : undefined}>
+                {reviewer ? (
+                  <Td className="w-10 pr-0">
+                    {r.status === 'submitted' ? (
+                      <input
+                        type="checkbox"
+                        aria-label={`Select ${describeRequest(r)} on ${r.host}`}
+                        className="rounded border-slate-300 dark:border-slate-600 dark:bg-slate-800"
+                        checked={selected.has(r.id)}
+                        onChange={(e) => toggle(r.id, e.target.checked)}
+                      />
+                    ) : null}
+                  </Td>
+                ) : null}
+                <Td className="font-medium">
+                  <Link href={`/requests/${r.id}`} className="hover:underline">
+                    {describeRequest(r)}
+                  </Link>
+                  {outcome?.failures[r.id] ? <span className="block text-xs font-normal text-red-600 dark:text-red-400">{outcome.failures[r.id]}</span> : null}
+                </Td>
+                <Td>{r.host}</Td>
+                {showRequester ? (
+                  <Td>
+                    <span title={r.requester.email}>{r.requester.name || r.requester.email}</span>
+                  </Td>
+                ) : null}
+                <Td className="max-w-[16rem] truncate text-slate-600 dark:text-slate-300">
+                  <span title={r.reason}>{r.reason}</span>
+                </Td>
+                <Td className="text-slate-500 dark:text-slate-400">{r.age}</Td>
+                <Td>
+                  <RequestStatusBadge status={r.status} />
+                </Td>
+              </tr>
+            ))}
+          </TBody>
+        </Table>
+      )}
     </>
   );
 }
