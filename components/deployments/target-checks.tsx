@@ -6,7 +6,7 @@ import type { TTargetView } from '@/lib/deployments/schemas';
 import { CheckItems, countLevels, resolutionLabel } from './check-items';
 import { formatTime } from './format';
 
-/** "Run the migration now (by ops@example.com, 2025-01-01 10:00:00 UTC)", one per decided item. */
+/** "Decided: Run the migration now by ops@example.com, 2025-01-01 10:00:00 UTC". */
 function DecisionLine({ target }: { target: TTargetView }) {
   if (!target.decision) return null;
   const chosen = Object.entries(target.decision).map(([itemId, resolution]) => {
@@ -16,7 +16,8 @@ function DecisionLine({ target }: { target: TTargetView }) {
   return (
     <span data-testid={`decision-${target.host}`}>
       Decided: <span className="font-medium text-slate-700 dark:text-slate-200">{chosen.join('; ')}</span>
-      {target.decidedBy ? ` by ${target.decidedBy}` : ''}
+      {/* Nobody's name on a decision: the deployment's decision policy made it (lib/deployments/decision-policy.ts). */}
+      {target.decidedBy ? ` by ${target.decidedBy}` : ' by the deployment’s decision policy'}
       {target.decidedAt ? `, ${formatTime(target.decidedAt)}` : ''}
     </span>
   );
