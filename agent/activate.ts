@@ -182,9 +182,8 @@ export class Activator {
         entry = { ...entry, step: 'snapshotting' };
         await this.journal.put(entry);
         const skip = Object.values(entry.decision ?? {}).includes(SKIP_SNAPSHOTS.id);
-        if (!skip) ctx.progress('activating', 'snapshotting declared state');
         try {
-          const taken = skip ? [] : await ctx.state.beforeSwitch(deploy, previous);
+          const taken = skip ? [] : await ctx.state.beforeSwitch(deploy, previous, (unit) => ctx.progress('activating', `snapshotting ${unit} before the switch`));
           entry = { ...entry, step: 'snapshotted', snapshots: taken };
           if (taken.length) logs += `snapshots before the switch: ${taken.map((t) => `${t.unit} (${t.snapshotId})`).join(', ')}\n`;
         } catch (error) {

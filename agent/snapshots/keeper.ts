@@ -77,7 +77,7 @@ export class StateKeeper {
   }
 
   /** Snapshots what the policies name before `deploy` switches away from `current`; a failed snapshot stops the switch. */
-  async beforeSwitch(deploy: TDeploy, current: string | null): Promise<Taken[]> {
+  async beforeSwitch(deploy: TDeploy, current: string | null, onUnit: (name: string) => void = () => {}): Promise<Taken[]> {
     const taken: Taken[] = [];
     for (const { declaredNow, ...u } of await unitsToSnapshot(this.paths, current, deploy.storePath)) {
       if (await missingDirectory(u)) {
@@ -85,6 +85,7 @@ export class StateKeeper {
         continue;
       }
       this.log(`snapshotting ${u.name} before switching to ${deploy.storePath}`);
+      onUnit(u.name);
       const meta = { generation: current, reason: 'pre-switch' as const, deploymentId: deploy.deploymentId, targetId: deploy.targetId };
       // Data the running system declares must be kept; a unit only the new system declares may not exist yet.
       const s = await snapshotUnit(this.store, u, meta).catch((error: Error) => {
