@@ -5,31 +5,34 @@ export type PollStep = { events: { event: string; data: unknown }[]; done: boole
 export function pollingEventStream(poll: () => Promise<PollStep>, signal: AbortSignal, intervalMs = 1_000): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let timer: NodeJS.Timeout | undefined;
+  let closed = false;
   return new ReadableStream({
     start(controller) {
       const close = () => {
         clearTimeout(timer);
-        try {
-          controller.close();
-        } catch {
-          // already closed: the client went away
-        }
+        if (closed) return;
+        closed = true;
+        controller.close();
       };
       signal.addEventListener('abort', close);
       const tick = async () => {
+        let step: PollStep;
         try {
-          const step = await poll();
-          for (const e of step.events) controller.enqueue(encoder.encode(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`));
-          if (step.done) return close();
+          step = await poll();
         } catch (error) {
-          controller.enqueue(encoder.encode(`event: error\ndata: ${JSON.stringify({ message: error instanceof Error ? error.message : 'stream failed' })}\n\n`));
-          return close();
+          step = { events: [{ event: 'error', data: { message: error instanceof Error ? error.message : 'stream failed' } }], done: true };
         }
-        if (!signal.aborted) timer = setTimeout(() => void tick(), intervalMs);
+        // The client may have gone away while the poll ran.
+        if (closed) return;
+        for (const e of step.events) controller.enqueue(encoder.encode(`event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`));
+        if (step.done) return close();
+        timer = setTimeout(() => void tick(), intervalMs);
       };
       void tick();
     },
     cancel() {
+      // The reader cancelled: the stream is closed already; stop polling and never enqueue again.
+      closed = true;
       clearTimeout(timer);
     },
   });
