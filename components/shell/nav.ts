@@ -1,6 +1,6 @@
 import type { Permission } from '@/lib/auth/permissions';
 
-export type NavItem = { href: string; label: string; needs?: Permission; icon: 'overview' | 'hosts' | 'inventory' | 'modules' | 'builds' | 'deployments' | 'requests' | 'audit' | 'settings' | 'users' | 'tokens' };
+export type NavItem = { href: string; label: string; needs?: Permission; icon: 'overview' | 'hosts' | 'inventory' | 'modules' | 'builds' | 'deployments' | 'decisions' | 'requests' | 'audit' | 'settings' | 'users' | 'tokens' };
 
 export const NAV: NavItem[] = [
   { href: '/', label: 'Overview', icon: 'overview' },
@@ -9,6 +9,8 @@ export const NAV: NavItem[] = [
   { href: '/modules', label: 'Shared modules', needs: 'fleet.read', icon: 'modules' },
   { href: '/builds', label: 'Builds', needs: 'fleet.read', icon: 'builds' },
   { href: '/deployments', label: 'Deployments', needs: 'fleet.read', icon: 'deployments' },
+  // Targets waiting for someone to choose how a blocked pre-switch check is resolved.
+  { href: '/decisions', label: 'Decisions', needs: 'fleet.read', icon: 'decisions' },
   // Everyone: requesters see their own requests there, reviewers the queue, viewers the numbers.
   { href: '/requests', label: 'Requests', icon: 'requests' },
   { href: '/audit', label: 'Audit log', needs: 'audit.read', icon: 'audit' },

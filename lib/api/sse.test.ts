@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { pollingEventStream } from './sse';
 
 async function text(stream: ReadableStream<Uint8Array>) {
+  const reader = stream.getReader();
   let out = '';
-  for await (const chunk of stream) out += new TextDecoder().decode(chunk);
+  for (let r = await reader.read(); !r.done; r = await reader.read()) out += new TextDecoder().decode(r.value);
   return out;
 }
 
