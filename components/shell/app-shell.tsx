@@ -126,7 +126,7 @@ export function AppShell({ nav, user, org, orgs, children }: Props) {
           <aside className="absolute inset-y-0 left-0 w-72 bg-white shadow-xl dark:bg-slate-900">{sidebar}</aside>
         </div>
       ) : null}
-      <main className="flex-1 lg:pl-64">
+      <main className="min-w-0 flex-1 lg:pl-64">
         <header className="mx-auto hidden max-w-6xl justify-end px-10 pt-4 lg:flex">
           <NotificationBell orgId={org.id} />
         </header>

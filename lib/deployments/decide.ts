@@ -7,15 +7,14 @@ import { z } from 'zod';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
-import { ZCheckItem, type TCheckItem } from '@/lib/agents/protocol';
 import { announceDecision } from '@/lib/agents/host-events';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
 import { assertTokenMayDeploy } from './create';
+import { parseCheckItems } from './schemas';
 
 export const ZDecide = z.strictObject({ choices: z.record(z.string().max(200), z.string().max(100)) });
 
-const items = (raw: unknown): TCheckItem[] => z.array(ZCheckItem).catch([]).parse(raw ?? []);
 
 export async function decideTarget(caller: Caller, deploymentId: string, targetId: string, choices: Record<string, string>) {
   const hostId = await db().transaction(async (tx) => {
@@ -30,7 +29,7 @@ export async function decideTarget(caller: Caller, deploymentId: string, targetI
     assertTokenMayDeploy(caller, [row.host]);
     if (row.target.phase !== 'needs-decision') throw new AppError('conflict', `The target is ${row.target.phase}, not waiting for a decision`);
     if (row.target.decision) throw new AppError('conflict', 'A decision was made already');
-    const blocking = items(row.target.checks).filter((i) => i.level === 'error');
+    const blocking = parseCheckItems(row.target.checks).filter((i) => i.level === 'error');
     const problems = blocking.flatMap((i) => {
       const chosen = choices[i.id];
       if (!chosen) return [`choose a resolution for ${i.id}`];
@@ -61,7 +60,7 @@ export async function pendingDecisions(caller: Caller) {
     targetId: t.id,
     host,
     storePath: t.storePath,
-    items: items(t.checks),
+    items: parseCheckItems(t.checks),
     decision: (t.decision as Record<string, string> | null) ?? null,
     waitingSince: t.updatedAt.toISOString(),
   }));

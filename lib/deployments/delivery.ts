@@ -145,6 +145,8 @@ export async function recordCheckReport(hostId: string, report: TCheckReport): P
       .for('update', { of: deploymentTargets });
     if (!before) return null;
     const decided = (before.decision as Record<string, string> | null) ?? null;
+    // The agent repeats its report while it waits: the first one changed the target, the repeats only ask for the decision.
+    if (report.blocked && before.phase === 'needs-decision') return { decided, firstBlock: false, deploymentId: before.deploymentId };
     // The deployment's decision policy answers at once where it covers every error item.
     const byPolicy = report.blocked && !decided ? policyChoices(ZRollout.parse(before.strategy).decisions, report.items) : null;
     await tx
