@@ -11,15 +11,13 @@ import * as decisionsRoute from '@/app/api/v1/decisions/route';
 import * as decideRoute from '@/app/api/v1/deployments/[id]/targets/[targetId]/decide/route';
 import * as deploymentById from '@/app/api/v1/deployments/[id]/route';
 import * as deployments from '@/app/api/v1/deployments/route';
-import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hosts from '@/app/api/v1/hosts/route';
-import { requestBuild } from '@/lib/builds/request-build';
-import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
-import { builds, deploymentTargets, hosts as hostsTable } from '@/lib/db/schema';
+import { deploymentTargets, hosts as hostsTable } from '@/lib/db/schema';
 import { isFinalDeployment } from '@/lib/deployments/schemas';
 import { runAgent, startHarness, until, type AgentProcess, type Harness } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
+import { saveAndBuild } from './systems';
 
 let fx: OrgFixture;
 let harness: Harness;
@@ -45,12 +43,9 @@ const startAgent = () =>
 const target = async (id: string) => (await db().select().from(deploymentTargets).where(eq(deploymentTargets.deploymentId, id)))[0];
 
 async function buildSystem(module: string) {
-  const saved = await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name: host }, json: { module, baseVersion: version } });
-  expect(saved.status, JSON.stringify(saved.json)).toBe(200);
-  version = saved.json.version;
-  const { buildId } = await requestBuild(fx.members.operator.caller, host);
-  expect(await runBuild(buildId)).toBe('built');
-  return (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
+  const built = await saveAndBuild(fx.members.operator, host, module, version);
+  version = built.version;
+  return built.system;
 }
 
 beforeAll(async () => {

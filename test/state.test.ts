@@ -17,13 +17,12 @@ import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as restoreRoute from '@/app/api/v1/hosts/[name]/snapshots/[id]/restore/route';
 import * as stateRoute from '@/app/api/v1/hosts/[name]/state/route';
 import * as hosts from '@/app/api/v1/hosts/route';
-import { requestBuild } from '@/lib/builds/request-build';
-import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
-import { auditEvents, builds, deploymentTargets, hosts as hostsTable } from '@/lib/db/schema';
+import { auditEvents, deploymentTargets, hosts as hostsTable } from '@/lib/db/schema';
 import { isFinalDeployment } from '@/lib/deployments/schemas';
 import { runAgent, startHarness, until, type AgentProcess, type Harness } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
+import { buildLatest, saveAndBuild } from './systems';
 
 // The machine's PostgreSQL with client tools of the same major version (the embedded test server ships no pg_dump).
 const PG = { host: '127.0.0.1', port: Number(process.env.STATE_TEST_PG_PORT ?? 5432), user: 'postgres' };
@@ -54,13 +53,9 @@ const units = (extra = '') => `
   flotilla.state.files = { kind = "directory"; path = "${'$'}{DATA}"; keep = 2; };`;
 
 async function buildSystem(body: string) {
-  const module = `{ ... }: { networking.hostName = "${host}"; ${body.replaceAll('${DATA}', dataDir)} }`;
-  const saved = await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name: host }, json: { module, baseVersion: version } });
-  expect(saved.status, JSON.stringify(saved.json)).toBe(200);
-  version = saved.json.version;
-  const { buildId } = await requestBuild(fx.members.operator.caller, host);
-  expect(await runBuild(buildId)).toBe('built');
-  return (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
+  const built = await saveAndBuild(fx.members.operator, host, `{ ... }: { networking.hostName = "${host}"; ${body.replaceAll('${DATA}', dataDir)} }`, version);
+  version = built.version;
+  return built.system;
 }
 
 async function deploy(system: string) {
@@ -269,9 +264,7 @@ describe('state units in the structured settings', () => {
       { kind: 'directory', name: 'uploads', path: '/var/lib/app/uploads', keep: 3, snapshot: 'every-switch', restoreOnRollback: false },
       { kind: 'mysql', name: 'shop', database: 'shop', restoreOnRollback: true, service: 'mysql.service', snapshot: 'every-switch', keep: 5 },
     ]);
-    const { buildId } = await requestBuild(fx.members.operator.caller, name);
-    expect(await runBuild(buildId)).toBe('built');
-    const storePath = (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
+    const storePath = await buildLatest(fx.members.operator, name);
     const shipped = JSON.parse(await readFile(path.join(storePath, 'flotilla', 'state.json'), 'utf8'));
     expect(shipped.units).toEqual(expect.arrayContaining(config.state.map((u: object) => expect.objectContaining(u))));
     expect(shipped.units).toHaveLength(2);

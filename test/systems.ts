@@ -1,0 +1,23 @@
+// Saving a host module through the API and building it with real Nix: the system a test deploys.
+import { eq } from 'drizzle-orm';
+import { expect } from 'vitest';
+import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
+import { requestBuild } from '@/lib/builds/request-build';
+import { runBuild } from '@/lib/builds/run-build';
+import { db } from '@/lib/db/client';
+import { builds } from '@/lib/db/schema';
+import { call, type Member } from './fixtures';
+
+/** Builds the host's latest config; returns the system's store path. */
+export async function buildLatest(operator: Member, host: string): Promise<string> {
+  const { buildId } = await requestBuild(operator.caller, host);
+  expect(await runBuild(buildId)).toBe('built');
+  return (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
+}
+
+/** Saves `module` on top of `baseVersion` and builds it; returns the new version and the system. */
+export async function saveAndBuild(operator: Member, host: string, module: string, baseVersion: number): Promise<{ version: number; system: string }> {
+  const saved = await call(hostConfig.PUT, { method: 'PUT', token: operator.token, params: { name: host }, json: { module, baseVersion } });
+  expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+  return { version: saved.json.version as number, system: await buildLatest(operator, host) };
+}
