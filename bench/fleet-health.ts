@@ -49,6 +49,8 @@ try {
     ['host table: "outdated" card', () => listHosts(caller, q({ status: 'outdated' }))],
     ['host table: offline by last seen', () => listHosts(caller, q({ status: 'offline', sort: 'lastSeen', dir: 'desc' }))],
     ['host table: search + tag, page 3', () => listHosts(caller, q({ q: 'web', tag: 'eu', page: 3 }))],
+    ['host table: least store free first, page 10', () => listHosts(caller, q({ sort: 'storeFree', page: 10 }))],
+    ['host table: by agent version, descending', () => listHosts(caller, q({ sort: 'agentVersion', dir: 'desc' }))],
     [
       'baseline: 30-day online chart from host samples',
       () =>
