@@ -69,6 +69,28 @@ describe('a directory unit', () => {
     expect(execFileSync('cat', [path.join(dir, 'a')], { encoding: 'utf8' })).toBe('two');
   });
 
+  it('a restore asked again is answered, not repeated; one cut short by an agent restart is reported failed', async () => {
+    const dir = path.join(tmp, 'again');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'f'), 'v1');
+    const keeper = new StateKeeper(path.join(tmp, 'keeper-again'), paths, log);
+    const snapshot = await snapshotUnit(keeper.store, ZStateUnit.parse({ kind: 'directory', name: 'again', path: dir }), meta);
+    const statuses: string[] = [];
+    const status = (s: string, m: string) => void statuses.push(`${s}: ${m.split(';')[0]}`);
+    const restoreId = crypto.randomUUID();
+    await writeFile(path.join(dir, 'f'), 'v2');
+    await keeper.restoreRequested(restoreId, snapshot.id, null, status);
+    await writeFile(path.join(dir, 'f'), 'v3');
+    await keeper.restoreRequested(restoreId, snapshot.id, null, status);
+    expect(execFileSync('cat', [path.join(dir, 'f')], { encoding: 'utf8' })).toBe('v3');
+    expect(statuses.map((s) => s.split(':')[0])).toEqual(['running', 'succeeded', 'succeeded']);
+    // The record an agent leaves when it dies mid-restore.
+    const cut = crypto.randomUUID();
+    await writeFile(path.join(tmp, 'keeper-again', 'restores', `${cut}.json`), JSON.stringify({ restoreId: cut, status: 'running', message: '' }));
+    await keeper.restoreRequested(cut, snapshot.id, null, status);
+    expect(statuses.at(-1)).toMatch(/^failed: the agent stopped during the restore/);
+  });
+
   it('is refused when the path is not a directory, with nothing left in the store', async () => {
     const unit = ZStateUnit.parse({ kind: 'directory', name: 'gone', path: path.join(tmp, 'missing') });
     const before = (await store.list()).length;

@@ -2,7 +2,7 @@
 // holds; the request is stored, audited, and sent by whichever server holds the host's
 // socket (now, or when it next connects). The agent snapshots the data it replaces,
 // restores with the unit's service stopped, and reports how it went.
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
@@ -47,12 +47,16 @@ export async function requestRestore(caller: Caller, hostName: string, snapshotI
   return { id: restore.id, snapshotId, unit: restore.unit, status: restore.status };
 }
 
-/** Restores to send to the host: new ones, and sent ones again (the agent answers a repeat with its recorded outcome). */
+/**
+ * Restores to send to the host: new ones, and unfinished ones again. The agent answers a
+ * repeat with its recorded outcome, and one it was running when it stopped with a failure,
+ * so no restore stays "running" (and blocks the next) after an agent restart.
+ */
 export async function restoresToSend(hostId: string): Promise<TRestore[]> {
   const rows = await db()
     .update(snapshotRestores)
-    .set({ status: 'sent' })
-    .where(and(eq(snapshotRestores.hostId, hostId), inArray(snapshotRestores.status, ['pending', 'sent'])))
+    .set({ status: sql`case when ${snapshotRestores.status} = 'pending' then 'sent'::restore_status else ${snapshotRestores.status} end` })
+    .where(and(eq(snapshotRestores.hostId, hostId), inArray(snapshotRestores.status, [...OPEN])))
     .returning({ id: snapshotRestores.id, snapshotId: snapshotRestores.snapshotId });
   return rows.map((r) => ({ type: 'restore', id: crypto.randomUUID(), restoreId: r.id, snapshotId: r.snapshotId }));
 }
