@@ -4,6 +4,8 @@
 import { nixString, nixValue } from '@/lib/nix/literal';
 import type { TStateUnit } from '@/lib/state/schemas';
 
+const POLICY_KEYS = ['snapshot', 'keep', 'restoreOnRollback', 'service'];
+
 export type StructuredSettings = { packages: readonly string[]; state?: readonly TStateUnit[] };
 
 export function generatedModule({ packages, state = [] }: StructuredSettings): string {
@@ -12,7 +14,13 @@ export function generatedModule({ packages, state = [] }: StructuredSettings): s
   // Declared by agent/module.nix (and the stand-in): hosts with state units import the agent's module.
   if (state.length) {
     lines.push('  flotilla.state = {');
-    for (const { name, ...unit } of state) lines.push(`    ${nixString(name)} = ${nixValue(unit)};`);
+    for (const { name, kind, ...rest } of state) {
+      lines.push(`    ${nixString(name)} = {`, `      kind = ${nixString(kind)};`);
+      // What the unit is first, how it is kept after.
+      const entries = Object.entries(rest).sort(([a], [b]) => Number(POLICY_KEYS.includes(a)) - Number(POLICY_KEYS.includes(b)));
+      for (const [key, value] of entries) if (value !== undefined) lines.push(`      ${key} = ${nixValue(value)};`);
+      lines.push('    };');
+    }
     lines.push('  };');
   }
   lines.push('}', '');
