@@ -126,6 +126,7 @@ async function run(values: Record<string, string | undefined>) {
       else if (message.type === 'restore') onRestore(message.restoreId, message.snapshotId);
     },
   });
+  await state.store.clearScratch();
   // An activation cut short by a crash or reboot is rolled back now, not when the server is reachable again.
   const recovered = await activator.pendingResults();
   for (const r of recovered) log(`recovered target ${r.targetId}: ${r.outcome}${r.reason ? ` (${r.reason.split('\n')[0]})` : ''}`);

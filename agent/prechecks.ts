@@ -13,7 +13,7 @@ import { runFromStore, type StoreExecContext } from './store-exec';
 const CHECK_TIMEOUT_MS = 5 * 60_000;
 /** Offered with every error: stop here and keep the current system. */
 export const ABORT = { id: 'abort', label: 'Keep the current system (the deployment fails for this host)' };
-/** The `check` of the agent's own items (dry-activate, state); no program of the closure has this name. */
+/** The `check` of the items the agent makes itself (dry-activate, state, a crashed check): their resolutions need no program run. */
 export const BUILTIN = 'flotilla';
 
 const ZReported = z.object({
@@ -49,9 +49,9 @@ export async function runPrechecks(ctx: StoreExecContext, system: string): Promi
   const items: TCheckItem[] = [];
   const dry = await runFromStore(ctx, [`${system}/bin/switch-to-configuration`, 'dry-activate'], CHECK_TIMEOUT_MS);
   if (dry.code !== 0) {
-    items.push({ id: 'flotilla:dry-activate', check: BUILTIN, level: 'warning', message: `dry-activate failed (exit ${dry.code}): ${dry.output.trim().slice(-1000)}`, resolutions: [] });
+    items.push({ id: `${BUILTIN}:dry-activate`, check: BUILTIN, level: 'warning', message: `dry-activate failed (exit ${dry.code}): ${dry.output.trim().slice(-1000)}`, resolutions: [] });
   } else if (dry.output.trim()) {
-    items.push({ id: 'flotilla:dry-activate', check: BUILTIN, level: 'info', message: dry.output.trim().slice(-2000), resolutions: [] });
+    items.push({ id: `${BUILTIN}:dry-activate`, check: BUILTIN, level: 'info', message: dry.output.trim().slice(-2000), resolutions: [] });
   }
   const dir = checksDir(ctx, system);
   const names = (await fs.readdir(dir).catch(() => [] as string[])).sort();
@@ -69,7 +69,7 @@ export async function runPrechecks(ctx: StoreExecContext, system: string): Promi
       // A check that crashes or prints nonsense is itself a finding: nobody knows whether the switch is safe.
       items.push({
         id: `${name}:crashed`,
-        check: name,
+        check: BUILTIN,
         level: 'error',
         message: `The check ${name} failed${r.timedOut ? ' (timed out)' : ''}: ${error instanceof Error ? error.message : String(error)}\n${r.output.trim().slice(-1000)}`,
         resolutions: [{ id: 'proceed', label: 'Switch anyway' }, ABORT],
@@ -79,12 +79,10 @@ export async function runPrechecks(ctx: StoreExecContext, system: string): Promi
   return items;
 }
 
-/** Carries out the chosen resolution of one error item. `proceed` on a crashed check needs nothing run. */
+/** Carries out the chosen resolution of one error item: the agent's own items need nothing run (skip-snapshots is read by the activation). */
 export async function resolveItem(ctx: StoreExecContext, system: string, item: TCheckItem, resolution: string): Promise<{ ok: boolean; output: string }> {
   if (resolution === ABORT.id) return { ok: false, output: `stopped at the pre-switch check: ${item.message.split('\n')[0]}` };
   if (!item.resolutions.some((r) => r.id === resolution)) return { ok: false, output: `"${resolution}" is not a resolution of ${item.id}` };
-  if (item.id.endsWith(':crashed') && resolution === 'proceed') return { ok: true, output: `${item.check}: switching anyway, as decided` };
-  // Built-in checks' resolutions are carried out by the agent itself (skip-snapshots: the activation reads the decision).
   if (item.check === BUILTIN) return { ok: true, output: `${item.id}: ${item.resolutions.find((r) => r.id === resolution)?.label ?? resolution}, as decided` };
   const r = await runFromStore(ctx, [path.join(system, 'flotilla', 'checks', item.check), 'resolve', resolution], CHECK_TIMEOUT_MS);
   return { ok: r.code === 0, output: `${item.check} resolve ${resolution}: ${r.code === 0 ? 'done' : `failed (exit ${r.code})`}\n${r.output.trim().slice(-2000)}` };

@@ -1,6 +1,5 @@
 // A real agent process for the end-to-end tests (`agent/main.ts` under tsx), its output
-// kept for failure messages. agent.ui.spec.ts, requests.ui.spec.ts and rollouts.ui.spec.ts
-// still carry copies of this; new tests use this one.
+// kept for failure messages; `env` adds to the environment (e.g. a cache directory of its own).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
@@ -13,8 +12,8 @@ const root = path.resolve(import.meta.dirname, '..');
  */
 const AGENT_ENV = { ...process.env, NIX_CONFIG: [process.env.NIX_CONFIG, 'narinfo-cache-negative-ttl = 0'].filter(Boolean).join('\n') };
 
-export function agentProcess(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], { cwd: root, env: AGENT_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+export function agentProcess(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], { cwd: root, env: { ...AGENT_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

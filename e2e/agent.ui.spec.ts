@@ -1,20 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { ADMIN } from './constants';
+import { agentProcess as agent } from './agent-process';
 import { createToken, signInViaApi, unique } from './helpers';
-
-const root = path.resolve(import.meta.dirname, '..');
-
-function agent(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return { child, output: () => output, exited: new Promise<number | null>((resolve) => child.on('exit', resolve)) };
-}
 
 test('an enrolled agent goes online live, gets a built system deployed from the UI, and the pages follow it live', async ({ page, request, baseURL }) => {
   const token = await createToken(request, ADMIN, ['hosts.write', 'fleet.read', 'builds.run', 'deployments.write']);

@@ -204,11 +204,14 @@ test('a viewer follows the Offline card to exactly the offline hosts, exports th
       for (const url of ['/', '/hosts', `/hosts?status=offline`, `/hosts/${names.offline[0]}`, `/hosts/${names.online[0]}`]) {
         await page.goto(url);
         const main = page.getByRole('main');
+        // The page has drawn before the absence of write controls means anything.
+        await expect(main.getByRole('heading', { level: 1 })).toBeVisible();
         await expect(main.getByRole('link', { name: 'New host' })).toHaveCount(0);
         await expect(main.getByRole('checkbox')).toHaveCount(0);
         await expect(main.getByRole('button', { name: /deploy|build|edit|retire|revoke|enrol|rename|add tags|^save$/i })).toHaveCount(0);
       }
       await page.goto(`/hosts/${names.offline[0]}/config`);
+      await expect(page.getByTestId('nix-editor')).toBeVisible();
       await expect(page.getByRole('button', { name: 'Save', exact: true })).toHaveCount(0);
 
       const host = names.online[0] as string;

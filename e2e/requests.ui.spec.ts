@@ -3,32 +3,15 @@
 // employee's page (opened before the approval, never reloaded) shows it live. A manager
 // reads the numbers. Also the refusals: another employee's machine (403, nothing
 // created), a denial (config untouched), a never-allowed package (its reason shown).
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
 import { ADMIN } from './constants';
+import { agentProcess as agent } from './agent-process';
 import { createToken, signInViaApi, unique } from './helpers';
 
-const root = path.resolve(import.meta.dirname, '..');
 const SCREENS = 'test-results/screens';
-
-/**
- * Nix remembers per cache URL, for an hour, that a path was missing. Every e2e server
- * serves a new cache behind the same URL, so a "missing" remembered from an earlier run
- * would make this run's closure "not valid" (the agent already ignores remembered hits).
- */
-const AGENT_ENV = { ...process.env, NIX_CONFIG: [process.env.NIX_CONFIG, 'narinfo-cache-negative-ttl = 0'].filter(Boolean).join('\n') };
-
-/** A real agent process (as in agent.ui.spec.ts), on a store root of its own. */
-function agent(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], { cwd: root, env: AGENT_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return { child, output: () => output, exited: new Promise<number | null>((resolve) => child.on('exit', resolve)) };
-}
 
 type Api = { request: APIRequestContext; headers: Record<string, string> };
 type Person = { email: string; password: string; name: string };

@@ -1,28 +1,20 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
 import { ADMIN } from './constants';
+import { agentProcess } from './agent-process';
 import { createToken, signInViaApi, unique } from './helpers';
 
-const root = path.resolve(import.meta.dirname, '..');
 const SCREENS = 'test-results/screens';
 
 /**
- * A real agent process (as in agent.ui.spec.ts), on a store root of its own. Its Nix
- * caches narinfos in its own directory too, as a real host would: with the machine's
- * shared cache, a path another run signed with that run's fleet key (the `hello`
- * package, whose store path never changes) would be taken from it and refused.
+ * A real agent on a store root of its own. Its Nix caches narinfos in its own directory
+ * too, as a real host would: with the machine's shared cache, a path another run signed
+ * with that run's fleet key (the `hello` package, whose store path never changes) would
+ * be taken from it and refused.
  */
-function agent(args: string[], stateDir: string) {
-  const env = { ...process.env, XDG_CACHE_HOME: path.join(stateDir, 'xdg-cache') };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return { child, output: () => output, exited: new Promise<number | null>((resolve) => child.on('exit', resolve)) };
-}
+const agent = (args: string[], stateDir: string) => agentProcess(args, { XDG_CACHE_HOME: path.join(stateDir, 'xdg-cache') });
 
 type Api = { request: APIRequestContext; headers: Record<string, string> };
 

@@ -162,7 +162,7 @@ test('a check waits for a decision made in the inbox, the State tab lists the sn
       await expect(unit).toContainText('Directory');
       await expect(unit).toContainText(data);
       await expect(unit).toContainText('Before every switch');
-      await expect(unit).toContainText('3');
+      await expect(unit.getByTestId('unit-keep')).toHaveText('3');
       await expect(unit).toContainText('left as is');
       const snapshots = ops.getByTestId('snapshots-uploads').locator('tbody tr');
       // The agent reports its store after the switch: wait for the report, not for a fixed time.

@@ -61,8 +61,8 @@ export class StateKeeper {
     // Room for the snapshots, judged by the last snapshot of each unit (a first snapshot has nothing to go by).
     const known = await this.store.list();
     const need = units.reduce((sum, u) => sum + (known.find((s) => s.unit === u.name)?.size ?? 0), 0);
-    await this.store.init();
-    const stat = await fs.statfs(this.store.blobs);
+    // The snapshot store lives in the state directory, which exists even before the first snapshot.
+    const stat = await fs.statfs(this.stateDir);
     const free = Number(stat.bavail) * Number(stat.bsize);
     if (need * 1.1 > free) {
       items.push({

@@ -23,15 +23,19 @@ export class SnapshotStore {
     this.tmp = path.join(root, 'tmp');
   }
 
-  async init() {
+  private async dirs() {
     for (const dir of [this.blobs, this.index, this.tmp]) await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    // Half-written blobs of a dump the agent did not finish.
-    for (const name of await fs.readdir(this.tmp)) await fs.rm(path.join(this.tmp, name), { recursive: true, force: true });
+  }
+
+  /** At agent start: half-written blobs of a dump the previous run did not finish go. */
+  async clearScratch() {
+    await fs.rm(this.tmp, { recursive: true, force: true });
+    await this.dirs();
   }
 
   /** A fresh file for a dump to write into; `commit` moves it to its address. */
   async scratch(): Promise<string> {
-    await this.init();
+    await this.dirs();
     return path.join(this.tmp, randomUUID());
   }
 

@@ -26,11 +26,13 @@ export function StateUnitsTable({ units }: { units: TStateUnit[] }) {
             <Td>
               <Badge>{KIND_LABELS[u.kind]}</Badge>
             </Td>
-            <Td className="max-w-xs truncate font-mono text-xs" >
+            <Td className="max-w-xs truncate font-mono text-xs">
               <span title={describeUnit(u)}>{describeUnit(u)}</span>
             </Td>
             <Td className={u.snapshot === 'never' ? 'text-slate-400' : undefined}>{SNAPSHOT_POLICY_LABELS[u.snapshot]}</Td>
-            <Td className="tabular-nums">{u.keep}</Td>
+            <Td className="tabular-nums" data-testid="unit-keep">
+              {u.keep}
+            </Td>
             <Td>{u.restoreOnRollback ? <Badge tone="blue">restored</Badge> : <span className="text-slate-400">left as is</span>}</Td>
             <Td className="font-mono text-xs">{u.service ?? <span className="font-sans text-slate-400">—</span>}</Td>
           </tr>

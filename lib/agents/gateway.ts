@@ -170,7 +170,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
           'check report',
           recordCheckReport(conn.hostId, message).then(async (blocked) => {
             if (blocked?.decided) send(conn, { type: 'resolve', id: crypto.randomUUID(), targetId: message.targetId, choices: blocked.decided });
-            else if (blocked?.firstBlock) await notifyBlocked(blocked.deploymentId, conn.hostName);
+            else if (blocked?.firstBlock) await notifyBlocked(blocked.orgId, blocked.deploymentId, conn.hostName);
           }),
         );
         return;

@@ -18,9 +18,19 @@ describe('polling event stream', () => {
   it('a client that goes away while a poll runs ends the stream without writing into it', async () => {
     const abort = new AbortController();
     let release!: () => void;
-    const stream = pollingEventStream(() => new Promise((resolve) => (release = () => resolve({ events: [{ event: 'late', data: {} }], done: false }))), abort.signal, 5);
+    let started!: () => void;
+    const polling = new Promise<void>((r) => (started = r));
+    const stream = pollingEventStream(
+      () =>
+        new Promise((resolve) => {
+          release = () => resolve({ events: [{ event: 'late', data: {} }], done: false });
+          started();
+        }),
+      abort.signal,
+      5,
+    );
     const reading = text(stream);
-    await new Promise((r) => setTimeout(r, 10));
+    await polling;
     abort.abort();
     release();
     expect(await reading).toBe('');

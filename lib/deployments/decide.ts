@@ -2,7 +2,7 @@
 // waits in `needs-decision` until a person picks a resolution for each error item. The
 // decision is stored on the target (so it survives the agent restarting, the server
 // restarting, a reboot) and sent to the agent by whichever server holds its socket.
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
@@ -11,10 +11,9 @@ import { announceDecision } from '@/lib/agents/host-events';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
 import { assertTokenMayDeploy } from './create';
-import { parseCheckItems } from './schemas';
+import { parseCheckItems, parseDecision } from './schemas';
 
 export const ZDecide = z.strictObject({ choices: z.record(z.string().max(200), z.string().max(100)) });
-
 
 export async function decideTarget(caller: Caller, deploymentId: string, targetId: string, choices: Record<string, string>) {
   const hostId = await db().transaction(async (tx) => {
@@ -53,7 +52,7 @@ export async function pendingDecisions(caller: Caller) {
     .from(deploymentTargets)
     .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
     .innerJoin(hosts, eq(hosts.id, deploymentTargets.hostId))
-    .where(and(eq(deployments.orgId, caller.org.id), inArray(deploymentTargets.phase, ['needs-decision'])))
+    .where(and(eq(deployments.orgId, caller.org.id), eq(deploymentTargets.phase, 'needs-decision')))
     .orderBy(asc(deploymentTargets.updatedAt));
   return rows.map(({ target: t, host }) => ({
     deploymentId: t.deploymentId,
@@ -61,7 +60,7 @@ export async function pendingDecisions(caller: Caller) {
     host,
     storePath: t.storePath,
     items: parseCheckItems(t.checks),
-    decision: (t.decision as Record<string, string> | null) ?? null,
+    decision: parseDecision(t.decision),
     waitingSince: t.updatedAt.toISOString(),
   }));
 }

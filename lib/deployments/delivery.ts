@@ -8,9 +8,7 @@ import type { TCheckReport, TDeploy, TResult } from '@/lib/agents/protocol';
 import { recordAudit } from '@/lib/audit/record';
 import { policyChoices } from './decision-policy';
 import { nudgeRollout } from './events';
-import { FINAL_TARGET_PHASES, IN_FLIGHT_PHASES, ZRollout } from './schemas';
-
-
+import { FINAL_TARGET_PHASES, IN_FLIGHT_PHASES, parseDecision, ZRollout } from './schemas';
 
 /** The host's next released target as a `deploy` message, moved to `sent`; null when there is none to send now. */
 export async function nextDeploy(hostId: string): Promise<TDeploy | null> {
@@ -128,7 +126,10 @@ export async function nudgeWaitingDeployments(hostId: string) {
  * report moves the target to `needs-decision`. Returns the decision to send back when one
  * was made already (the agent reconnected, or restarted while waiting).
  */
-export async function recordCheckReport(hostId: string, report: TCheckReport): Promise<{ decided: Record<string, string> | null; firstBlock: boolean; deploymentId: string } | null> {
+export async function recordCheckReport(
+  hostId: string,
+  report: TCheckReport,
+): Promise<{ decided: Record<string, string> | null; firstBlock: boolean; deploymentId: string; orgId: string } | null> {
   return db().transaction(async (tx) => {
     const [before] = await tx
       .select({
@@ -144,9 +145,10 @@ export async function recordCheckReport(hostId: string, report: TCheckReport): P
       .where(and(eq(deploymentTargets.id, report.targetId), eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT_PHASES])))
       .for('update', { of: deploymentTargets });
     if (!before) return null;
-    const decided = (before.decision as Record<string, string> | null) ?? null;
+    const decided = parseDecision(before.decision);
+    const answer = { deploymentId: before.deploymentId, orgId: before.orgId };
     // The agent repeats its report while it waits: the first one changed the target, the repeats only ask for the decision.
-    if (report.blocked && before.phase === 'needs-decision') return { decided, firstBlock: false, deploymentId: before.deploymentId };
+    if (report.blocked && before.phase === 'needs-decision') return { ...answer, decided, firstBlock: false };
     // The deployment's decision policy answers at once where it covers every error item.
     const byPolicy = report.blocked && !decided ? policyChoices(ZRollout.parse(before.strategy).decisions, report.items) : null;
     await tx
@@ -168,7 +170,7 @@ export async function recordCheckReport(hostId: string, report: TCheckReport): P
       });
     }
     const choices = decided ?? byPolicy;
-    return report.blocked ? { decided: choices, firstBlock: before.phase !== 'needs-decision' && !choices, deploymentId: before.deploymentId } : null;
+    return report.blocked ? { ...answer, decided: choices, firstBlock: !choices } : null;
   });
 }
 

@@ -49,11 +49,9 @@ export async function notifyDeployment(id: string, event: DeploymentEvent) {
 }
 
 /** A target's pre-switch checks found an error: the people who can decide are told once. */
-export async function notifyBlocked(deploymentId: string, host: string) {
+export async function notifyBlocked(orgId: string, deploymentId: string, host: string) {
   try {
-    const [d] = await db().select({ orgId: deployments.orgId }).from(deployments).where(eq(deployments.id, deploymentId));
-    if (!d) return;
-    await notifyPeople(d.orgId, await usersWithPermission(d.orgId, 'deployments.write'), {
+    await notifyPeople(orgId, await usersWithPermission(orgId, 'deployments.write'), {
       kind: 'deployment.decision',
       key: `${deploymentId}:${host}:decision`,
       title: `${host} waits for a decision before switching (deployment ${deploymentId.slice(0, 8)})`,

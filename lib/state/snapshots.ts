@@ -26,20 +26,10 @@ export async function recordStateReport(hostId: string, report: TStateReport) {
       await tx
         .insert(stateSnapshots)
         .values(
-          report.snapshots.map((s) => ({
-            id: s.id,
-            orgId: host.orgId,
-            hostId,
-            unit: s.unit,
-            kind: s.kind,
-            hash: s.hash,
-            size: s.size,
-            generation: s.generation,
-            reason: s.reason,
-            deploymentId: s.targetId ? (deploymentOf.get(s.targetId) ?? null) : null,
-            targetId: s.targetId && deploymentOf.has(s.targetId) ? s.targetId : null,
-            takenAt: new Date(s.createdAt),
-          })),
+          report.snapshots.map(({ createdAt, deploymentId: _claimed, targetId, ...s }) => {
+            const known = targetId && deploymentOf.has(targetId) ? targetId : null;
+            return { ...s, orgId: host.orgId, hostId, targetId: known, deploymentId: known ? (deploymentOf.get(known) ?? null) : null, takenAt: new Date(createdAt) };
+          }),
         )
         .onConflictDoUpdate({ target: [stateSnapshots.hostId, stateSnapshots.id], set: { deletedAt: null } });
     }
@@ -74,17 +64,7 @@ export async function hostState(caller: Caller, hostName: string) {
     units: ZStateUnits.catch([]).parse(host.stateUnits),
     // Blobs are content-addressed: equal snapshots take the room once.
     storedBytes: [...new Map(snapshots.map((s) => [s.hash, s.size])).values()].reduce((a, b) => a + b, 0),
-    snapshots: snapshots.map((s) => ({
-      id: s.id,
-      unit: s.unit,
-      kind: s.kind,
-      hash: s.hash,
-      size: s.size,
-      generation: s.generation,
-      reason: s.reason,
-      deploymentId: s.deploymentId,
-      takenAt: s.takenAt.toISOString(),
-    })),
+    snapshots: snapshots.map(({ orgId: _o, hostId: _h, targetId: _t, deletedAt: _d, takenAt, ...s }) => ({ ...s, takenAt: takenAt.toISOString() })),
     restores: restores.map(({ restore: r, by }) => ({
       id: r.id,
       snapshotId: r.snapshotId,
