@@ -6,10 +6,9 @@ import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { BuildStatusBadge } from '@/components/builds/build-status';
 import { ClosureDiffView } from '@/components/builds/closure-diff';
-import type { ClosureDiff } from '@/lib/builds/closure';
+import type { StoredDiff } from '@/lib/builds/closure';
 
 type BuildState = { status: string; error: string | null; progress: { stage?: string; builds?: { done: number; expected: number } } | null };
-type StoredDiff = { againstPrevious: ClosureDiff | null; againstCurrent: ClosureDiff | null } | null;
 
 function useBuild(buildId: string) {
   const [build, setBuild] = useState<BuildState>({ status: 'queued', error: null, progress: null });

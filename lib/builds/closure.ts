@@ -56,6 +56,9 @@ export type ClosureDiff = {
   sizeDelta: number;
 };
 
+/** What a build stores (`builds.diff`): its closure against what the host ran, and against the host's previous build. */
+export type StoredDiff = { againstPrevious: (ClosureDiff & { buildId: string }) | null; againstCurrent: (ClosureDiff & { storePath: string }) | null } | null;
+
 function versionsByName(closure: PathInfo[]) {
   const map = new Map<string, Set<string>>();
   for (const p of closure) {

@@ -1,13 +1,13 @@
 // Reading builds, always inside the caller's organisation (and, for requesters,
 // only for hosts assigned to them).
-import { and, desc, eq, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { buildPaths, builds, hosts, users } from '@/lib/db/schema';
 import { findHost, seesWholeFleet } from '@/lib/hosts/inventory';
-import { diffClosures } from './closure';
+import { diffClosures, type StoredDiff } from './closure';
 
 export const ZBuildSummary = z.object({
   id: z.uuid(),
@@ -84,4 +84,14 @@ export async function diffBuilds(caller: Caller, fromId: string, toId: string) {
   const closure = async (id: string) =>
     (await db().select().from(buildPaths).where(eq(buildPaths.buildId, id))).map((p) => ({ path: p.storePath, narSize: p.narSize, references: [] }));
   return { from: from.id, to: to.id, ...diffClosures(await closure(from.id), await closure(to.id)) };
+}
+
+/** The stored closure diffs of several builds of the organisation in one query (builds pruned since are simply absent). */
+export async function storedDiffs(orgId: string, ids: string[]): Promise<Map<string, StoredDiff>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db()
+    .select({ id: builds.id, diff: builds.diff })
+    .from(builds)
+    .where(and(eq(builds.orgId, orgId), inArray(builds.id, ids)));
+  return new Map(rows.map((r) => [r.id, (r.diff ?? null) as StoredDiff]));
 }

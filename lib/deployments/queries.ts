@@ -86,7 +86,7 @@ export const ZDeploymentListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).default(0),
 });
-export type TDeploymentListQuery = { status?: DeploymentFilter; limit?: number; offset?: number };
+export type TDeploymentListQuery = z.input<typeof ZDeploymentListQuery>;
 
 export const ZDeploymentSummary = z.object({
   id: z.uuid(),

@@ -122,7 +122,7 @@ export async function assigneeEmails(tx: Tx, hostId: string): Promise<string[]> 
   return rows.map((r) => r.email);
 }
 
-export function hostStatus(host: Pick<Host, 'online' | 'lastSeen'>): THostSummary['status'] {
+export function hostStatus(host: { online: boolean; lastSeen: Date | string | null }): THostSummary['status'] {
   if (host.online) return 'online';
   return host.lastSeen ? 'offline' : 'never-seen';
 }

@@ -1,12 +1,13 @@
 // Reading requests. Reviewers and viewers see the organisation's requests; a requester
 // sees only their own, and only their own machines.
-import { and, asc, desc, eq, inArray, isNotNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { pollingEventStream } from '@/lib/api/sse';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hostAssignees, hosts, requestComments, requests, users } from '@/lib/db/schema';
+import { latestPackages } from '@/lib/hosts/configs';
 import { hostStatus } from '@/lib/hosts/inventory';
 import { installedPackages } from '@/lib/packages/installed';
 import { isFinalRequest, type TRequestListQuery, type TRequestView } from './schemas';
@@ -114,11 +115,14 @@ export async function myMachines(caller: Caller) {
     .innerJoin(hostAssignees, and(eq(hostAssignees.hostId, hosts.id), eq(hostAssignees.userId, caller.user.id)))
     .where(and(eq(hosts.orgId, caller.org.id), sql`${hosts.retiredAt} is null`))
     .orderBy(asc(hosts.name));
-  const open = await db()
-    .select({ hostId: requests.hostId, n: sql<number>`count(*)::int` })
-    .from(requests)
-    .where(and(eq(requests.orgId, caller.org.id), inArray(requests.status, ['approved', 'building', 'deploying']), isNotNull(requests.hostId)))
-    .groupBy(requests.hostId);
+  const ids = rows.map((r) => r.host.id);
+  const open = ids.length
+    ? await db()
+        .select({ hostId: requests.hostId, n: sql<number>`count(*)::int` })
+        .from(requests)
+        .where(and(eq(requests.orgId, caller.org.id), inArray(requests.status, ['approved', 'building', 'deploying']), inArray(requests.hostId, ids)))
+        .groupBy(requests.hostId)
+    : [];
   return Promise.all(
     rows.map(async ({ host }) => {
       const pending = open.find((o) => o.hostId === host.id)?.n ?? 0;
@@ -131,6 +135,8 @@ export async function myMachines(caller: Caller) {
         lastSeen: host.lastSeen?.toISOString() ?? null,
         currentSystem: host.currentSystem,
         packages: host.currentSystem ? await installedPackages(caller.org.id, host.currentSystem) : [],
+        /** What Flotilla's config installs, so a request can remove it. */
+        removable: await latestPackages(host.id),
       };
     }),
   );

@@ -23,7 +23,7 @@ function SortLink({ label, href, active, dir }: { label: string; href: string; a
   );
 }
 
-export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; lowDiskBytes: number; sort: { by: THostSortKey; dir: 'asc' | 'desc' }; sortHref: Record<THostSortKey, string> }) {
+export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; canDeploy: boolean; lowDiskBytes: number; sort: { by: THostSortKey; dir: 'asc' | 'desc' }; sortHref: Record<THostSortKey, string> }) {
   const router = useRouter();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [value, setValue] = useState('');
@@ -70,9 +70,12 @@ export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; low
             Add packages
           </Button>
           {message ? <span className={message.ok ? 'text-emerald-600' : 'text-red-600'}>{message.text}</span> : null}
-          <Button size="sm" className="ml-auto" disabled={pending} onClick={() => setDeploying(true)}>
-            Deploy…
-          </Button>
+          {/* Deploying needs its own permission, as startDeploymentAction does. */}
+          {props.canDeploy ? (
+            <Button size="sm" className="ml-auto" disabled={pending} onClick={() => setDeploying(true)}>
+              Deploy…
+            </Button>
+          ) : null}
         </div>
       ) : null}
       {deploying ? <StartDeploymentDialog hosts={[...selected].sort()} onClose={() => setDeploying(false)} /> : null}

@@ -130,6 +130,7 @@ export default async function HostsPage({ searchParams }: { searchParams: Promis
           <HostTable
             hosts={result.hosts}
             canWrite={canWrite}
+            canDeploy={can(caller, 'deployments.write')}
             lowDiskBytes={LOW_DISK_BYTES}
             sort={{ by: query.sort, dir: query.dir }}
             sortHref={Object.fromEntries(

@@ -2,14 +2,16 @@ import type { Metadata } from 'next';
 import Form from 'next/form';
 import Link from 'next/link';
 import { z } from 'zod';
+import { HostStatusBadge } from '@/components/hosts/status-badge';
 import { Forbidden } from '@/components/shell/forbidden';
 import { Button, buttonClass } from '@/components/ui/button';
-import { Badge, Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
+import { Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
 import { Input } from '@/components/ui/form';
 import { Table, TBody, Td, Th } from '@/components/ui/table';
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { hostsRunningExactly, parseInventoryQuery, searchInventory } from '@/lib/health/inventory';
+import { hostStatus } from '@/lib/hosts/inventory';
 
 export const metadata: Metadata = { title: 'Software inventory' };
 
@@ -90,7 +92,9 @@ async function HostsRunning({ orgId, search }: { orgId: string; search: TSearch 
                     {h.host}
                   </Link>
                 </Td>
-                <Td>{h.online ? <Badge tone="green">online</Badge> : <Badge>{h.lastSeen ? 'offline' : 'never seen'}</Badge>}</Td>
+                <Td>
+                  <HostStatusBadge status={hostStatus(h)} />
+                </Td>
               </tr>
             ))}
           </TBody>

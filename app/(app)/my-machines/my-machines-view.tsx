@@ -5,33 +5,21 @@ import { relativeTime } from '@/components/hosts/status-badge';
 import { AutoRefresh } from '@/components/requests/auto-refresh';
 import { Card, EmptyState, PageHeader } from '@/components/ui/card';
 import type { Caller } from '@/lib/auth/caller';
-import { getConfig } from '@/lib/hosts/configs';
 import { listRequests, myMachines } from '@/lib/requests/queries';
 import { MachineCard, type Machine } from './machine-card';
-
-/** The package list Flotilla's config installs; a host without a config has none to remove. */
-async function configPackages(caller: Caller, host: string): Promise<string[]> {
-  try {
-    return (await getConfig(caller, host)).packages;
-  } catch {
-    return [];
-  }
-}
 
 export async function MyMachinesView({ caller }: { caller: Caller }) {
   const [machines, open] = await Promise.all([myMachines(caller), listRequests(caller, { status: 'open', mine: 'true', limit: 200 })]);
   const now = Date.now();
-  const cards: Machine[] = await Promise.all(
-    machines.map(async (m) => ({
+  const cards: Machine[] = machines.map((m) => ({
       name: m.name,
       presence: m.presence,
       state: m.state as Machine['state'],
       lastSeen: relativeTime(m.lastSeen, now),
       packages: m.packages,
-      removable: await configPackages(caller, m.name),
+      removable: m.removable,
       openRequests: open.filter((r) => r.host === m.name).map((r) => ({ id: r.id, kind: r.kind, package: r.package, text: r.text, status: r.status })),
-    })),
-  );
+    }));
   return (
     <>
       <PageHeader title="My machines" description="The machines assigned to you, what runs on them, and a way to ask IT for more software." />

@@ -5,13 +5,12 @@ import { ClosureDiffView } from '@/components/builds/closure-diff';
 import { Card, CardHeader, PageHeader } from '@/components/ui/card';
 import { AppError } from '@/lib/api/errors';
 import { pageCaller } from '@/lib/auth/page';
-import type { ClosureDiff } from '@/lib/builds/closure';
+import type { StoredDiff } from '@/lib/builds/closure';
 import { getBuild } from '@/lib/builds/queries';
 import { LiveBuild } from './live-build';
 
 export const metadata: Metadata = { title: 'Build' };
 
-type StoredDiff = { againstPrevious: (ClosureDiff & { buildId: string }) | null; againstCurrent: (ClosureDiff & { storePath: string }) | null } | null;
 
 export default async function BuildPage({ params }: { params: Promise<{ id: string }> }) {
   const caller = await pageCaller();

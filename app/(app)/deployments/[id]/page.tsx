@@ -6,16 +6,12 @@ import { Forbidden } from '@/components/shell/forbidden';
 import { AppError } from '@/lib/api/errors';
 import { can, type Caller } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
-import type { ClosureDiff } from '@/lib/builds/closure';
-import { getBuild } from '@/lib/builds/queries';
+import { storedDiffs } from '@/lib/builds/queries';
 import { getDeployment } from '@/lib/deployments/queries';
 import type { TDeploymentView } from '@/lib/deployments/schemas';
 import { LiveDeployment } from './live-deployment';
 
 export const metadata: Metadata = { title: 'Deployment' };
-
-/** What run-build.ts stores on a build: its closure diff against what the host ran, and against the previous build. */
-type StoredDiff = { againstCurrent: ClosureDiff | null; againstPrevious: ClosureDiff | null } | null;
 
 /** One entry per distinct built system deployed, with its build's stored closure diff. */
 async function systemChanges(caller: Caller, view: TDeploymentView): Promise<{ systems: SystemChange[]; loadedBuilds: string[] }> {
@@ -26,21 +22,18 @@ async function systemChanges(caller: Caller, view: TDeploymentView): Promise<{ s
     entry.hosts.push(t.host);
     byBuild.set(t.buildId, entry);
   }
-  const systems = await Promise.all(
-    [...byBuild].map(async ([buildId, { storePath, hosts }]) => {
-      // A build pruned or deleted since leaves the deployment readable, just without its diff.
-      const build = await getBuild(caller, buildId).catch(() => null);
-      const diff = (build?.diff ?? null) as StoredDiff;
-      const change: SystemChange = {
-        storePath,
-        buildId,
-        hosts,
-        diff: diff?.againstCurrent ?? diff?.againstPrevious ?? null,
-        against: diff?.againstCurrent ? 'running' : diff?.againstPrevious ? 'previous' : null,
-      };
-      return change;
-    }),
-  );
+  // One query for every build's diff; a build pruned since leaves the deployment readable, just without its diff.
+  const diffs = await storedDiffs(caller.org.id, [...byBuild.keys()]);
+  const systems = [...byBuild].map(([buildId, { storePath, hosts }]): SystemChange => {
+    const diff = diffs.get(buildId) ?? null;
+    return {
+      storePath,
+      buildId,
+      hosts,
+      diff: diff?.againstCurrent ?? diff?.againstPrevious ?? null,
+      against: diff?.againstCurrent ? 'running' : diff?.againstPrevious ? 'previous' : null,
+    };
+  });
   return { systems: systems.sort((a, b) => (a.hosts[0] ?? '').localeCompare(b.hosts[0] ?? '')), loadedBuilds: [...byBuild.keys()] };
 }
 

@@ -19,7 +19,7 @@ import { ReviewPanel, type PackageLists } from './review-panel';
 
 export type TRequestDetail = TRequestView & { progress: { deployment: string | null; phase: string | null } };
 
-type Me = { email: string; isRequester: boolean; canReview: boolean; seesFleet: boolean };
+type Me = { email: string; isRequester: boolean; canReview: boolean; canWithdraw: boolean; seesFleet: boolean };
 
 /** The request as the server last said, from its event stream or from an action's answer, whichever is newer. */
 function useLiveRequest(initial: TRequestDetail) {
@@ -152,7 +152,7 @@ export function LiveRequest({ initial, me, packages }: { initial: TRequestDetail
             <span data-testid="request-status" data-status={view.status}>
               <RequestStatusBadge status={view.status} />
             </span>
-            {me.isRequester && view.status === 'submitted' ? (
+            {me.canWithdraw && view.status === 'submitted' ? (
               <ActionButton
                 variant="secondary"
                 confirm="Withdraw this request? IT will not review it."

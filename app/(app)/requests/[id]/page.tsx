@@ -41,7 +41,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
           </Link>
         }
       />
-      <LiveRequest initial={view} packages={packages} me={{ email: caller.user.email, isRequester, canReview, seesFleet: can(caller, 'fleet.read') }} />
+      <LiveRequest initial={view} packages={packages} me={{ email: caller.user.email, isRequester, canReview, canWithdraw: isRequester && can(caller, 'requests.create'), seesFleet: can(caller, 'fleet.read') }} />
     </>
   );
 }

@@ -4,9 +4,10 @@
 // POST /api/v1/hosts/:name/snapshots/:id/restore, guarded the same way.
 import { z } from 'zod';
 import { action } from '@/lib/api/action';
+import { ZHostName } from '@/lib/hosts/schemas';
 import { requestRestore } from '@/lib/state/restore';
 
 export const restoreSnapshotAction = action(
-  { access: 'deployments.write', input: z.strictObject({ host: z.string().min(1).max(63), snapshotId: z.uuid() }) },
+  { access: 'deployments.write', input: z.strictObject({ host: ZHostName, snapshotId: z.uuid() }) },
   async ({ caller, input }) => requestRestore(caller, input.host, input.snapshotId),
 );

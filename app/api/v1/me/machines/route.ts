@@ -7,7 +7,7 @@ const ZPackage = z.object({ attr: z.string(), pname: z.string(), version: z.stri
 export const GET = route(
   {
     access: 'requests.create',
-    summary: 'The hosts assigned to you: online or not, up to date or not, and the packages their current system has',
+    summary: 'The hosts assigned to you: online or not, up to date or not, the packages their current system has and those their config installs',
     response: z.object({
       machines: z.array(
         z.object({
@@ -17,6 +17,8 @@ export const GET = route(
           lastSeen: z.string().nullable(),
           currentSystem: z.string().nullable(),
           packages: z.array(ZPackage).nullable(),
+          /** Packages Flotilla's config installs (those a removal request may name). */
+          removable: z.array(z.string()),
         }),
       ),
     }),

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { route } from '@/lib/api/route';
+import { ZHostName } from '@/lib/hosts/schemas';
 import { hostState } from '@/lib/state/snapshots';
 
 export const GET = route(
   {
     access: 'authenticated',
     summary: "A host's declared state units, the snapshots its agent holds (newest first) and its latest restores",
-    params: z.object({ name: z.string().max(63) }),
+    params: z.object({ name: ZHostName }),
   },
   async ({ caller, params }) => hostState(caller, params.name),
 );
