@@ -2,22 +2,20 @@
 // finds an error with two resolutions; the target waits in needs-decision; the agent is
 // killed while it waits and the decision is made while it is down; the restarted agent
 // gets the decision, runs the chosen resolution and switches, once.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as decisionsRoute from '@/app/api/v1/decisions/route';
 import * as decideRoute from '@/app/api/v1/deployments/[id]/targets/[targetId]/decide/route';
-import * as deploymentById from '@/app/api/v1/deployments/[id]/route';
 import * as deployments from '@/app/api/v1/deployments/route';
 import * as hosts from '@/app/api/v1/hosts/route';
 import { db } from '@/lib/db/client';
 import { deploymentTargets, hosts as hostsTable } from '@/lib/db/schema';
-import { isFinalDeployment } from '@/lib/deployments/schemas';
 import { runAgent, startHarness, until, type AgentProcess, type Harness } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
-import { saveAndBuild } from './systems';
+import { finishedDeployment, saveAndBuild } from './systems';
 
 let fx: OrgFixture;
 let harness: Harness;
@@ -52,7 +50,7 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'flotilla-checks-'));
   process.env.FLOTILLA_DATA_DIR = tmp;
   checkDir = path.join(tmp, 'check');
-  await import('node:fs/promises').then((fs) => fs.mkdir(checkDir));
+  await mkdir(checkDir);
   fx = await makeOrg();
   harness = await startHarness();
   const created = await call(hosts.POST, { method: 'POST', token: fx.members.operator.token, json: { name: host } });
@@ -106,12 +104,7 @@ describe('pre-switch checks', () => {
     expect((await decide({ 'migrate:schema': 'skip' })).status).toBe(409);
 
     agent = startAgent();
-    const done = await until('the deployment to finish', async () => {
-      const v = (await call(deploymentById.GET, { token: fx.members.operator.token, params: { id } })).json;
-      return isFinalDeployment(v.status) ? v : undefined;
-    }, 60_000).catch((e: Error) => {
-      throw new Error(`${e.message}\nagent:\n${agent.output()}`);
-    });
+    const done = await finishedDeployment(fx.members.operator, id, () => agent.output(), 60_000);
     expect(done.status, agent.output()).toBe('succeeded');
     expect((await readFile(path.join(checkDir, 'resolved'), 'utf8')).trim()).toBe('run-migration');
     const lines = (await readFile(activations, 'utf8')).trim().split('\n');
@@ -128,10 +121,7 @@ describe('pre-switch checks', () => {
     const id = created.json.id as string;
     const blocked = await until('the target to wait', async () => ((await target(id))?.phase === 'needs-decision' ? target(id) : undefined), 60_000);
     expect((await call(decideRoute.POST, { method: 'POST', token: fx.members.operator.token, params: { id, targetId: blocked?.id as string }, json: { choices: { 'migrate:schema': 'abort' } } })).status).toBe(200);
-    const done = await until('the deployment to finish', async () => {
-      const v = (await call(deploymentById.GET, { token: fx.members.operator.token, params: { id } })).json;
-      return isFinalDeployment(v.status) ? v : undefined;
-    }, 60_000);
+    const done = await finishedDeployment(fx.members.operator, id, () => agent.output(), 60_000);
     expect(done.status).toBe('failed');
     expect(done.targets[0]).toMatchObject({ phase: 'failed', error: expect.stringMatching(/stopped at the pre-switch check: The database schema is at version 3/) });
     expect((await db().select().from(hostsTable).where(eq(hostsTable.name, host)))[0]?.currentSystem).toBe(before);

@@ -10,7 +10,6 @@ import path from 'node:path';
 import { and, eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as deploymentById from '@/app/api/v1/deployments/[id]/route';
 import * as deployments from '@/app/api/v1/deployments/route';
 import * as decideRoute from '@/app/api/v1/deployments/[id]/targets/[targetId]/decide/route';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
@@ -19,10 +18,9 @@ import * as stateRoute from '@/app/api/v1/hosts/[name]/state/route';
 import * as hosts from '@/app/api/v1/hosts/route';
 import { db } from '@/lib/db/client';
 import { auditEvents, deploymentTargets, hosts as hostsTable } from '@/lib/db/schema';
-import { isFinalDeployment } from '@/lib/deployments/schemas';
 import { runAgent, startHarness, until, type AgentProcess, type Harness } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
-import { buildLatest, saveAndBuild } from './systems';
+import { buildLatest, finishedDeployment, saveAndBuild } from './systems';
 
 // The machine's PostgreSQL with client tools of the same major version (the embedded test server ships no pg_dump).
 const PG = { host: '127.0.0.1', port: Number(process.env.STATE_TEST_PG_PORT ?? 5432), user: 'postgres' };
@@ -64,14 +62,7 @@ async function deploy(system: string) {
   return created.json.id as string;
 }
 
-async function finished(id: string) {
-  return until('the deployment to finish', async () => {
-    const v = (await call(deploymentById.GET, { token: fx.members.operator.token, params: { id } })).json;
-    return isFinalDeployment(v.status) ? v : undefined;
-  }, 90_000).catch((e: Error) => {
-    throw new Error(`${e.message}\nagent:\n${agent.output()}`);
-  });
-}
+const finished = (id: string) => finishedDeployment(fx.members.operator, id, () => agent.output());
 
 const state = async () => (await call(stateRoute.GET, { token: fx.members.viewer.token, params: { name: host } })).json;
 
