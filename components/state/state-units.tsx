@@ -30,8 +30,8 @@ export function StateUnitsTable({ units }: { units: TStateUnit[] }) {
               <span title={describeUnit(u)}>{describeUnit(u)}</span>
             </Td>
             <Td className={u.snapshot === 'never' ? 'text-slate-400' : undefined}>{SNAPSHOT_POLICY_LABELS[u.snapshot]}</Td>
-            <Td className="tabular-nums" data-testid="unit-keep">
-              {u.keep}
+            <Td className="tabular-nums">
+              <span data-testid="unit-keep">{u.keep}</span>
             </Td>
             <Td>{u.restoreOnRollback ? <Badge tone="blue">restored</Badge> : <span className="text-slate-400">left as is</span>}</Td>
             <Td className="font-mono text-xs">{u.service ?? <span className="font-sans text-slate-400">—</span>}</Td>
