@@ -6,6 +6,7 @@ import { ensureAllCacheKeys } from '@/lib/cache/keys';
 import { startRolloutDriver } from '@/lib/deployments/driver';
 import { JOBS } from '@/lib/jobs/definitions';
 import { NixNotFound } from '@/lib/nix/run';
+import { requireBuildSandbox } from '@/lib/nix/sandbox-check';
 import { allNixpkgsSources } from '@/lib/packages/org-source';
 import { indexStatus } from '@/lib/packages/search';
 
@@ -30,6 +31,11 @@ async function prepareFleet(boss: PgBoss) {
 }
 
 export async function startWorker(databaseUrl: string): Promise<Worker> {
+  // A worker whose builds would run unsandboxed or as root does not start (BuildSandboxUnavailable,
+  // docs/decisions/0018). Without Nix it runs, and prepareFleet says what will not work.
+  await requireBuildSandbox().catch((error: unknown) => {
+    if (!(error instanceof NixNotFound)) throw error;
+  });
   const boss = new PgBoss({ connectionString: databaseUrl, schema: 'pgboss', application_name: 'flotilla-worker', max: 4 });
   boss.on('error', (error) => console.error('[worker] pg-boss error', error));
   await boss.start();

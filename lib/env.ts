@@ -1,5 +1,6 @@
 // The one typed view of the environment. Parsed once per process; a bad value stops
 // the process at start with a message that names the variable (DESIGN.md §13).
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -24,7 +25,24 @@ const ZEnv = z
     FLOTILLA_NIXPKGS: optionalString,
     // Extra nix.conf lines for every Nix command Flotilla runs (lib/nix/run.ts), e.g. "substituters =".
     FLOTILLA_NIX_CONFIG: optionalString,
+    // Whether builds may use the network (lib/nix/build-network.ts): unset means isolated for
+    // the in-repo stand-in and the host's network for any other nixpkgs (docs/decisions/0018).
+    FLOTILLA_BUILD_NETWORK: optionalString.pipe(z.enum(['isolated', 'host'], 'must be isolated or host').optional()),
     AUTH_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+    // Reverse proxies whose X-Forwarded-For is believed (lib/auth/limiter/client-address.ts):
+    // comma-separated addresses or CIDRs. Unset: none, the socket's peer is the client.
+    FLOTILLA_TRUSTED_PROXIES: optionalString.pipe(
+      z
+        .string()
+        .transform((value, ctx) => {
+          const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+          for (const bad of entries.filter((entry) => !isAddressOrCidr(entry))) {
+            ctx.addIssue({ code: 'custom', message: `"${bad}" is not an IP address or CIDR (such as 10.0.0.0/8 or fd00::/8)` });
+          }
+          return entries;
+        })
+        .optional(),
+    ),
     FLOTILLA_OIDC_ISSUER: optionalString.pipe(z.url().optional()),
     FLOTILLA_OIDC_CLIENT_ID: optionalString,
     FLOTILLA_OIDC_CLIENT_SECRET: optionalString,
@@ -50,6 +68,14 @@ const ZEnv = z
     ),
     FLOTILLA_CACHE_S3_ACCESS_KEY_ID: optionalString,
     FLOTILLA_CACHE_S3_SECRET_ACCESS_KEY: optionalString,
+    // Webhooks to private, loopback and unique-local addresses (a receiver on the LAN, tests).
+    // Off by default: a webhook URL must not reach services only the server can (lib/notify/address-guard.ts).
+    FLOTILLA_WEBHOOKS_ALLOW_PRIVATE: optionalString.pipe(
+      z
+        .enum(['true', 'false', '1', '0'], 'must be true or false')
+        .transform((v) => v === 'true' || v === '1')
+        .optional(),
+    ),
     // E-mail for notifications (lib/notify/email.ts): smtp:// (STARTTLS when offered) or smtps://,
     // with user:password@ when the server wants them. Holds a password: never echoed (parseEnv).
     FLOTILLA_SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional()),
@@ -104,6 +130,14 @@ const ZEnv = z
       });
     }
   });
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 /** Where the binary cache keeps its objects when it is not a directory (DESIGN.md §6). */
 export type TCacheS3 = {

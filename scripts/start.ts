@@ -9,6 +9,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '@/lib/db/embedded'
 import { closeDb } from '@/lib/db/client';
 import { runMigrations } from '@/lib/db/migrate';
 import { env, EnvError, resetEnvCache } from '@/lib/env';
+import { NixNotFound } from '@/lib/nix/run';
+import { BuildSandboxUnavailable, requireBuildSandbox } from '@/lib/nix/sandbox-check';
 import { ensureAdminFromEnv, hasAnyUser } from '@/lib/orgs/first-admin';
 import { ensureBuild } from './ensure-build';
 
@@ -46,6 +48,17 @@ export async function main(roles: { server?: boolean; worker?: boolean } = {}) {
   }
   const dev = config.NODE_ENV === 'development';
   if (runServer && !dev) ensureBuild(root, log);
+  if (runWorker) {
+    // Before anything starts: builds run operator code, only ever sandboxed and as a build user.
+    const sandbox = await requireBuildSandbox().catch((error: unknown) => {
+      if (error instanceof BuildSandboxUnavailable) {
+        console.error(error.message);
+        process.exit(1);
+      }
+      if (!(error instanceof NixNotFound)) throw error;
+    });
+    if (sandbox) log(`builds run in Nix's sandbox as build user uid ${sandbox.builderUid} (checked in ${sandbox.ms} ms)`);
+  }
   await fs.mkdir(config.dataDir, { recursive: true });
   await ensureAuthSecret(config.dataDir);
   process.env.NEXTAUTH_URL ??= config.publicUrl;

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { nixString } from '@/lib/nix/literal';
 import type { BuildInputs } from './inputs';
 
-export async function writeBuildFlake(dir: string, hostName: string, inputs: BuildInputs) {
+/** Writes the flake into `dir`; the target names it as `seenAs`, where the evaluating nix sees it (lib/nix/jail.ts). */
+export async function writeBuildFlake(dir: string, hostName: string, inputs: BuildInputs, seenAs = dir) {
   await mkdir(path.join(dir, 'modules'), { recursive: true });
   const files: string[] = [];
   for (const m of inputs.modules) {
@@ -30,5 +31,11 @@ export async function writeBuildFlake(dir: string, hostName: string, inputs: Bui
 }
 `;
   await writeFile(path.join(dir, 'flake.nix'), flake);
-  return `path:${dir}#nixosConfigurations.${nixString(hostName)}.config.system.build.toplevel`;
+  return `path:${seenAs}#nixosConfigurations.${nixString(hostName)}.config.system.build.toplevel`;
+}
+
+/** The directory a local flake reference names (`path:/x`, `/x`, `git+file:///x`), which an evaluation must be able to read; null for a remote one. */
+export function localFlakeDir(flakeRef: string): string | null {
+  const match = /^(?:path:|git\+file:\/\/|file:\/\/)?(\/[^?#]*)/.exec(flakeRef);
+  return match?.[1] ?? null;
 }

@@ -1,19 +1,22 @@
 // The `build-host-system` job: claim the build (only one worker can), write the
 // flake, run `nix build`, stream progress and log into the build row, push the
 // closure to the signed cache, record its paths and the closure diff.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { homedir, hostname } from 'node:os';
 import path from 'node:path';
 import { and, desc, eq, isNotNull, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { db } from '@/lib/db/client';
 import { buildPaths, builds, hosts, type Host } from '@/lib/db/schema';
 import { env } from '@/lib/env';
+import { buildNetwork } from '@/lib/nix/build-network';
 import { NixProgressReader } from '@/lib/nix/progress';
 import { runNix } from '@/lib/nix/run';
+import { requireBuildSandbox } from '@/lib/nix/sandbox-check';
+import { knownSecrets, redactSecrets } from '@/lib/nix/secrets';
 import { pushClosure, storeHashOf } from '@/lib/cache/storage';
 import { closureOf, diffClosures, recordClosurePackages, type PathInfo } from './closure';
-import { writeBuildFlake } from './flake';
+import { localFlakeDir, writeBuildFlake } from './flake';
 import type { BuildInputs } from './inputs';
 
 export const WORKER_ID = `${hostname()}:${process.pid}`;
@@ -35,7 +38,7 @@ export async function claimBuild(buildId: string, workerId = WORKER_ID) {
   return row ?? null;
 }
 
-/** Collects log lines and progress and writes them to the row about once a second. */
+/** Collects log lines and progress and writes them to the row about once a second; Flotilla's secrets never reach the row. */
 class BuildReporter {
   private pending = '';
   private timer: NodeJS.Timeout;
@@ -44,20 +47,26 @@ class BuildReporter {
   stage = 'evaluating';
   /** Nix's last `error:` message: what a failed build says went wrong. */
   lastError: string | null = null;
+  private secrets = knownSecrets(process.env, env().dataDir);
 
   constructor(private buildId: string) {
     this.timer = setInterval(() => void this.flush(), HEARTBEAT_MS);
   }
 
+  redact(text: string) {
+    return redactSecrets(text, this.secrets);
+  }
+
   line(text: string) {
-    const logLine = this.reader.feed(text);
-    if (logLine === null) return;
+    const fed = this.reader.feed(text);
+    if (fed === null) return;
+    const logLine = this.redact(fed);
     this.pending += `${logLine}\n`;
     if (logLine.startsWith('error:')) this.lastError = logLine.slice(0, 4000);
   }
 
   note(text: string) {
-    this.pending += `${text}\n`;
+    this.pending += `${this.redact(text)}\n`;
   }
 
   flush() {
@@ -106,6 +115,32 @@ async function diffAgainst(host: Host, buildId: string, closure: PathInfo[]) {
   return { againstPrevious, againstCurrent };
 }
 
+/** Where the evaluating `nix` sees the build's flake. */
+const JAILED_FLAKE = '/flotilla/flake';
+
+/**
+ * What the evaluating `nix` may see besides the system (lib/nix/jail.ts): the build's
+ * flake (at JAILED_FLAKE, not inside a copy of the data directory's path), a local
+ * nixpkgs source, and Nix's fetcher cache (so a real nixpkgs is not downloaded again
+ * for every build). Nix's build directories go to `dir`/tmp, on disk.
+ */
+async function buildJail(dir: string, inputs: BuildInputs) {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
+  await mkdir(path.join(cacheHome, 'nix'), { recursive: true });
+  await mkdir(path.join(dir, 'root'));
+  await mkdir(path.join(dir, 'tmp'));
+  const nixpkgs = localFlakeDir(inputs.nixpkgs.flakeRef);
+  return {
+    jail: {
+      mountpoint: path.join(dir, 'root'),
+      tmp: path.join(dir, 'tmp'),
+      paths: [path.join(cacheHome, 'nix'), ...(nixpkgs ? [nixpkgs] : [])],
+      mapped: [{ from: path.join(dir, 'flake'), to: JAILED_FLAKE }],
+    },
+    env: { XDG_CACHE_HOME: cacheHome },
+  };
+}
+
 export async function runBuild(buildId: string, workerId = WORKER_ID): Promise<'built' | 'skipped' | 'failed'> {
   const build = await claimBuild(buildId, workerId);
   if (!build) return 'skipped';
@@ -116,10 +151,19 @@ export async function runBuild(buildId: string, workerId = WORKER_ID): Promise<'
   const dir = await mkdtemp(path.join(env().dataDir, 'builds-tmp-'));
   try {
     if (build.log) reporter.note(`--- taken over by ${workerId} after the previous worker went silent ---`);
-    const target = await writeBuildFlake(dir, host.name, inputs);
-    reporter.note(`$ nix build ${target}`);
+    // Never a build outside the sandbox or as root: the worker checked at start, and this
+    // holds for any process that builds (the check runs once per process).
+    await requireBuildSandbox();
+    const target = await writeBuildFlake(path.join(dir, 'flake'), host.name, inputs, JAILED_FLAKE);
+    const network = buildNetwork(inputs.nixpkgs);
+    const jail = await buildJail(dir, inputs);
+    reporter.note(`$ nix build ${target}${network === 'isolated' ? ' (no network)' : ''}`);
+    // A flake, evaluated pure (never --impure): no getEnv, no paths outside the flake, no builtins.storePath.
     const result = await runNix('nix', ['build', '--json', '--no-link', '--log-format', 'internal-json', target], {
       onStderrLine: (line) => reporter.line(line),
+      network,
+      jail: jail.jail,
+      env: jail.env,
       timeoutMs: 3 * 60 * 60 * 1000,
     });
     if (result.code !== 0) {
@@ -151,7 +195,7 @@ export async function runBuild(buildId: string, workerId = WORKER_ID): Promise<'
     return 'built';
   } catch (error) {
     await reporter.close().catch(() => {});
-    const message = error instanceof Error ? error.message : String(error);
+    const message = reporter.redact(error instanceof Error ? error.message : String(error));
     await db().update(builds).set({ status: 'failed', error: message.slice(0, 4000), finishedAt: new Date() }).where(eq(builds.id, buildId));
     return 'failed';
   } finally {

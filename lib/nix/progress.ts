@@ -19,6 +19,7 @@ const ZEvent = z.discriminatedUnion('action', [
 export type Counter = { done: number; expected: number; running: number; failed: number };
 export type NixProgress = { builds: Counter; copies: Counter; building: string[]; phase?: string };
 
+// eslint-disable-next-line no-control-regex -- terminal escapes are what is stripped
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 export class NixProgressReader {

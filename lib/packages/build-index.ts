@@ -4,7 +4,11 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { db } from '@/lib/db/client';
 import { packageIndex, packageIndexSources } from '@/lib/db/schema';
+import { env } from '@/lib/env';
+import { buildNetwork } from '@/lib/nix/build-network';
 import { runNix } from '@/lib/nix/run';
+import { requireBuildSandbox } from '@/lib/nix/sandbox-check';
+import { knownSecrets, redactSecrets } from '@/lib/nix/secrets';
 import type { NixpkgsSource } from './source';
 
 const ZIndexEntry = z.object({ attr: z.string(), pname: z.string(), version: z.string().default(''), description: z.string().default('') });
@@ -30,8 +34,10 @@ function firstError(stderr: string) {
 }
 
 async function readIndex(source: NixpkgsSource): Promise<IndexEntry[]> {
+  // Evaluating a nixpkgs may build (import from derivation): the same sandbox and network rules as builds.
+  await requireBuildSandbox();
   const args = source.standin ? ['eval', '--json', `${source.flakeRef}#packageIndex`] : ['search', '--json', source.flakeRef, '^'];
-  const result = await runNix('nix', args, { timeoutMs: 20 * 60 * 1000 });
+  const result = await runNix('nix', args, { timeoutMs: 20 * 60 * 1000, network: buildNetwork(source) });
   if (result.code !== 0) throw new Error(`Indexing ${source.key} failed: ${firstError(result.stderr)}`);
   return source.standin ? ZStandinIndex.parse(JSON.parse(result.stdout)) : parseSearchOutput(result.stdout);
 }
@@ -58,7 +64,7 @@ export async function buildPackageIndex(source: NixpkgsSource): Promise<number> 
     });
     return entries.length;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = redactSecrets(error instanceof Error ? error.message : String(error), knownSecrets(process.env, env().dataDir));
     await db().update(packageIndexSources).set({ status: 'failed', error: message.slice(0, 4000), finishedAt: new Date() }).where(eq(packageIndexSources.source, source.key));
     throw error;
   }
