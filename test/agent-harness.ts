@@ -10,6 +10,7 @@ import * as enrollRoute from '@/app/api/agent/enroll/route';
 import { createGateway, type Gateway } from '@/lib/agents/gateway';
 import { startRolloutDriver } from '@/lib/deployments/driver';
 import { AGENT_WS_PATH } from '@/lib/agents/protocol';
+import { markClientAddress } from '@/lib/auth/limiter/client-address';
 import { handleCacheRequest } from '@/lib/cache/serve';
 import { resetEnvCache } from '@/lib/env';
 
@@ -25,6 +26,7 @@ export async function startHarness(opts: { port?: number; driver?: boolean } = {
     const pathname = (req.url ?? '/').split('?')[0] as string;
     if (pathname.startsWith('/cache/')) return handleCacheRequest(req, res, pathname);
     if (pathname !== '/api/agent/enroll' || req.method !== 'POST') return res.writeHead(404).end();
+    markClientAddress(req); // as server.ts does before Next.js
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const response = await enrollRoute.POST(

@@ -48,13 +48,49 @@ export function validationError(error: z.ZodError, what = 'request'): AppError {
   return new AppError('invalid_request', `Invalid ${what}${where}: ${first?.message ?? 'malformed'}`, { issues });
 }
 
+/** Every 429 says when to come back: the limiter's `details.retryAfterSeconds`, else a minute. */
+function retryAfterSeconds(details: unknown): number {
+  const seconds = typeof details === 'object' && details !== null && 'retryAfterSeconds' in details ? details.retryAfterSeconds : undefined;
+  return typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 0 ? seconds : 60;
+}
+
 export function errorResponse(error: unknown): Response {
   if (error instanceof AppError) {
     const headers: Record<string, string> = {};
     if (error.code === 'unauthorized') headers['www-authenticate'] = 'Bearer realm="flotilla"';
+    if (error.code === 'rate_limited') headers['retry-after'] = String(retryAfterSeconds(error.details));
     return Response.json(error.toJSON(), { status: error.status, headers });
   }
-  // Never an empty 500: the cause goes to the log, the caller gets a stable shape.
-  console.error('[api] unexpected error', error);
+  // Never an empty 500: the cause goes to the log (without SQL parameters), the caller gets a stable shape.
+  console.error('[api] unexpected error', safeErrorForLog(error));
   return Response.json(new AppError('internal', 'Internal server error').toJSON(), { status: 500 });
+}
+
+/** Fields of a PostgreSQL error that name things (a constraint, a table), never values. */
+const PG_NAME_FIELDS = ['severity', 'schema_name', 'table_name', 'column_name', 'constraint_name', 'routine'] as const;
+
+/**
+ * An error as a log line that never carries data: drizzle's "Failed query" message lists
+ * the query's parameters, and postgres.js errors keep `parameters`, `args` and a `detail`
+ * that can quote row values (a password hash, a token hash, a request body). What stays:
+ * name, message (for drizzle's, the SQL text with its placeholders), code, the names of
+ * the constraint/table/column, the stack frames, and the same for each cause.
+ */
+export function safeErrorForLog(error: unknown, depth = 0): string {
+  if (!(error instanceof Error)) return typeof error === 'string' ? error : `non-error thrown (${typeof error})`;
+  const record = error as Error & Record<string, unknown>;
+  // drizzle-orm's DrizzleQueryError: "Failed query: <sql>\nparams: <values>".
+  const message = typeof record.query === 'string' && 'params' in record ? `Failed query: ${record.query}` : error.message.split('\nparams: ')[0];
+  const facts = [
+    typeof record.code === 'string' || typeof record.code === 'number' ? `code=${record.code}` : null,
+    ...PG_NAME_FIELDS.map((field) => (typeof record[field] === 'string' ? `${field}=${record[field]}` : null)),
+  ].filter(Boolean);
+  // Frames only: the stack's first lines repeat the message, parameters included.
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
+  const head = `${error.name}: ${message}${facts.length ? ` [${facts.join(' ')}]` : ''}`;
+  const cause = error.cause !== undefined && depth < 3 ? `\ncaused by: ${safeErrorForLog(error.cause, depth + 1)}` : '';
+  return `${head}${frames ? `\n${frames}` : ''}${cause}`;
 }

@@ -6,9 +6,10 @@ import CredentialsProvider from 'next-auth/providers/credentials';
 import { z } from 'zod';
 import { recordAudit } from '@/lib/audit/record';
 import { db } from '@/lib/db/client';
-import { accounts, invitations, users } from '@/lib/db/schema';
+import { accounts, invitations, users, type User } from '@/lib/db/schema';
 import { env } from '@/lib/env';
-import { clearFailures, isLimited, noteFailure } from './failure-limiter';
+import { CLIENT_ADDRESS_HEADER, normalizeAddress, UNKNOWN_ADDRESS } from './limiter/client-address';
+import { authLimiter, type Limited } from './limiter/limits';
 import { verifyPassword } from './passwords';
 
 const ZCredentials = z.object({ email: z.string().trim().toLowerCase().max(320), password: z.string().max(256) });
@@ -17,17 +18,21 @@ export function oidcEnabled() {
   return Boolean(env().FLOTILLA_OIDC_ISSUER);
 }
 
-export async function checkPassword(email: string, password: string) {
-  const key = `login:${email}`;
-  if (isLimited(key)) return { ok: false as const, limited: true };
-  const [user] = await db().select().from(users).where(eq(users.email, email)).limit(1);
-  const ok = await verifyPassword(user?.passwordHash ?? null, password);
-  if (!ok || !user || user.disabledAt) {
-    noteFailure(key);
-    return { ok: false as const, limited: false };
-  }
-  clearFailures(key);
-  return { ok: true as const, user };
+/**
+ * An e-mail and password from `address` (the client, as server.ts resolved it), under
+ * the sign-in limits of lib/auth/limiter/limits.ts: `limited` says how long to wait.
+ * Unknown e-mails, wrong passwords and disabled users fail alike. Every request path
+ * passes the address; without one (scripts, tests) the try counts as from "unknown".
+ */
+export async function checkPassword(email: string, password: string, address: string = UNKNOWN_ADDRESS): Promise<{ ok: true; user: User } | { ok: false; limited: Limited | null }> {
+  let user: User | undefined;
+  const outcome = await authLimiter().guardPassword(email, address, async () => {
+    [user] = await db().select().from(users).where(eq(users.email, email)).limit(1);
+    const ok = await verifyPassword(user?.passwordHash ?? null, password);
+    return ok && Boolean(user) && !user?.disabledAt;
+  });
+  if (!outcome.ok || !user) return { ok: false, limited: outcome.ok ? null : outcome.limited };
+  return { ok: true, user };
 }
 
 function providers(): NextAuthOptions['providers'] {
@@ -36,10 +41,13 @@ function providers(): NextAuthOptions['providers'] {
       id: 'credentials',
       name: 'E-mail and password',
       credentials: { email: { label: 'E-mail', type: 'email' }, password: { label: 'Password', type: 'password' } },
-      async authorize(raw) {
+      async authorize(raw, req) {
         const parsed = ZCredentials.safeParse(raw);
         if (!parsed.success) return null;
-        const result = await checkPassword(parsed.data.email, parsed.data.password);
+        // next-auth hands over the request's headers, where server.ts put the client address.
+        const header: unknown = req.headers?.[CLIENT_ADDRESS_HEADER];
+        const address = normalizeAddress(typeof header === 'string' ? header : null) ?? UNKNOWN_ADDRESS;
+        const result = await checkPassword(parsed.data.email, parsed.data.password, address);
         if (!result.ok) throw new Error(result.limited ? 'RateLimited' : 'CredentialsSignin');
         return { id: result.user.id, email: result.user.email, name: result.user.name };
       },
@@ -63,6 +71,20 @@ function providers(): NextAuthOptions['providers'] {
     });
   }
   return list;
+}
+
+/**
+ * The identity provider must vouch for the e-mail address: accounts are matched by
+ * address, so an unverified one (a provider that lets anyone type any address) would
+ * sign in as whoever owns it here. `email_verified` must be exactly true; missing is refused.
+ */
+const ZOidcClaims = z.object({ email: z.string().min(3), email_verified: z.literal(true) });
+
+/** Why an OIDC profile is refused (the login page's error code), or null. */
+export function oidcRefusal(profile: unknown): 'OidcNoEmail' | 'OidcEmailUnverified' | null {
+  const claims = ZOidcClaims.safeParse(profile);
+  if (claims.success) return null;
+  return claims.error.issues.some((i) => i.path[0] === 'email') ? 'OidcNoEmail' : 'OidcEmailUnverified';
 }
 
 /**
@@ -105,8 +127,10 @@ export function authOptions(): NextAuthOptions {
     callbacks: {
       async signIn({ user, account, profile }) {
         if (account?.provider !== 'oidc') return true;
-        const claims = profile as { email_verified?: boolean } | undefined;
-        if (!user.email || claims?.email_verified === false) return false;
+        // next-auth turns a thrown error into /login?error=<message>, which the form explains.
+        const refusal = oidcRefusal(profile);
+        if (refusal) throw new Error(refusal);
+        if (!user.email) throw new Error('OidcNoEmail');
         return linkOidcIdentity(user.email.toLowerCase(), user.name ?? user.email, account.providerAccountId);
       },
       async jwt({ token, user, account }) {

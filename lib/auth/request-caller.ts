@@ -1,33 +1,46 @@
 // Resolves the caller of an HTTP request: an API token (Bearer), an e-mail and
 // password (HTTP Basic, only where a route allows it, for `flotilla login`), or the
-// browser's next-auth session cookie.
+// browser's next-auth session cookie. A valid secret is always accepted; failures are
+// counted per client address (lib/auth/limiter), and past the limit they get 429.
 import { getToken } from 'next-auth/jwt';
 import type { NextRequest } from 'next/server';
 import { AppError } from '@/lib/api/errors';
 import { callerFromApiToken } from './api-tokens';
 import { parseAuthorization } from './authorization';
 import type { Caller } from './caller';
-import { isLimited, noteFailure } from './failure-limiter';
 import { callerForUser, ORG_COOKIE } from './membership';
+import { requestClientAddress, UNKNOWN_ADDRESS } from './limiter/client-address';
+import { authLimiter, rateLimited } from './limiter/limits';
 import { checkPassword } from './next-auth';
 
+/**
+ * The client's address as server.ts resolved it from the socket (and trusted proxies);
+ * X-Forwarded-For and X-Real-IP sent by the client are never read here.
+ */
 export function clientIp(req: Request): string | undefined {
-  return req.headers.get('x-forwarded-for')?.split(',')[0]?.trim() || req.headers.get('x-real-ip') || undefined;
+  const address = requestClientAddress(req.headers);
+  return address === UNKNOWN_ADDRESS ? undefined : address;
+}
+
+/** A wrong secret from `address`: the 401 itself, or a 429 once the address is past its limit. */
+export async function refuseSecret(error: AppError, address: string | undefined, what: string): Promise<AppError> {
+  const limited = await authLimiter().secretFailed(address ?? UNKNOWN_ADDRESS, what);
+  return limited ? rateLimited('Too many failed authentication attempts from your address; try again later', limited) : error;
 }
 
 export async function requestCaller(req: NextRequest, opts: { allowBasic?: boolean } = {}): Promise<Caller | null> {
   const ip = clientIp(req);
   const credentials = parseAuthorization(req.headers.get('authorization'));
   if (credentials) {
-    const limitKey = `ip:${ip ?? 'unknown'}`;
-    if (isLimited(limitKey)) throw new AppError('rate_limited', 'Too many failed authentication attempts; try again later');
-    try {
-      if (credentials.scheme === 'bearer') return await callerFromApiToken(credentials.secret, ip);
-      if (credentials.scheme === 'basic' && opts.allowBasic) return await callerFromBasic(credentials.user, credentials.password, req, ip);
+    // Passwords have limits of their own (checkPassword); a wrong scheme guesses nothing.
+    if (credentials.scheme === 'basic' && opts.allowBasic) return callerFromBasic(credentials.user, credentials.password, req, ip);
+    if (credentials.scheme !== 'bearer') {
       throw new AppError('unauthorized', opts.allowBasic ? 'Use a Bearer API token or HTTP Basic e-mail:password' : 'Use a Bearer API token');
+    }
+    try {
+      return await callerFromApiToken(credentials.secret, ip);
     } catch (error) {
-      if (error instanceof AppError && error.code === 'unauthorized') noteFailure(limitKey);
-      throw error;
+      throw error instanceof AppError && error.code === 'unauthorized' ? await refuseSecret(error, ip, 'an API token') : error;
     }
   }
   const jwt = await getToken({ req, secret: process.env.AUTH_SECRET });
@@ -42,10 +55,10 @@ export async function requestCaller(req: NextRequest, opts: { allowBasic?: boole
 }
 
 async function callerFromBasic(user: string, password: string, req: NextRequest, ip?: string): Promise<Caller> {
-  const result = await checkPassword(user.trim().toLowerCase(), password);
+  const result = await checkPassword(user.trim().toLowerCase(), password, ip ?? UNKNOWN_ADDRESS);
   if (!result.ok) {
     throw result.limited
-      ? new AppError('rate_limited', 'Too many failed sign-in attempts; try again later')
+      ? rateLimited('Too many failed sign-in attempts; wait before trying again', result.limited)
       : new AppError('unauthorized', 'Wrong e-mail or password');
   }
   const caller = await callerForUser(result.user.id, { orgHint: req.headers.get('x-flotilla-org') ?? undefined, ip, via: 'password' });

@@ -4,6 +4,7 @@ import { getServerSession } from 'next-auth';
 import { cookies, headers } from 'next/headers';
 import { z } from 'zod';
 import type { Caller } from './caller';
+import { requestClientAddress } from './limiter/client-address';
 import { callerForUser, ORG_COOKIE } from './membership';
 import { authOptions } from './next-auth';
 
@@ -16,6 +17,6 @@ export async function sessionCaller(): Promise<Caller | null> {
   return callerForUser(claims.data.uid, {
     epoch: claims.data.epoch,
     orgHint: jar.get(ORG_COOKIE)?.value,
-    ip: hdrs.get('x-forwarded-for')?.split(',')[0]?.trim() ?? undefined,
+    ip: requestClientAddress(hdrs),
   });
 }

@@ -12,7 +12,8 @@ import { and, eq, exists, or, sql } from 'drizzle-orm';
 import { hostFromCredential } from '@/lib/agents/credentials';
 import { callerFromApiToken } from '@/lib/auth/api-tokens';
 import { parseAuthorization } from '@/lib/auth/authorization';
-import { isLimited, noteFailure } from '@/lib/auth/failure-limiter';
+import { clientAddressOf } from '@/lib/auth/limiter/client-address';
+import { authLimiter } from '@/lib/auth/limiter/limits';
 import { db } from '@/lib/db/client';
 import { buildPaths, builds, cacheObjects, deploymentTargets } from '@/lib/db/schema';
 import type { ServeHeaders } from './backend';
@@ -89,13 +90,12 @@ const NAR = /^\/cache\/(nar\/[0-9a-z]+\.nar(?:\.(?:xz|bz2|zst|br|gz))?)$/;
 
 export async function handleCacheRequest(req: IncomingMessage, res: ServerResponse, pathname: string) {
   if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'the cache is read-only over HTTP', { allow: 'GET, HEAD' });
-  const ip = req.socket.remoteAddress ?? 'unknown';
-  const limitKey = `cache:${ip}`;
-  if (isLimited(limitKey)) return answer(res, 429, 'too many failed authentications');
   const secret = presentedSecret(req);
   const who = secret ? await reader(secret) : null;
   if (who === null) {
-    if (secret) noteFailure(limitKey);
+    // A valid secret is never refused for its address's past; a wrong one counts, and past the limit gets 429.
+    const limited = secret ? await authLimiter().secretFailed(clientAddressOf(req), 'the binary cache') : null;
+    if (limited) return answer(res, 429, 'too many failed authentications from your address', { 'retry-after': String(limited.retryAfterSeconds) });
     return answer(res, 401, 'send a host credential or an API token with cache.read', { 'www-authenticate': 'Basic realm="flotilla-cache"' });
   }
   if (who === 'forbidden') return answer(res, 403, 'this token lacks the cache.read scope');

@@ -371,6 +371,26 @@ export const cacheObjects = pgTable(
   (t) => [primaryKey({ columns: [t.orgId, t.storeHash] }), index('cache_objects_nar_idx').on(t.orgId, t.narUrl)],
 );
 
+// Signed statements "the key after <previous> is <new>" (lib/cache/key-rotation.ts): sent
+// with every welcome, so an agent that pinned an older key can walk the chain to the
+// current one. The signature is by the previous key's secret half (docs/decisions/0017).
+export const cacheKeyRotations = pgTable(
+  'cache_key_rotations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    previousKey: text('previous_key').notNull(),
+    newKey: text('new_key').notNull(),
+    issuedAt: ts('issued_at').notNull(),
+    previousKeyTrustedUntil: ts('previous_key_trusted_until'),
+    signature: text('signature').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('cache_key_rotations_previous_idx').on(t.orgId, t.previousKey), index('cache_key_rotations_org_idx').on(t.orgId, t.createdAt)],
+);
+
 export const deploymentStatusEnum = pgEnum('deployment_status', [
   'pending',
   'canary',
@@ -822,6 +842,20 @@ export const snapshotRestores = pgTable(
     finishedAt: ts('finished_at'),
   },
   (t) => [index('snapshot_restores_host_idx').on(t.hostId, t.createdAt)],
+);
+
+// Failed authentications per key (a client address, an account) in the key's current
+// window, shared by every server process (lib/auth/limiter). One row per key, swept
+// once it has expired: rows grow with failures, never with successes.
+export const authFailures = pgTable(
+  'auth_failures',
+  {
+    key: text('key').primaryKey(),
+    count: integer('count').notNull(),
+    lastAt: ts('last_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('auth_failures_expires_idx').on(t.expiresAt)],
 );
 
 export type Organization = typeof organizations.$inferSelect;

@@ -10,6 +10,8 @@ const MESSAGES: Record<string, string> = {
   CredentialsSignin: 'Wrong e-mail or password.',
   RateLimited: 'Too many failed attempts. Wait a few minutes and try again.',
   AccessDenied: 'This identity has no Flotilla account. Ask an admin for an invitation.',
+  OidcEmailUnverified: 'Your identity provider has not verified this e-mail address, so Flotilla cannot trust it. Verify the address there, then sign in again.',
+  OidcNoEmail: 'Your identity provider did not share an e-mail address. Allow the "email" scope, then sign in again.',
   OAuthSignin: 'Single sign-on could not start. Check the identity provider settings.',
   OAuthCallback: 'Single sign-on failed. Try again.',
   SessionRequired: 'Sign in to continue.',
