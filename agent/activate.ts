@@ -4,11 +4,13 @@
 // profile → switch-to-configuration (with a timeout) → health checks → wait for the
 // server's confirmation. Any failure after the profile changed re-activates the
 // previous generation ("magic rollback" when the confirmation does not come).
+// Every Nix command goes through agent/nix.ts: signatures required, pinned keys only.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { TCheckItem, TDeploy, TResult } from '@/lib/agents/protocol';
-import { runNix } from '@/lib/nix/run';
+import { runHealthChecks, type LocalHealthCheck } from './health-checks';
 import { Journal, type JournalEntry } from './journal';
+import { runAgentNix } from './nix';
 import { resolveItem, runPrechecks } from './prechecks';
 import { SKIP_SNAPSHOTS, type StateKeeper } from './snapshots/keeper';
 import { runFromStore } from './store-exec';
@@ -17,9 +19,13 @@ import { currentSystem, failedUnits, storeFree, type SystemPaths } from './syste
 export type ActivationContext = {
   stateDir: string;
   paths: SystemPaths;
+  /** The pinned cache (agent/trust.ts): never what a welcome said. */
   cacheUrl: string;
-  cachePublicKey: string;
+  /** The keys whose signatures are accepted now (the pinned key, and a rotated-out one until its time is up). */
+  trustedKeys: () => string[];
   credential: string;
+  /** Health checks from the host's own agent config; the closure's shipped checks run first. */
+  localHealthChecks?: LocalHealthCheck[];
   log: (line: string) => void;
   progress: (phase: 'downloading' | 'activating' | 'confirming', message: string) => void;
   /** Resolves true when the server confirms this target, false when the time is up. */
@@ -57,7 +63,7 @@ async function writeNetrc(ctx: ActivationContext) {
 }
 
 async function closureSize(ctx: ActivationContext, storePath: string, netrc: string): Promise<number | null> {
-  const r = await runNix('nix', ['path-info', '--json', '-S', '--store', ctx.cacheUrl, '--option', 'netrc-file', netrc, storePath], { timeoutMs: 120_000 });
+  const r = await runAgentNix('nix', ['path-info', '--json', '-S', '--store', ctx.cacheUrl, '--option', 'netrc-file', netrc, storePath], { timeoutMs: 120_000 });
   if (r.code !== 0) return null;
   const parsed = JSON.parse(r.stdout) as unknown;
   const entry = Array.isArray(parsed) ? (parsed[0] as { closureSize?: number }) : (Object.values(parsed as Record<string, { closureSize?: number }>)[0] ?? {});
@@ -75,10 +81,8 @@ async function healthChecks(ctx: ActivationContext, deploy: TDeploy) {
   // Units that failed with the new system (only where systemd runs; simulated hosts have none).
   const failed = deploy.action === 'switch' ? await failedUnits(ctx.paths.storeRoot) : null;
   if (failed?.length) throw new StepFailed(`systemd units failed after the switch: ${failed.join(', ')}`);
-  for (const check of deploy.healthChecks) {
-    const r = await runFromStore(ctx, check.command, check.timeoutSeconds * 1000);
-    if (r.code !== 0) throw new StepFailed(`health check "${check.name}" failed${r.timedOut ? ' (timed out)' : ` (exit ${r.code})`}\n${r.output}`);
-  }
+  const failure = await runHealthChecks(ctx, deploy.storePath, ctx.localHealthChecks ?? []);
+  if (failure) throw new StepFailed(`health check "${failure.name}" failed${failure.timedOut ? ' (timed out)' : ` (exit ${failure.code})`}\n${failure.output}`);
 }
 
 export class Activator {
@@ -88,19 +92,13 @@ export class Activator {
     this.journal = new Journal(ctx.stateDir);
   }
 
-  /** The cache and the key to trust, as the server's latest welcome said. */
-  trust(cacheUrl: string, cachePublicKey: string) {
-    this.ctx.cacheUrl = cacheUrl;
-    this.ctx.cachePublicKey = cachePublicKey;
-  }
-
   private async rollback(entry: Omit<JournalEntry, 'updatedAt'>, reason: string, logs: string): Promise<Omit<JournalEntry, 'updatedAt'>> {
     const ctx = this.ctx;
     if (!entry.previous) {
       return { ...entry, step: 'done', outcome: 'failed', reason: `${reason}; this was the first deployment on this host, so there is nothing to roll back to`, logsTail: logs };
     }
     ctx.log(`rolling back to ${entry.previous}: ${reason}`);
-    const set = await runNix('nix-env', [...storeArgs(ctx), '-p', profilePath(ctx), '--set', entry.previous], { timeoutMs: 120_000 });
+    const set = await runAgentNix('nix-env', [...storeArgs(ctx), '-p', profilePath(ctx), '--set', entry.previous], { timeoutMs: 120_000 });
     let tail = logs;
     if (set.code !== 0) tail += `\nrollback: nix-env --set failed: ${set.stderr}`;
     else {
@@ -195,7 +193,7 @@ export class Activator {
       }
 
       ctx.progress('activating', `setting the system profile and running switch-to-configuration ${deploy.action}`);
-      const set = await runNix('nix-env', [...storeArgs(ctx), '-p', profilePath(ctx), '--set', deploy.storePath], { timeoutMs: 120_000 });
+      const set = await runAgentNix('nix-env', [...storeArgs(ctx), '-p', profilePath(ctx), '--set', deploy.storePath], { timeoutMs: 120_000 });
       if (set.code !== 0) throw new StepFailed(`nix-env --set failed: ${set.stderr.trim()}`);
       entry = { ...entry, step: 'profile-set' };
       await this.journal.put(entry);
@@ -219,19 +217,21 @@ export class Activator {
     return this.resultOf(entry);
   }
 
-  /** Closure size against free space, then the closure from the fleet cache, trusting only the fleet key. */
+  /** Closure size against free space, then the closure from the pinned cache, trusting only the pinned keys. */
   private async fetch(deploy: TDeploy) {
     const ctx = this.ctx;
+    const keys = ctx.trustedKeys();
+    if (!keys.length) throw new StepFailed('no trusted key is pinned: enrol this host again');
     const netrc = await writeNetrc(ctx);
     const size = await closureSize(ctx, deploy.storePath, netrc);
     const free = await storeFree(ctx.paths.storeRoot);
     ctx.progress('downloading', `fetching ${deploy.storePath}${size ? ` (${Math.round(size / 1024)} KiB closure, ${Math.round(free / 1024 / 1024)} MiB free)` : ''}`);
     if (size && size > free) throw new StepFailed(`not enough space: the closure needs ${size} bytes, the store has ${free} free`);
-    const copy = await runNix(
+    const copy = await runAgentNix(
       'nix',
       // Cached narinfos could carry an earlier key's signature, or say a path is missing that was pushed since: always ask the cache.
-      ['copy', '--from', ctx.cacheUrl, ...(ctx.paths.storeRoot ? ['--to', ctx.paths.storeRoot] : []), '--option', 'trusted-public-keys', ctx.cachePublicKey, '--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0', '--option', 'netrc-file', netrc, deploy.storePath],
-      { timeoutMs: 60 * 60_000 },
+      ['copy', '--from', ctx.cacheUrl, ...(ctx.paths.storeRoot ? ['--to', ctx.paths.storeRoot] : []), '--option', 'require-sigs', 'true', '--option', 'trusted-public-keys', keys.join(' '), '--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0', '--option', 'netrc-file', netrc, deploy.storePath],
+      { timeoutMs: 60 * 60_000, trustedKeys: keys },
     );
     if (copy.code !== 0) throw new StepFailed(`fetching the closure failed: ${copy.stderr.trim().split('\n').slice(-5).join('\n')}`);
   }
@@ -249,11 +249,15 @@ export class Activator {
     return finished;
   }
 
-  /** At start: finish interrupted activations; everything not yet acknowledged goes into hello. */
-  async pendingResults(): Promise<TResult[]> {
+  /**
+   * At start: finish interrupted activations; everything not yet acknowledged goes into hello.
+   * `running`: the target this process is activating right now (a reconnect during an
+   * activation): it is not interrupted, and recovering it would roll back under its feet.
+   */
+  async pendingResults(running: string | null = null): Promise<TResult[]> {
     const results: TResult[] = [];
     for (const entry of await this.journal.all()) {
-      if (entry.reported || (!entry.outcome && RESUMABLE.includes(entry.step))) continue;
+      if (entry.reported || entry.targetId === running || (!entry.outcome && RESUMABLE.includes(entry.step))) continue;
       results.push(this.resultOf(entry.outcome ? entry : await this.recover(entry)));
     }
     return results;

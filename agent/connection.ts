@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { AGENT_WS_PATH, parseFrame, SUBPROTOCOL, ZServerMessage, type TAgentMessage, type TResult, type TServerMessage, type TWelcome } from '@/lib/agents/protocol';
 import { backoffMs } from './backoff';
 import { bootedSystem, currentSystem, heartbeatFacts, nixosVersion, type SystemPaths } from './system';
+import { checkServerUrl } from './trust';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -19,6 +20,8 @@ export type ConnectionOptions = {
   /** Changes whenever an activation result is sent: a heartbeat read before it is stale. */
   systemEpoch?: () => number;
   backoff?: { baseMs?: number; capMs?: number };
+  /** Plain ws:// to a server off loopback, allowed by the host's own config. */
+  allowInsecure?: boolean;
 };
 
 export class AgentConnection {
@@ -29,7 +32,10 @@ export class AgentConnection {
   private stopped = false;
   welcome: TWelcome | null = null;
 
-  constructor(private opts: ConnectionOptions) {}
+  constructor(private opts: ConnectionOptions) {
+    // Before any connection: the credential is never sent in the clear off this machine.
+    checkServerUrl(opts.server, opts.allowInsecure ?? false);
+  }
 
   start() {
     this.connect();
@@ -90,7 +96,10 @@ export class AgentConnection {
   private onFrame(data: string) {
     const parsed = parseFrame(ZServerMessage, data);
     if (!parsed.ok) {
-      this.opts.log(`ignoring a message from the server: ${parsed.error}`);
+      // Unknown or malformed messages close the socket (DESIGN.md §7): a field this agent
+      // does not know (say, a command to run) is never half-obeyed.
+      this.opts.log(`closing the connection: the server sent a message this agent refuses (${parsed.error})`);
+      this.ws?.close(1008, `protocol error: ${parsed.error}`.slice(0, 120));
       return;
     }
     const message = parsed.message;

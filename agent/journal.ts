@@ -21,8 +21,11 @@ export const ZJournalEntry = z.object({
   logsTail: z.string().default(''),
   currentSystem: z.string().nullable().default(null),
   reported: z.boolean().default(false),
-  /** The deploy message itself, so an activation waiting for a decision can resume after a restart. */
-  deploy: ZDeploy.nullable().default(null),
+  /**
+   * The deploy message itself, so an activation waiting for a decision can resume after a restart.
+   * Fields the protocol no longer has (an older agent's `healthChecks` argv) are dropped, never run.
+   */
+  deploy: z.object(ZDeploy.shape).nullable().default(null),
   checks: z.array(ZCheckItem).nullable().default(null),
   decision: z.record(z.string(), z.string()).nullable().default(null),
   /** Snapshots taken before this switch; a rollback restores those marked restoreOnRollback. */

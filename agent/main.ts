@@ -2,27 +2,35 @@
 // `run` keeps the connection to the server. Runs as root under systemd (module.nix).
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ZEnrollResponse } from '@/lib/agents/credentials.schemas';
-import type { TDeploy } from '@/lib/agents/protocol';
+import { ZEnrollResponse, type TDeploy } from '@/lib/agents/protocol';
 import { Activator } from './activate';
 import { Confirmations } from './confirmations';
 import { Decisions } from './decisions';
+import { loadLocalHealthChecks } from './health-checks';
 import { StateKeeper } from './snapshots/keeper';
 import { currentSystem } from './system';
 import { AGENT_VERSION, AgentConnection } from './connection';
-import { AgentState } from './state';
+import { AgentState, pinnedTrust } from './state';
+import { checkCacheUrl, checkServerUrl, judgeWelcome, trustedKeys, type PinnedTrust } from './trust';
 
 const log = (line: string) => console.log(`[flotilla-agent] ${new Date().toISOString()} ${line}`);
 
 const USAGE = `usage:
-  flotilla-agent enroll --server URL --token TOKEN [--state-dir DIR]
-  flotilla-agent run [--state-dir DIR] [--server URL] [--credential-file FILE] [--profile PATH] [--store-root DIR]`;
+  flotilla-agent enroll --server URL --token TOKEN [--state-dir DIR] [--allow-insecure]
+  flotilla-agent run [--state-dir DIR] [--server URL] [--credential-file FILE] [--profile PATH] [--store-root DIR] [--health-checks FILE] [--allow-insecure]
 
-async function enroll(values: Record<string, string | undefined>) {
-  const server = z.url().parse(values.server);
+--allow-insecure: plain http/ws to a server that is not on loopback (the token and the
+credential then cross the network in the clear). Off unless this host's config says so.`;
+
+type Values = Record<string, string | boolean | undefined>;
+const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+
+async function enroll(values: Values) {
+  const allowInsecure = values['allow-insecure'] === true;
+  const server = checkServerUrl(z.url().parse(values.server), allowInsecure).href.replace(/\/$/, '');
   const token = z.string().min(10).parse(values.token);
-  const state = new AgentState(values['state-dir'] ?? '/var/lib/flotilla-agent');
-  const res = await fetch(`${server.replace(/\/$/, '')}/api/agent/enroll`, {
+  const state = new AgentState(str(values['state-dir']) ?? '/var/lib/flotilla-agent');
+  const res = await fetch(`${server}/api/agent/enroll`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ token, agentVersion: AGENT_VERSION }),
@@ -33,20 +41,34 @@ async function enroll(values: Record<string, string | undefined>) {
     throw new Error(`enrolment refused (HTTP ${res.status}): ${message}`);
   }
   const enrolled = ZEnrollResponse.parse(body);
-  await state.save({ server, host: enrolled.host, cacheUrl: enrolled.cache.url, cachePublicKey: enrolled.cache.publicKey }, enrolled.credential);
-  log(`enrolled as ${enrolled.host}; credential stored in ${state.dir}/credential`);
+  // Pinned now, from the answer to the enrol token: the cache origin and the fleet key (docs/decisions/0017).
+  const cacheUrl = checkCacheUrl(enrolled.cache.url, allowInsecure).href.replace(/\/$/, '');
+  const trust: PinnedTrust = { cacheUrl, keys: [{ publicKey: enrolled.cache.publicKey, trustedUntil: null }] };
+  await state.save({ server, host: enrolled.host, trust, allowInsecure }, enrolled.credential);
+  log(`enrolled as ${enrolled.host}; credential stored in ${state.dir}/credential; pinned the cache ${new URL(cacheUrl).origin} and the key ${enrolled.cache.publicKey}`);
 }
 
-const stateDirOf = (values: Record<string, string | undefined>) => values['state-dir'] ?? '/var/lib/flotilla-agent';
+const stateDirOf = (values: Values) => str(values['state-dir']) ?? '/var/lib/flotilla-agent';
 
-async function run(values: Record<string, string | undefined>) {
+async function run(values: Values) {
   const agentState = new AgentState(stateDirOf(values));
-  const { config, credential } = await agentState.load({ server: values.server, credentialFile: values['credential-file'] });
+  const loaded = await agentState.load({ server: str(values.server), credentialFile: str(values['credential-file']) });
+  const { credential } = loaded;
+  const config = loaded.config;
+  const allowInsecure = config.allowInsecure || values['allow-insecure'] === true;
+  checkServerUrl(config.server, allowInsecure);
+  let trust = pinnedTrust(config);
+  if (!trust) throw new Error('this agent pins no cache and key: enrol it again with `flotilla-agent enroll`');
+  checkCacheUrl(trust.cacheUrl, allowInsecure);
+  const localHealthChecks = await loadLocalHealthChecks(str(values['health-checks']));
   const unlock = await agentState.lock();
-  const paths = { storeRoot: values['store-root'] ?? null, profile: values.profile ?? '/nix/var/nix/profiles/system' };
+  // What is saved: the pinned trust and nothing a server said, minus fields from before pinning.
+  const { cacheUrl: _legacyUrl, cachePublicKey: _legacyKey, ...kept } = config;
+  const persist = (next: PinnedTrust) => agentState.save({ ...kept, server: config.server, trust: next }, credential, { credential: !values['credential-file'] });
+  if (!config.trust) await persist(trust);
+  const paths = { storeRoot: str(values['store-root']) ?? null, profile: str(values.profile) ?? '/nix/var/nix/profiles/system' };
   const confirmations = new Confirmations();
   const decisions = new Decisions();
-  let connection: AgentConnection;
   // One activation at a time, in the order the server sent them.
   let current: TDeploy | null = null;
   let queue = Promise.resolve();
@@ -60,9 +82,10 @@ async function run(values: Record<string, string | undefined>) {
   const activator = new Activator({
     stateDir: agentState.dir,
     paths,
-    // Until the first welcome of this run, what enrolment said; then what the server says.
-    cacheUrl: config.cacheUrl ?? `${config.server.replace(/\/$/, '')}/cache`,
-    cachePublicKey: config.cachePublicKey ?? '',
+    // What enrolment pinned, and keys reached through signed rotations since: never a welcome's word.
+    cacheUrl: trust.cacheUrl,
+    trustedKeys: () => (trust ? trustedKeys(trust) : []),
+    localHealthChecks,
     credential,
     log,
     progress: (phase, message) => current && connection.send({ type: 'progress', id: crypto.randomUUID(), deploymentId: current.deploymentId, targetId: current.targetId, phase, message }),
@@ -101,23 +124,31 @@ async function run(values: Record<string, string | undefined>) {
       })
       .catch((error: unknown) => log(`restore ${restoreId} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`));
   };
-  connection = new AgentConnection({
+  const connection: AgentConnection = new AgentConnection({
     server: config.server,
     credential,
     paths,
     log,
+    allowInsecure,
     backoff: process.env.FLOTILLA_AGENT_BACKOFF_MS ? { baseMs: Number(process.env.FLOTILLA_AGENT_BACKOFF_MS) } : undefined,
     systemEpoch: () => systemEpoch,
     pendingResults: async () => {
-      const results = await activator.pendingResults();
+      const results = await activator.pendingResults(current?.targetId ?? null);
       // Counted as reported once hello carried them over an open socket.
       for (const r of results) await activator.markReported(r.targetId);
       return results;
     },
     onMessage: (message) => {
-      if (message.type === 'welcome') {
-        activator.trust(message.cacheUrl, message.cachePublicKey);
-        void agentState.save({ ...config, host: message.host, cacheUrl: message.cacheUrl, cachePublicKey: message.cachePublicKey }, credential, { credential: !values['credential-file'] });
+      if (message.type === 'welcome' && trust) {
+        const verdict = judgeWelcome(trust, message);
+        // Refused parts are logged and ignored: what to trust never depends on this
+        // connection, so the agent stays connected and every fetch uses the pinned trust.
+        for (const reason of verdict.refused) log(`refusing part of the server's welcome: ${reason}`);
+        if (verdict.rotated.length) {
+          trust = verdict.trust;
+          log(`fleet key rotated (${verdict.rotated.join(', ')}), signed by the pinned key`);
+          void persist(verdict.trust).catch((error: unknown) => log(`cannot save the rotated key: ${error instanceof Error ? error.message : String(error)}`));
+        }
         reportState();
       }
       if (message.type === 'deploy') onDeploy(message);
@@ -157,6 +188,8 @@ const { positionals, values } = parseArgs({
     profile: { type: 'string' },
     'store-root': { type: 'string' },
     'credential-file': { type: 'string' },
+    'health-checks': { type: 'string' },
+    'allow-insecure': { type: 'boolean' },
   },
 });
 

@@ -49,6 +49,11 @@ let
   stateFile = pkgs.writeText "flotilla-state.json" (builtins.toJSON {
     units = lib.mapAttrsToList (name: u: serviceDefaults u // lib.filterAttrs (_: v: v != null) u // { inherit name; }) config.flotilla.state;
   });
+
+  # The host's own health checks: the server never sends commands to run (docs/decisions/0017).
+  localHealthChecksFile = pkgs.writeText "flotilla-agent-health-checks.json" (builtins.toJSON {
+    checks = lib.mapAttrsToList (name: c: { inherit name; inherit (c) command timeoutSeconds; }) cfg.healthChecks;
+  });
 in
 {
   options.flotilla.state = mkOption {
@@ -65,6 +70,16 @@ in
       Pre-switch checks (name → shell script), shipped as $toplevel/flotilla/checks/<name>. Run with no arguments
       before the switch, a check prints JSON items {level: error|warning|info, message, resolutions: [{id, label}]};
       run as `<check> resolve <id>` it carries out the resolution a person chose.
+    '';
+  };
+
+  options.flotilla.healthChecks = mkOption {
+    type = types.attrsOf types.lines;
+    default = { };
+    description = ''
+      Health checks (name → shell script), shipped as $toplevel/flotilla/health-checks/<name>. The agent runs them
+      after switching to this system; a non-zero exit rolls the switch back. They come with the closure, which the
+      fleet key signs: the server itself can never tell the agent what to run.
     '';
   };
 
@@ -100,6 +115,27 @@ in
       default = "/var/lib/flotilla-agent";
       description = "Where the agent keeps its journal and lock.";
     };
+
+    allowInsecure = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = ''
+        Allow plain http/ws to a server that is not on loopback. The host credential (and at enrolment, the token)
+        then crosses the network in the clear. Enrol with `flotilla-agent enroll --allow-insecure` too.
+      '';
+    };
+
+    healthChecks = lib.mkOption {
+      type = lib.types.attrsOf (lib.types.submodule {
+        options = {
+          command = lib.mkOption { type = lib.types.listOf lib.types.str; description = "argv, run as root after each switch; exit 0 means healthy."; };
+          timeoutSeconds = lib.mkOption { type = lib.types.ints.between 1 600; default = 30; description = "Seconds before the check counts as failed."; };
+        };
+      });
+      default = { };
+      example = lib.literalExpression ''{ web = { command = [ "''${pkgs.curl}/bin/curl" "-fsS" "http://127.0.0.1/health" ]; }; }'';
+      description = "Health checks this host runs after every switch, besides those the new system ships (flotilla.healthChecks).";
+    };
   };
 
   config = lib.mkMerge [
@@ -108,6 +144,8 @@ in
       mkdir -p $out/flotilla/checks
       ln -s ${stateFile} $out/flotilla/state.json
       ${lib.concatStrings (lib.mapAttrsToList (name: script: "ln -s ${pkgs.writeShellScript "flotilla-check-${name}" script} $out/flotilla/checks/${lib.escapeShellArg name}\n") config.flotilla.checks)}
+      mkdir -p $out/flotilla/health-checks
+      ${lib.concatStrings (lib.mapAttrsToList (name: script: "ln -s ${pkgs.writeShellScript "flotilla-health-${name}" script} $out/flotilla/health-checks/${lib.escapeShellArg name}\n") config.flotilla.healthChecks)}
     '';
   }
   (lib.mkIf cfg.enable {
@@ -126,7 +164,7 @@ in
       restartIfChanged = false;
       stopIfChanged = false;
       serviceConfig = {
-        ExecStart = "${cfg.nodejs}/bin/node ${cfg.package} run --server ${lib.escapeShellArg cfg.server} --credential-file ${cfg.credentialFile} --state-dir ${cfg.stateDir}";
+        ExecStart = "${cfg.nodejs}/bin/node ${cfg.package} run --server ${lib.escapeShellArg cfg.server} --credential-file ${cfg.credentialFile} --state-dir ${cfg.stateDir} --health-checks ${localHealthChecksFile}${lib.optionalString cfg.allowInsecure " --allow-insecure"}";
         Restart = "always";
         RestartSec = 5;
         StateDirectory = "flotilla-agent";

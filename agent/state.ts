@@ -1,13 +1,33 @@
-// The agent's state directory: its credential (0600), what enrolment told it, and a
-// lock file so two agents never run against one host.
+// The agent's state directory: its credential (0600), what enrolment pinned, and a lock
+// file so two agents never run against one host.
 import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { ZPinnedTrust, type PinnedTrust } from './trust';
 
-// Written at enrolment; the cache settings are refreshed from every `welcome`.
-export const ZAgentConfig = z.object({ server: z.url(), host: z.string().optional(), cacheUrl: z.string().optional(), cachePublicKey: z.string().optional() });
+/**
+ * Written at enrolment. `trust` (cache URL and fleet key) changes afterwards only through
+ * a rotation signed by the pinned key (agent/trust.ts); never from what a welcome says.
+ */
+export const ZAgentConfig = z.object({
+  server: z.url(),
+  host: z.string().optional(),
+  trust: ZPinnedTrust.optional(),
+  /** Plain http to a server that is not on loopback, allowed by this host's own config (enroll --allow-insecure). */
+  allowInsecure: z.boolean().default(false),
+  // Written by agents before trust pinning; read once to pin what they had.
+  cacheUrl: z.string().optional(),
+  cachePublicKey: z.string().optional(),
+});
 export type AgentConfig = z.infer<typeof ZAgentConfig>;
+
+/** The pinned trust of a config, including one written before pinning existed. */
+export function pinnedTrust(config: AgentConfig): PinnedTrust | null {
+  if (config.trust) return config.trust;
+  const legacy = ZPinnedTrust.safeParse({ cacheUrl: config.cacheUrl, keys: [{ publicKey: config.cachePublicKey, trustedUntil: null }] });
+  return legacy.success ? legacy.data : null;
+}
 
 export class AgentState {
   constructor(readonly dir: string) {}
@@ -18,7 +38,11 @@ export class AgentState {
       await fs.writeFile(path.join(this.dir, 'credential'), `${credential}\n`, { mode: 0o600 });
       await fs.chmod(path.join(this.dir, 'credential'), 0o600);
     }
-    await fs.writeFile(path.join(this.dir, 'agent.json'), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o644 });
+    // Atomic: a crash mid-write must not lose what the agent pinned.
+    const file = path.join(this.dir, 'agent.json');
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o644 });
+    await fs.rename(tmp, file);
   }
 
   /** What enrolment left, overridden by command-line flags (the NixOS module passes --server and --credential-file). */

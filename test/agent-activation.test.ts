@@ -19,6 +19,7 @@ import { ensureCacheKey } from '@/lib/cache/keys';
 import { handleCacheRequest } from '@/lib/cache/serve';
 import { db } from '@/lib/db/client';
 import { builds } from '@/lib/db/schema';
+import { findHost } from '@/lib/hosts/reach';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 
 let fx: OrgFixture;
@@ -36,7 +37,7 @@ async function buildSystem(module: string, packages: string[]) {
   const saved = await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name: host }, json: { module, packages, baseVersion: version } });
   expect(saved.status, JSON.stringify(saved.json)).toBe(200);
   version = saved.json.version;
-  const { buildId } = await requestBuild(fx.members.operator.caller, host);
+  const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, host));
   expect(await runBuild(buildId)).toBe('built');
   const [row] = await db().select().from(builds).where(eq(builds.id, buildId));
   return row?.storePath as string;
@@ -74,7 +75,7 @@ async function simulatedHost(name: string, confirm = true) {
     state: new StateKeeper(path.join(dir, 'state'), paths, () => {}),
     reportState: () => {},
     cacheUrl,
-    cachePublicKey: publicKey,
+    trustedKeys: () => [publicKey],
     credential,
     log: () => {},
     progress: () => {},
@@ -99,7 +100,6 @@ const deploy = (storePath: string, extra: Partial<TDeploy> = {}): TDeploy => ({
   action: 'switch',
   confirmTimeoutSeconds: 5,
   switchTimeoutSeconds: 60,
-  healthChecks: [],
   ...extra,
 });
 
@@ -137,7 +137,9 @@ describe('activation', () => {
     expect(await currentSystem(h.ctx.paths)).toBe(systems.good);
 
     h.ctx.waitForConfirm = async () => true;
-    const unhealthy = await h.activator.activate(deploy(systems.other, { healthChecks: [{ name: 'nginx answers', command: ['sh', '-c', 'exit 3'], timeoutSeconds: 5 }] }));
+    // A health check from the host's own agent config (the server cannot send one).
+    h.ctx.localHealthChecks = [{ name: 'nginx answers', command: ['sh', '-c', 'exit 3'], timeoutSeconds: 5 }];
+    const unhealthy = await h.activator.activate(deploy(systems.other));
     expect(unhealthy.outcome).toBe('rolled-back');
     expect(unhealthy.reason).toMatch(/health check "nginx answers" failed \(exit 3\)/);
     expect(await currentSystem(h.ctx.paths)).toBe(systems.good);
@@ -146,7 +148,7 @@ describe('activation', () => {
   it('refuses a closure signed by another key and leaves the profile alone', async () => {
     const h = await simulatedHost('four');
     expect((await h.activator.activate(deploy(systems.good))).outcome).toBe('succeeded');
-    h.ctx.cachePublicKey = `someone-else-1:${Buffer.alloc(32, 9).toString('base64')}`;
+    h.ctx.trustedKeys = () => [`someone-else-1:${Buffer.alloc(32, 9).toString('base64')}`];
     const result = await h.activator.activate(deploy(systems.other));
     expect(result.outcome).toBe('failed');
     expect(result.reason).toMatch(/lacks a valid signature/);

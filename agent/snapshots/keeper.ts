@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { TCheckItem, TDeploy } from '@/lib/agents/protocol';
-import { describeUnit, type TSnapshot, type TStateUnit } from '@/lib/state/schemas';
+import { describeUnit, type TSnapshot, type TStateUnit } from '@/lib/agents/protocol';
 import type { SystemPaths } from '../system';
 import { ABORT, BUILTIN } from '../prechecks';
 import { SnapshotStore } from './store';

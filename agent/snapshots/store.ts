@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ZSnapshot, ZStateUnit, type TSnapshot, type TStateUnit } from '@/lib/state/schemas';
+import { ZSnapshot, ZStateUnit, type TSnapshot, type TStateUnit } from '@/lib/agents/protocol';
 
 export const ZStoredSnapshot = ZSnapshot.extend({ definition: ZStateUnit });
 export type StoredSnapshot = z.infer<typeof ZStoredSnapshot>;

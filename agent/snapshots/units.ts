@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ZStateFile, type TStateUnit } from '@/lib/state/schemas';
+import { ZStateFile, type TStateUnit } from '@/lib/agents/protocol';
 import type { SystemPaths } from '../system';
 import { runChain, sha256File, type Command } from './processes';
 import type { SnapshotStore, StoredSnapshot } from './store';

@@ -9,7 +9,7 @@ import { relativeTime } from '@/components/hosts/status-badge';
 import { Badge } from '@/components/ui/card';
 import { Table, TBody, Td, Th } from '@/components/ui/table';
 import type { HostState } from '@/lib/state/snapshots';
-import type { TRestoreStatus } from '@/lib/state/schemas';
+import type { TRestoreState } from '@/lib/state/schemas';
 
 type Snapshot = HostState['snapshots'][number];
 type Restore = HostState['restores'][number];
@@ -86,10 +86,10 @@ export function SnapshotTable({ snapshots, now, restore }: { snapshots: Snapshot
   );
 }
 
-const RESTORE_TONE: Record<TRestoreStatus, 'amber' | 'blue' | 'green' | 'red'> = { pending: 'amber', sent: 'amber', running: 'blue', succeeded: 'green', failed: 'red' };
-const RESTORE_LABEL: Record<TRestoreStatus, string> = { pending: 'waiting for the host', sent: 'sent to the host', running: 'running', succeeded: 'succeeded', failed: 'failed' };
+const RESTORE_TONE: Record<TRestoreState, 'amber' | 'blue' | 'green' | 'red'> = { pending: 'amber', sent: 'amber', running: 'blue', succeeded: 'green', failed: 'red' };
+const RESTORE_LABEL: Record<TRestoreState, string> = { pending: 'waiting for the host', sent: 'sent to the host', running: 'running', succeeded: 'succeeded', failed: 'failed' };
 
-export const isOpenRestore = (status: TRestoreStatus) => status === 'pending' || status === 'sent' || status === 'running';
+export const isOpenRestore = (status: TRestoreState) => status === 'pending' || status === 'sent' || status === 'running';
 
 export function RestoreTable({ restores, snapshots, now }: { restores: Restore[]; snapshots: Snapshot[]; now: number }) {
   const taken = new Map(snapshots.map((s) => [s.id, s.takenAt]));

@@ -1,13 +1,3 @@
-// Enrolment request and answer, shared by the server route and the agent.
-import { z } from 'zod';
-
-export const ZEnrollRequest = z.strictObject({
-  token: z.string().min(10).max(200),
-  agentVersion: z.string().max(50).optional(),
-});
-
-export const ZEnrollResponse = z.object({
-  host: z.string(),
-  credential: z.string(),
-  cache: z.object({ url: z.string(), publicKey: z.string() }),
-});
+// Enrolment request and answer: part of the wire protocol (lib/agents/protocol.ts), the
+// one module the agent imports. Re-exported here for the server side.
+export { ZEnrollRequest, ZEnrollResponse } from './protocol';

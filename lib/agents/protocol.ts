@@ -2,18 +2,154 @@
 // `{type, id, …}`, validated with these schemas on both ends. The agent imports this
 // file; nothing here may import server-only code.
 import { z } from 'zod';
-import { RESTORE_STATUSES, ZSnapshot, ZStateUnits } from '@/lib/state/schemas';
 
 export const SUBPROTOCOL = 'flotilla.v1';
 export const AGENT_WS_PATH = '/api/agent/ws';
 /** Larger frames close the socket: no legitimate message comes near it. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 
-const id = z.string().min(1).max(64);
+const id = z.string().min(1).max(64).regex(/^[\x20-\x7e]+$/, 'printable ASCII only');
 /** A top-level Nix store path; the one definition the server, the agent and the CLI check against. */
 export const ZStorePath = z.string().regex(/^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[^/\s]+$/, 'Not a Nix store path').max(400);
 const storePath = ZStorePath;
-const text = (max: number) => z.string().max(max);
+// Names and versions with control characters mean nothing and NUL cannot be stored, so a
+// frame carrying one is malformed (the socket closes with 1008, not the server with 1011).
+// Free text (progress, reasons, log tails) is output of commands: escapes and colours stay,
+// NUL becomes U+FFFD.
+// eslint-disable-next-line no-control-regex -- the characters are the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const text = (max: number) => z.string().max(max).refine((s) => !CONTROL.test(s), 'control characters are not allowed');
+// eslint-disable-next-line no-control-regex -- NUL is the character replaced
+const prose = (max: number) => z.string().max(max).transform((s) => s.replace(/\u0000/g, '\ufffd'));
+/** A Nix binary cache public key, `name:base64(32-byte ed25519 key)`, as nix-store --generate-binary-cache-key writes it. */
+export const ZNixPublicKey = z.string().regex(/^[A-Za-z0-9._+-]{1,100}:[A-Za-z0-9+/]{43}=$/, 'Not a Nix public key (name:base64)');
+
+// ------------------------------------------------------------------ enrolment (HTTP, before the socket)
+
+export const ZEnrollRequest = z.strictObject({
+  token: z.string().min(10).max(200),
+  agentVersion: z.string().max(50).optional(),
+});
+
+/** What the agent pins: the cache URL's origin and the fleet key come from here, once (docs/decisions/0017). */
+export const ZEnrollResponse = z.object({
+  host: z.string(),
+  credential: z.string(),
+  cache: z.object({ url: z.string(), publicKey: ZNixPublicKey }),
+});
+
+// ------------------------------------------------------------------ state units (DESIGN.md §10)
+// Data on a host that the Nix store does not hold. Declared in a host's structured
+// settings or by the NixOS option `flotilla.state`, shipped in the closure as
+// `$toplevel/flotilla/state.json`, snapshotted by the agent before a switch and reported
+// in `state`. lib/state/schemas.ts re-exports these for the server and the UI.
+
+export const SNAPSHOT_POLICIES = ['every-switch', 'service-change', 'never'] as const;
+export const STATE_KINDS = ['directory', 'postgresql', 'mysql'] as const;
+export type TStateKind = (typeof STATE_KINDS)[number];
+
+export const ZUnitName = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'Unit names are 1–63 characters: lowercase letters, digits and _ . -');
+const absolutePath = z
+  .string()
+  .max(1000)
+  .regex(/^\/[^\0]*$/, 'Use an absolute path')
+  .refine((p) => !p.split('/').includes('..') && p.replace(/\/+$/, '') !== '', 'Not a path that can hold state');
+const systemdService = z.string().regex(/^[A-Za-z0-9@_.:-]{1,200}\.service$/, 'Name a systemd service, e.g. postgresql.service');
+const dbName = z.string().regex(/^[A-Za-z0-9_$-]{1,63}$/, 'Not a database name');
+const userName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/i, 'Not a user name');
+
+const common = {
+  name: ZUnitName,
+  snapshot: z.enum(SNAPSHOT_POLICIES).default('every-switch'),
+  /** Snapshots of this unit kept on the host; older ones are deleted after each new one. */
+  keep: z.number().int().min(1).max(30).default(5),
+  /** A rollback of the switch this snapshot was taken for restores it. */
+  restoreOnRollback: z.boolean().default(false),
+  /**
+   * The service that uses the data: stopped around a restore (so it does not write meanwhile) and
+   * compared between systems for the `service-change` policy. For a database, the application, not
+   * the database server, which a dump and a restore need running.
+   */
+  service: systemdService.optional(),
+};
+
+/** Tools and how to reach a database server; the NixOS module fills these from the service's options. */
+const database = {
+  database: dbName,
+  host: z.string().max(300).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  user: userName.optional(),
+  /** Run the dump and restore tools as this system user (peer authentication on a Unix socket). */
+  runAs: userName.optional(),
+  /** Directory holding the client tools; PATH when not set. */
+  bin: absolutePath.optional(),
+};
+
+export const ZDirectoryUnit = z.strictObject({ ...common, kind: z.literal('directory'), path: absolutePath });
+export const ZPostgresUnit = z.strictObject({
+  ...common,
+  ...database,
+  kind: z.literal('postgresql'),
+  /** The server's data directory and the version of the server the system runs: checked before a switch. */
+  dataDir: absolutePath.optional(),
+  serverVersion: z.string().max(50).optional(),
+  passFile: absolutePath.optional(),
+});
+export const ZMysqlUnit = z.strictObject({
+  ...common,
+  ...database,
+  kind: z.literal('mysql'),
+  /** An option file with the password (`[client]` section), passed as --defaults-extra-file. */
+  defaultsFile: absolutePath.optional(),
+});
+
+export const ZStateUnit = z.discriminatedUnion('kind', [ZDirectoryUnit, ZPostgresUnit, ZMysqlUnit]);
+export type TStateUnit = z.infer<typeof ZStateUnit>;
+export type TStateUnitInput = z.input<typeof ZStateUnit>;
+
+export const ZStateUnits = z
+  .array(ZStateUnit)
+  .max(50)
+  .superRefine((units, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, u] of units.entries()) {
+      if (seen.has(u.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `Two units are called "${u.name}"` });
+      seen.add(u.name);
+    }
+  });
+
+/** `$toplevel/flotilla/state.json`, as agent/module.nix and the stand-in write it. */
+export const ZStateFile = z.object({ units: ZStateUnits.default([]) });
+
+export const SNAPSHOT_REASONS = ['pre-switch', 'pre-restore', 'manual'] as const;
+
+/** One snapshot in a host's snapshot store. `hash` is the SHA-256 of the stored bytes (its address). */
+export const ZSnapshot = z.strictObject({
+  id: z.uuid(),
+  unit: ZUnitName,
+  kind: z.enum(STATE_KINDS),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.number().int().nonnegative(),
+  createdAt: z.iso.datetime(),
+  /** The system that was running when it was taken: the data belongs to that generation. */
+  generation: z.string().max(400).nullable(),
+  reason: z.enum(SNAPSHOT_REASONS),
+  deploymentId: z.uuid().nullable(),
+  targetId: z.uuid().nullable(),
+});
+export type TSnapshot = z.infer<typeof ZSnapshot>;
+
+export const RESTORE_STATUSES = ['pending', 'sent', 'running', 'succeeded', 'failed'] as const;
+/** Where a restore stands (the `restore-status` message is TRestoreStatus). */
+export type TRestoreState = (typeof RESTORE_STATUSES)[number];
+
+export function describeUnit(u: TStateUnit): string {
+  if (u.kind === 'directory') return u.path;
+  return `${u.kind === 'postgresql' ? 'PostgreSQL' : 'MySQL'} database ${u.database}`;
+}
 
 // ------------------------------------------------------------------ agent → server
 
@@ -51,7 +187,7 @@ export const ZProgress = z.strictObject({
   deploymentId: z.uuid(),
   targetId: z.uuid(),
   phase: ZPhase,
-  message: text(2000),
+  message: prose(2000),
 });
 
 export const ZResult = z.strictObject({
@@ -60,8 +196,8 @@ export const ZResult = z.strictObject({
   deploymentId: z.uuid(),
   targetId: z.uuid(),
   outcome: z.enum(['succeeded', 'failed', 'rolled-back']),
-  reason: text(4000).nullable(),
-  logsTail: text(16_000),
+  reason: prose(4000).nullable(),
+  logsTail: prose(16_000),
   currentSystem: storePath.nullable(),
 });
 
@@ -70,7 +206,7 @@ export const ZCheckItem = z.strictObject({
   id: text(200),
   check: text(100),
   level: z.enum(['error', 'warning', 'info']),
-  message: text(4000),
+  message: prose(4000),
   resolutions: z.array(z.strictObject({ id: text(100), label: text(200) })).max(10).default([]),
 });
 export type TCheckItem = z.infer<typeof ZCheckItem>;
@@ -99,7 +235,7 @@ export const ZRestoreStatus = z.strictObject({
   id,
   restoreId: z.uuid(),
   status: z.enum(RESTORE_STATUSES).exclude(['pending', 'sent']),
-  message: text(4000),
+  message: prose(4000),
 });
 
 export const ZAgentMessage = z.discriminatedUnion('type', [ZHello, ZHeartbeat, ZProgress, ZResult, ZCheckReport, ZStateReport, ZRestoreStatus]);
@@ -113,12 +249,41 @@ export type TRestoreStatus = z.infer<typeof ZRestoreStatus>;
 
 // ------------------------------------------------------------------ server → agent
 
+/**
+ * "The key after `previousKey` is `newKey`", signed (ed25519, base64) by the secret half
+ * of `previousKey` over `rotationPayload(statement)`. An agent pins a new key only through
+ * one of these, verified against the key it already pins (docs/decisions/0017).
+ * `previousKeyTrustedUntil`: until when the agent still accepts the previous key's
+ * signatures (pushes under way during the rotation); null: not at all.
+ */
+export const ZKeyRotationStatement = z.strictObject({
+  version: z.literal(1),
+  previousKey: ZNixPublicKey,
+  newKey: ZNixPublicKey,
+  issuedAt: z.iso.datetime(),
+  previousKeyTrustedUntil: z.iso.datetime().nullable(),
+});
+export const ZKeyRotation = z.strictObject({ statement: ZKeyRotationStatement, signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'Not an ed25519 signature (base64)') });
+export type TKeyRotationStatement = z.infer<typeof ZKeyRotationStatement>;
+export type TKeyRotation = z.infer<typeof ZKeyRotation>;
+
+/** The exact bytes a rotation's signature covers: a fixed text layout, so no JSON canonicalisation is needed on either side. */
+export function rotationPayload(s: TKeyRotationStatement): Buffer {
+  return Buffer.from(['flotilla-cache-key-rotation', String(s.version), s.previousKey, s.newKey, s.issuedAt, s.previousKeyTrustedUntil ?? '-'].join('\n'), 'utf8');
+}
+
+/**
+ * The agent compares `cacheUrl` and `cachePublicKey` with what it pinned at enrolment and
+ * never takes them from here: a welcome naming another origin or key is refused. The key
+ * changes only through `keyRotations` (oldest first), each signed by the key before it.
+ */
 export const ZWelcome = z.strictObject({
   type: z.literal('welcome'),
   id,
   host: text(63),
   cacheUrl: z.url(),
   cachePublicKey: text(200),
+  keyRotations: z.array(ZKeyRotation).max(50).default([]),
   heartbeatSeconds: z.number().int().min(1).max(3600),
   serverTime: z.iso.datetime(),
 });
@@ -132,7 +297,8 @@ export const ZDeploy = z.strictObject({
   action: z.enum(['switch', 'boot']),
   confirmTimeoutSeconds: z.number().int().min(1).max(3600),
   switchTimeoutSeconds: z.number().int().min(1).max(7200),
-  healthChecks: z.array(z.strictObject({ name: text(100), command: z.array(text(1000)).min(1).max(50), timeoutSeconds: z.number().int().min(1).max(600) })).max(50),
+  // No health checks here: the server says what to activate, never what to run as root.
+  // The agent runs the checks the closure ships and the host's own config lists.
 });
 
 export const ZConfirm = z.strictObject({ type: z.literal('confirm'), id, targetId: z.uuid() });

@@ -63,7 +63,6 @@ export async function nextDeploy(hostId: string): Promise<TDeploy | null> {
       action: strategy.action,
       confirmTimeoutSeconds: strategy.confirmTimeoutSeconds,
       switchTimeoutSeconds: strategy.switchTimeoutSeconds,
-      healthChecks: [],
     };
   });
 }
