@@ -1,6 +1,9 @@
 // The server process: one Node HTTP server running the Next.js request handler.
 // Routes that must not pay for Next.js routing (the binary cache under /cache, the
 // agent WebSocket gateway at /api/agent/ws) are dispatched here before Next.js.
+// Route handlers never see the socket: every request gets the client address resolved
+// here (socket peer, X-Forwarded-For only from FLOTILLA_TRUSTED_PROXIES) in an internal
+// header that a client cannot set (lib/auth/limiter/client-address.ts).
 import http from 'node:http';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -8,8 +11,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import next from 'next';
 import { createGateway } from '@/lib/agents/gateway';
 import { AGENT_WS_PATH } from '@/lib/agents/protocol';
+import { markClientAddress } from '@/lib/auth/limiter/client-address';
+import { urlHasControlCharacter } from '@/lib/api/control-characters';
+import { safeErrorForLog } from '@/lib/api/errors';
 import { handleCacheRequest } from '@/lib/cache/serve';
 import { metrics, routeGroup } from '@/lib/health/metrics';
+import { baseSecurityHeaders } from '@/lib/http/security-headers';
 
 export type Server = { url: string; close: () => Promise<void> };
 
@@ -27,10 +34,20 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
   const nextUpgrade = app.getUpgradeHandler();
   const { requests, duration } = metrics();
   const gateway = createGateway();
+  const securityHeaders = Object.entries(baseSecurityHeaders());
 
   const server = http.createServer((req, res) => {
     const started = performance.now();
+    // On everything, before any handler: pages get their own CSP from proxy.ts on top.
+    for (const [name, value] of securityHeaders) res.setHeader(name, value);
+    markClientAddress(req);
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+    // Pages read their query without route()'s checks: refuse control characters for all at once.
+    if (urlHasControlCharacter(req.url ?? '')) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'invalid_request', message: 'Control characters (such as NUL) are not allowed in the URL' } }));
+      return;
+    }
     res.once('finish', () => {
       const route = routeGroup(pathname);
       requests.inc({ method: req.method ?? 'GET', route, status: String(res.statusCode) });
@@ -38,14 +55,14 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
     });
     if (pathname.startsWith('/cache/')) {
       handleCacheRequest(req, res, pathname).catch((error: unknown) => {
-        console.error('[cache] request failed', error);
+        console.error('[cache] request failed', safeErrorForLog(error));
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('cache error\n');
       });
       return;
     }
     handle(req, res).catch((error: unknown) => {
-      console.error('[server] request failed', error);
+      console.error('[server] request failed', safeErrorForLog(error));
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'internal', message: 'Internal server error' } }));
     });
@@ -54,6 +71,7 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
   server.on('upgrade', (req, socket, head) => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     socket.on('error', () => socket.destroy());
+    markClientAddress(req);
     if (pathname === AGENT_WS_PATH) return gateway.handleUpgrade(req, socket, head);
     if (dev && pathname.startsWith('/_next/')) {
       void nextUpgrade(req, socket, head);

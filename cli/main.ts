@@ -1,6 +1,8 @@
 // flotilla: the command line for people and CI.
 //   flotilla login --server URL --email E      (password from FLOTILLA_PASSWORD or stdin)
 //   flotilla hosts
+//   flotilla hosts revoke NAME                 (ends the host's credential; its agent is disconnected and must enrol again)
+//   flotilla hosts retire NAME                 (retires the host: history kept, agent disconnected, name freed)
 //   flotilla build HOST                        (follows the build; exit 1 if it fails)
 //   flotilla deploy deploy.json [--async] [--canaries N] [--max-in-flight N|P%] [--max-failures N|P%]
 //                 [--watch SECONDS] [--on-failure halt|rollback-all] [--offline wait|skip]
@@ -62,6 +64,20 @@ async function build(config: CliConfig, host: string) {
   return 1;
 }
 
+/** Both cut the host's agent off at once, on whichever server holds its socket. */
+async function hostAction(config: CliConfig, what: 'revoke' | 'retire', name: string | undefined) {
+  if (!name) throw new CliError(`usage: flotilla hosts ${what} NAME`);
+  const path = `/hosts/${encodeURIComponent(name)}`;
+  if (what === 'revoke') {
+    await api(config, 'DELETE', `${path}/credential`);
+    out(`${name}: credential revoked; its agent was disconnected and must enrol again with a new enroll token`);
+  } else {
+    await api(config, 'DELETE', path);
+    out(`${name}: retired; its agent was disconnected and its name is free`);
+  }
+  return 0;
+}
+
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -89,6 +105,8 @@ async function main(): Promise<number> {
   const config = await loadConfig();
   switch (command) {
     case 'hosts': {
+      if (arg === 'revoke' || arg === 'retire') return hostAction(config, arg, positionals[2]);
+      if (arg) throw new CliError('usage: flotilla hosts [revoke NAME | retire NAME]');
       const { hosts } = await api<{ hosts: { name: string; status: string; tags: string[]; currentSystem: string | null }[] }>(config, 'GET', '/hosts?pageSize=500');
       for (const h of hosts) out(`${h.name.padEnd(24)} ${h.status.padEnd(11)} ${h.tags.join(',').padEnd(20)} ${h.currentSystem ?? '-'}`);
       return 0;
@@ -120,7 +138,7 @@ async function main(): Promise<number> {
       return 0;
     }
     default:
-      throw new CliError('usage: flotilla login | hosts | build HOST | deploy deploy.json [--async] | status ID | pause|resume|cancel|rollback ID | token create');
+      throw new CliError('usage: flotilla login | hosts [revoke|retire NAME] | build HOST | deploy deploy.json [--async] | status ID | pause|resume|cancel|rollback ID | token create');
   }
 }
 

@@ -24,6 +24,8 @@ const env: NodeJS.ProcessEnv = {
   FLOTILLA_OIDC_NAME: OIDC.name,
   // Real Nix, but never waiting on the public cache (there is no network here).
   FLOTILLA_NIX_CONFIG: process.env.FLOTILLA_NIX_CONFIG ?? 'substituters =\nnarinfo-cache-negative-ttl = 0',
+  // The webhook spec's receiver listens on 127.0.0.1.
+  FLOTILLA_WEBHOOKS_ALLOW_PRIVATE: 'true',
 };
 const serverUrl = process.env.DATABASE_URL;
 const dbName = uniqueName('flotilla_e2e');

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const SOURCES = ['app', 'components', 'lib', 'next.config.ts', 'postcss.config.mjs', 'package.json', 'package-lock.json', 'tsconfig.json'];
+const SOURCES = ['app', 'components', 'lib', 'next.config.ts', 'proxy.ts', 'postcss.config.mjs', 'package.json', 'package-lock.json', 'tsconfig.json'];
 
 function newestMtime(root: string, entry: string): number {
   const full = path.join(root, entry);

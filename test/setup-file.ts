@@ -17,6 +17,8 @@ process.env.AUTH_SECRET ??= 'test-secret-test-secret-test-secret-0123';
 process.env.FLOTILLA_URL ??= 'http://localhost:3000';
 // Real Nix, but never waiting on the public cache, and no cached "not found" answers between files.
 process.env.FLOTILLA_NIX_CONFIG ??= 'substituters =\nnarinfo-cache-negative-ttl = 0';
+// The webhook tests' receivers listen on 127.0.0.1 (test/security/webhooks-ssrf.test.ts unsets this).
+process.env.FLOTILLA_WEBHOOKS_ALLOW_PRIVATE ??= 'true';
 const xdgCache = await mkdtemp(path.join(os.tmpdir(), 'flotilla-xdg-'));
 process.env.XDG_CACHE_HOME = xdgCache;
 resetEnvCache();

@@ -9,6 +9,7 @@ import { EditorState, type Extension } from '@codemirror/state';
 import { oneDark } from '@codemirror/theme-one-dark';
 import { drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, highlightSpecialChars, keymap, lineNumbers } from '@codemirror/view';
 import { nix } from '@replit/codemirror-lang-nix';
+import { pageNonce } from '@/lib/http/page-nonce';
 
 const lightTheme = EditorView.theme({
   '&': { backgroundColor: 'white', color: '#0f172a' },
@@ -44,6 +45,8 @@ export function nixExtensions(opts: { dark: boolean; readOnly?: boolean }): Exte
     EditorState.tabSize.of(2),
     base,
     opts.dark ? oneDark : [lightTheme, syntaxHighlighting(defaultHighlightStyle, { fallback: true })],
+    // CodeMirror adds its styles as a <style> element: it needs the page's CSP nonce.
+    EditorView.cspNonce.of(pageNonce()),
     EditorState.readOnly.of(opts.readOnly ?? false),
     EditorView.editable.of(!opts.readOnly),
   ];

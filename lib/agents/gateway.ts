@@ -3,10 +3,13 @@
 // one host; a malformed or unexpected message closes that socket only.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { WebSocket, WebSocketServer } from 'ws';
+import { safeErrorForLog } from '@/lib/api/errors';
 import { parseAuthorization } from '@/lib/auth/authorization';
-import { isLimited, noteFailure } from '@/lib/auth/failure-limiter';
+import { clientAddressOf } from '@/lib/auth/limiter/client-address';
+import { authLimiter } from '@/lib/auth/limiter/limits';
+import { KEY_ROTATION_EVENT, keyRotationsFor } from '@/lib/cache/key-rotation';
 import { ensureCacheKey } from '@/lib/cache/keys';
 import { db, sqlClient } from '@/lib/db/client';
 import { hosts, type Host } from '@/lib/db/schema';
@@ -27,7 +30,7 @@ const SILENCE_MS = 60_000;
 /** Per connection: a burst of 60 messages, refilled at 20 a second. */
 const RATE = { burst: 60, perSecond: 20 };
 
-type Connection = { ws: WebSocket; hostId: string; hostName: string; ip: string; lastHeard: number; tokens: number; refilledAt: number; greeted: boolean };
+type Connection = { ws: WebSocket; hostId: string; hostName: string; orgId: string; credentialHash: string; ip: string; lastHeard: number; tokens: number; refilledAt: number; greeted: boolean };
 
 export type Gateway = {
   handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -36,8 +39,8 @@ export type Gateway = {
   close: () => Promise<void>;
 };
 
-function reject(socket: Duplex, status: string, message: string) {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+function reject(socket: Duplex, status: string, message: string, extraHeaders = '') {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${extraHeaders}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 
 export function createGateway(opts: { log?: (line: string) => void } = {}): Gateway {
@@ -56,11 +59,11 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(JSON.stringify(message));
   };
 
-  const drop = (conn: Connection, code: number, reason: string) => {
+  const drop = (conn: Connection, code: number, reason: string, graceMs = 5_000) => {
     log(`closing ${conn.hostName} (${conn.ip}): ${reason}`);
     conn.ws.close(code, reason.slice(0, 120));
     // A peer that ignores the close handshake is cut off.
-    setTimeout(() => conn.ws.terminate(), 5_000).unref();
+    setTimeout(() => conn.ws.terminate(), graceMs).unref();
   };
 
   /** Sends the host its next released target, if it has one and nothing in flight. */
@@ -84,6 +87,24 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     }
   }
 
+  /**
+   * The cache and key agents compare with what they pinned (they never adopt them from
+   * here), and the signed rotations that lead from any earlier key to the current one.
+   */
+  async function welcome(conn: Connection) {
+    const key = await ensureCacheKey(conn.orgId);
+    send(conn, {
+      type: 'welcome',
+      id: crypto.randomUUID(),
+      host: conn.hostName,
+      cacheUrl: `${env().publicUrl}/cache`,
+      cachePublicKey: key.publicKey,
+      keyRotations: await keyRotationsFor(conn.orgId),
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+      serverTime: new Date().toISOString(),
+    });
+  }
+
   const safely = (conn: Connection, what: string, work: Promise<unknown>) =>
     void work.catch((error) => log(`${what} for ${conn.hostName} failed: ${error instanceof Error ? error.message : String(error)}`));
 
@@ -99,20 +120,13 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
         nixosVersion: message.nixosVersion,
         nixpkgsDate: nixpkgsDate(message.nixosVersion),
       })
-      .where(eq(hosts.id, conn.hostId))
+      // Still this credential and not retired: a socket accepted just before a revoke or a
+      // retire (whose NOTIFY found no connection yet) is closed here, at its first message.
+      .where(and(eq(hosts.id, conn.hostId), eq(hosts.credentialHash, conn.credentialHash), isNull(hosts.retiredAt)))
       .returning();
-    if (!host) return drop(conn, 4401, 'host no longer exists');
-    const key = await ensureCacheKey(host.orgId);
+    if (!host) return drop(conn, 4401, 'credential revoked or host retired');
     conn.greeted = true;
-    send(conn, {
-      type: 'welcome',
-      id: crypto.randomUUID(),
-      host: host.name,
-      cacheUrl: `${env().publicUrl}/cache`,
-      cachePublicKey: key.publicKey,
-      heartbeatSeconds: HEARTBEAT_SECONDS,
-      serverTime: new Date().toISOString(),
-    });
+    await welcome(conn);
     log(`${host.name} connected (agent ${message.agentVersion})`);
     // Results of activations that ended while it was away, then whatever waits for it.
     for (const result of message.pendingResults) await recordResult(conn.hostId, result);
@@ -137,7 +151,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     switch (message.type) {
       case 'hello':
         void onHello(conn, message).catch((error) => {
-          log(`hello from ${conn.hostName} failed: ${String(error)}`);
+          log(`hello from ${conn.hostName} failed: ${safeErrorForLog(error)}`);
           drop(conn, 1011, 'server error');
         });
         return;
@@ -179,7 +193,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
 
   function accept(ws: WebSocket, host: Host, ip: string) {
     const previous = connections.get(host.id);
-    const conn: Connection = { ws, hostId: host.id, hostName: host.name, ip, lastHeard: Date.now(), tokens: RATE.burst, refilledAt: Date.now(), greeted: false };
+    const conn: Connection = { ws, hostId: host.id, hostName: host.name, orgId: host.orgId, credentialHash: host.credentialHash ?? '', ip, lastHeard: Date.now(), tokens: RATE.burst, refilledAt: Date.now(), greeted: false };
     connections.set(host.id, conn);
     if (previous) drop(previous, 4000, 'replaced by a newer connection from the same host');
     ws.on('message', (data, isBinary) => {
@@ -210,12 +224,18 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
   }, PING_MS);
   pinger.unref();
 
-  // Credential changes reach every server process: a revoked host is cut off at once.
+  // Credential changes reach every server process: a revoked or retired host is cut off at
+  // once (within 1.5 s even if its agent ignores the close handshake).
   const listening = sqlClient()
     .listen(HOST_CHANNEL, (payload) => {
       const [event, hostId] = payload.split(':');
+      // The organisation's key was rotated: its agents get the signed statement now, before the next deploy needs it.
+      if (event === KEY_ROTATION_EVENT) {
+        for (const c of connections.values()) if (c.greeted && c.orgId === hostId) safely(c, 'welcome after a key rotation', welcome(c));
+        return;
+      }
       const conn = hostId ? connections.get(hostId) : undefined;
-      if (conn && event === 'credential') drop(conn, 4401, 'credential revoked or rotated');
+      if (conn && event === 'credential') drop(conn, 4401, 'credential revoked or rotated, or host retired', 1_500);
       if (conn?.greeted && event === 'deploy') safely(conn, 'delivery', deliver(conn));
       if (conn?.greeted && event === 'decision') safely(conn, 'decision', sendDecisions(conn));
       if (conn?.greeted && event === 'restore') safely(conn, 'restore', sendRestores(conn));
@@ -227,19 +247,19 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
 
   return {
     handleUpgrade(req, socket, head) {
-      const ip = req.socket.remoteAddress ?? 'unknown';
-      const limitKey = `agent:${ip}`;
+      const ip = clientAddressOf(req);
       socket.on('error', () => socket.destroy());
-      if (isLimited(limitKey)) return reject(socket, '429 Too Many Requests', 'too many failed authentications\n');
       const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
       if (!protocols.includes(SUBPROTOCOL)) return reject(socket, '400 Bad Request', `use the ${SUBPROTOCOL} subprotocol\n`);
       const credentials = parseAuthorization(req.headers.authorization);
       const secret = credentials?.scheme === 'bearer' ? credentials.secret : null;
       if (!secret) return reject(socket, '401 Unauthorized', 'send the host credential as a Bearer token\n');
       hostFromCredential(secret)
-        .then((host) => {
+        .then(async (host) => {
           if (!host) {
-            noteFailure(limitKey);
+            // A valid credential is never refused for its address's past; a wrong one counts, and past the limit gets 429.
+            const limited = await authLimiter().secretFailed(ip, 'the agent gateway');
+            if (limited) return reject(socket, '429 Too Many Requests', 'too many failed authentications from your address\n', `Retry-After: ${limited.retryAfterSeconds}\r\n`);
             return reject(socket, '401 Unauthorized', 'unknown or revoked host credential\n');
           }
           wss.handleUpgrade(req, socket, head, (ws) => accept(ws, host, ip));

@@ -5,7 +5,7 @@ import { db } from '@/lib/db/client';
 
 export const HOST_CHANNEL = 'flotilla_host';
 
-/** The host's credential was revoked or replaced: whoever holds its socket closes it. */
+/** The host's credential was revoked or replaced, or the host retired: whoever holds its socket closes it. */
 export async function announceCredentialChange(hostId: string) {
   await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`credential:${hostId}`})`);
 }

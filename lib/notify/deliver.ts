@@ -7,6 +7,8 @@ import { db } from '@/lib/db/client';
 import { webhookDeliveries, webhooks } from '@/lib/db/schema';
 import { sendJob } from '@/lib/jobs/queue';
 import { ZStoredPayload, webhookUrlProblem, type TStoredPayload } from './schemas';
+import { AddressRefused } from './address-guard';
+import { postGuarded } from './outbound';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody } from './sign';
 
 export const DELIVER_JOB = 'webhook-deliver';
@@ -93,7 +95,8 @@ export async function deliverWebhook(deliveryId: string): Promise<DeliveryOutcom
     [SIGNATURE_HEADER]: signBody(secret, timestamp, body),
   });
 
-  const status = await record(deliveryId, { ...result, final: false });
+  const { refused, ...outcome } = result;
+  const status = await record(deliveryId, { ...outcome, final: refused ?? false });
   if (!status) return 'skipped';
   if (status.status === 'delivered') return 'delivered';
   // The origin only: paths and queries of webhook URLs are often secrets themselves (Slack's are).
@@ -117,46 +120,20 @@ function prepare(webhook: typeof webhooks.$inferSelect, stored: unknown): { prob
 }
 
 type PostResult = { ok: boolean; statusCode: number | null; error: string | null };
+/** `refused`: the target's address is not allowed; retrying would only be refused again. */
+type PostOutcome = PostResult & { refused?: boolean };
 
-async function post(url: string, body: string, headers: Record<string, string>): Promise<PostResult> {
+async function post(url: string, body: string, headers: Record<string, string>): Promise<PostOutcome> {
   try {
-    // No redirects: a 3xx is an answer, and following it could lead anywhere.
-    const res = await fetch(url, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(policy.timeoutMs) });
-    const snippet = await readSnippet(res, 300);
+    // Only to addresses the guard allows, checked on the address connected to (DNS rebinding).
+    const res = await postGuarded(url, body, headers, { timeoutMs: policy.timeoutMs, snippetBytes: 300 });
+    // The start of the receiver's answer, for people reading the delivery log.
+    const snippet = res.snippet.replace(/\s+/g, ' ').trim();
     if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status, error: null };
     return { ok: false, statusCode: res.status, error: `HTTP ${res.status}${snippet ? `: ${snippet}` : ''}` };
   } catch (error) {
-    return { ok: false, statusCode: null, error: describeFetchError(error) };
+    return { ok: false, statusCode: null, error: error instanceof Error ? error.message : String(error), refused: error instanceof AddressRefused };
   }
-}
-
-/** The start of the receiver's answer, for people reading the delivery log; the rest is dropped. */
-async function readSnippet(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      total += value.byteLength;
-    }
-  } catch {
-    // A body cut short does not change the status we got.
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, max).replace(/\s+/g, ' ').trim();
-}
-
-function describeFetchError(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${policy.timeoutMs / 1000} s`;
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  const detail = cause?.code ?? cause?.message;
-  const message = error instanceof Error ? error.message : String(error);
-  return detail ? `${message} (${detail})` : message;
 }
 
 /**

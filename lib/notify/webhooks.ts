@@ -10,6 +10,7 @@ import { seal } from '@/lib/crypto/secret-box';
 import { db } from '@/lib/db/client';
 import { webhookDeliveries, webhooks } from '@/lib/db/schema';
 import { env } from '@/lib/env';
+import { webhookTargetProblem } from './address-guard';
 import { enqueueDelivery } from './deliver';
 import { TEST_EVENT, type TCreateWebhook, type TDelivery, type TStoredPayload, type TWebhookSummary } from './schemas';
 import { generateWebhookSecret } from './sign';
@@ -30,6 +31,9 @@ export function urlOrigin(url: string): string {
 
 export async function createWebhook(caller: Caller, input: TCreateWebhook): Promise<{ id: string; secret: string }> {
   requireManage(caller);
+  // Said now, as a field error; the delivery checks again on the address it connects to.
+  const targetProblem = await webhookTargetProblem(input.url);
+  if (targetProblem) throw new AppError('invalid_request', `Webhook URL refused: ${targetProblem}`, { issues: [{ path: 'url', message: targetProblem }] });
   const secret = input.secret ?? generateWebhookSecret();
   return db().transaction(async (tx) => {
     const [row] = await tx

@@ -1,6 +1,6 @@
 // Every REST route under /api/v1 with its path, for the OpenAPI document. The
 // permission tests check that this list matches the route files on disk.
-import type { GuardedRoute } from '@/lib/api/route';
+import type { RouteModule } from '@/lib/api/openapi';
 import * as buildDiff from './builds/[id]/diff/route';
 import * as buildEvents from './builds/[id]/events/route';
 import * as buildLog from './builds/[id]/log/route';
@@ -8,6 +8,7 @@ import * as buildById from './builds/[id]/route';
 import * as builds from './builds/route';
 import * as bulkHosts from './bulk/hosts/route';
 import * as cache from './cache/route';
+import * as cacheKeyRotations from './cache/key-rotations/route';
 import * as deploymentEvents from './deployments/[id]/events/route';
 import * as deploymentById from './deployments/[id]/route';
 import * as deploymentCancel from './deployments/[id]/cancel/route';
@@ -22,6 +23,7 @@ import * as hostConfig from './hosts/[name]/config/route';
 import * as hostConfigRevert from './hosts/[name]/config/revert/route';
 import * as hostConfigVersions from './hosts/[name]/config/versions/route';
 import * as hostEnrollToken from './hosts/[name]/enroll-token/route';
+import * as hostCredential from './hosts/[name]/credential/route';
 import * as hostByName from './hosts/[name]/route';
 import * as hosts from './hosts/route';
 import * as me from './me/route';
@@ -63,8 +65,6 @@ import * as webhookById from './webhooks/[id]/route';
 import * as webhookTest from './webhooks/[id]/test/route';
 import * as webhooks from './webhooks/route';
 
-export type RouteModule = Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', GuardedRoute>>;
-
 export const API_ROUTES: { path: string; file: string; module: RouteModule }[] = [
   { path: '/me', file: 'me/route.ts', module: me },
   { path: '/decisions', file: 'decisions/route.ts', module: decisions },
@@ -101,6 +101,7 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/hosts/{name}/config/versions', file: 'hosts/[name]/config/versions/route.ts', module: hostConfigVersions },
   { path: '/hosts/{name}/config/revert', file: 'hosts/[name]/config/revert/route.ts', module: hostConfigRevert },
   { path: '/hosts/{name}/enroll-token', file: 'hosts/[name]/enroll-token/route.ts', module: hostEnrollToken },
+  { path: '/hosts/{name}/credential', file: 'hosts/[name]/credential/route.ts', module: hostCredential },
   { path: '/bulk/hosts', file: 'bulk/hosts/route.ts', module: bulkHosts },
   { path: '/hosts/{name}/builds', file: 'hosts/[name]/builds/route.ts', module: hostBuilds },
   { path: '/hosts/{name}/events', file: 'hosts/[name]/events/route.ts', module: hostEvents },
@@ -110,6 +111,7 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/builds/{id}/events', file: 'builds/[id]/events/route.ts', module: buildEvents },
   { path: '/builds/{id}/diff', file: 'builds/[id]/diff/route.ts', module: buildDiff },
   { path: '/cache', file: 'cache/route.ts', module: cache },
+  { path: '/cache/key-rotations', file: 'cache/key-rotations/route.ts', module: cacheKeyRotations },
   { path: '/deployments', file: 'deployments/route.ts', module: deployments },
   { path: '/deployments/{id}', file: 'deployments/[id]/route.ts', module: deploymentById },
   { path: '/deployments/{id}/events', file: 'deployments/[id]/events/route.ts', module: deploymentEvents },
