@@ -43,7 +43,7 @@ try {
   if (!caller) throw new Error('no caller');
   const q = (raw: Record<string, unknown>) => ZHostListQuery.parse(raw);
   const cases: [string, () => Promise<unknown>][] = [
-    ['overview (all of it)', () => fleetOverview(orgId)],
+    ['overview (all of it)', () => fleetOverview(caller)],
     ['host table: first page', () => listHosts(caller, q({}))],
     ['host table: "failed" card', () => listHosts(caller, q({ status: 'failed' }))],
     ['host table: "outdated" card', () => listHosts(caller, q({ status: 'outdated' }))],

@@ -1,8 +1,8 @@
 // Self-service requests from three seats: an employee asks for `hello` on their laptop,
 // an operator reviews the closure diff and approves, a real agent activates it, and the
 // employee's page (opened before the approval, never reloaded) shows it live. A manager
-// reads the numbers. Also the refusals: another employee's machine (403, nothing
-// created), a denial (config untouched), a never-allowed package (its reason shown).
+// reads the numbers. Also the refusals: another employee's machine (404, as for a
+// machine that does not exist, and nothing created), a denial (config untouched), a never-allowed package (its reason shown).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -156,9 +156,9 @@ test('an employee asks for hello, an operator approves it from the closure diff,
       await expect(me.getByTestId(`machine-${laptop}`).getByTestId('machine-state')).not.toHaveText('update pending');
     });
 
-    await test.step('another employee’s machine is refused with 403 and nothing is created', async () => {
+    await test.step('another employee’s machine is refused like one that does not exist, and nothing is created', async () => {
       const refused = await me.request.post('/api/v1/requests', { data: { host: theirs, kind: 'install', package: 'hello', reason: 'let me in' } });
-      expect(refused.status()).toBe(403);
+      expect(refused.status()).toBe(404);
       const listed = await json<{ requests: unknown[] }>(await request.get(`/api/v1/requests?host=${theirs}`, { headers: api.headers }));
       expect(listed.requests).toEqual([]);
     });

@@ -10,6 +10,7 @@ import * as deployments from '@/app/api/v1/deployments/route';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hosts from '@/app/api/v1/hosts/route';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { builds, hosts as hostsTable } from '@/lib/db/schema';
@@ -32,7 +33,7 @@ const startAgent = () => runAgent(['run', '--state-dir', stateDir, '--store-root
 async function buildSystem(module: string, packages: string[]) {
   const saved = await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name: host }, json: { module, packages, baseVersion: version } });
   version = saved.json.version;
-  const { buildId } = await requestBuild(fx.members.operator.caller, host);
+  const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, host));
   expect(await runBuild(buildId)).toBe('built');
   return (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
 }

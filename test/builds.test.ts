@@ -15,6 +15,7 @@ import * as buildDiff from '@/app/api/v1/builds/[id]/diff/route';
 import * as buildById from '@/app/api/v1/builds/[id]/route';
 import { enrollHost } from '@/lib/agents/credentials';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { claimBuild, runBuild } from '@/lib/builds/run-build';
 import { ensureCacheKey } from '@/lib/cache/keys';
 import { handleCacheRequest } from '@/lib/cache/serve';
@@ -76,7 +77,7 @@ describe('builds', () => {
 
   it('build a host from the stand-in, push it signed to the cache, and let its own agent pull it', async () => {
     const enrollToken = await hostWithPackages(h('01'), ['hello']);
-    const { buildId, reused } = await requestBuild(fx.members.operator.caller, h('01'));
+    const { buildId, reused } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, h('01')));
     expect(reused).toBe(false);
     expect(await runBuild(buildId)).toBe('built');
 
@@ -109,7 +110,7 @@ describe('builds', () => {
 
   it("a host's credential cannot read another host's closure, and anonymous callers nothing", async () => {
     await hostWithPackages(h('02'), ['jq', 'cowsay']);
-    const other = await requestBuild(fx.members.operator.caller, h('02'));
+    const other = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, h('02')));
     expect(await runBuild(other.buildId)).toBe('built');
     const [row] = await db().select().from(builds).where(eq(builds.id, other.buildId));
     const hash = path.basename(row?.storePath as string).slice(0, 32);
@@ -151,11 +152,11 @@ describe('builds', () => {
   });
 
   it('identical inputs reuse the build; two workers racing on one build run it once', async () => {
-    const again = await requestBuild(fx.members.operator.caller, h('01'));
+    const again = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, h('01')));
     expect(again).toMatchObject({ buildId: first.buildId, reused: true });
 
     await hostWithPackages(h('03'), ['tree']);
-    const [a, b] = await Promise.all([requestBuild(fx.members.operator.caller, h('03')), requestBuild(fx.members.operator.caller, h('03'))]);
+    const [a, b] = await Promise.all([requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, h('03'))), requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, h('03')))]);
     expect(a.buildId).toBe(b.buildId);
     const outcomes = await Promise.all([runBuild(a.buildId, 'worker-a'), runBuild(a.buildId, 'worker-b')]);
     expect(outcomes.sort()).toEqual(['built', 'skipped']);
@@ -167,7 +168,7 @@ describe('builds', () => {
     const broken = '{ config, pkgs, ... }:\n{\n  environment.systemPackages = [ pkgs.doesNotExist ];\n}\n';
     const saved = await call(hostConfig.PUT, { method: 'PUT', token: op(), params: { name: h('01') }, json: { module: broken, baseVersion: 2 } });
     expect(saved.status, JSON.stringify(saved.json)).toBe(200);
-    const { buildId } = await requestBuild(fx.members.operator.caller, h('01'));
+    const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, h('01')));
     expect(await runBuild(buildId)).toBe('failed');
     const view = await call(buildById.GET, { token: op(), params: { id: buildId } });
     expect(view.json.status).toBe('failed');

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hosts from '@/app/api/v1/hosts/route';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { pruneCache } from '@/lib/cache/gc';
 import { cacheDir, storeHashOf } from '@/lib/cache/storage';
@@ -31,7 +32,7 @@ afterAll(async () => rm(tmp, { recursive: true, force: true }));
 async function buildWith(host: string, packages: string[], baseVersion: number) {
   const saved = await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name: host }, json: { packages, baseVersion } });
   expect(saved.status).toBe(200);
-  const { buildId } = await requestBuild(fx.members.operator.caller, host);
+  const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, host));
   expect(await runBuild(buildId)).toBe('built');
   const [row] = await db().select().from(builds).where(eq(builds.id, buildId));
   return row as typeof builds.$inferSelect;

@@ -19,6 +19,7 @@ import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hosts from '@/app/api/v1/hosts/route';
 import { enrollHost } from '@/lib/agents/credentials';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import type { CacheBackend } from '@/lib/cache/backend';
 import { fileBackend } from '@/lib/cache/file-backend';
@@ -114,7 +115,7 @@ async function newHost(name: string, packages: string[]) {
 }
 
 async function build(name: string) {
-  const { buildId } = await requestBuild(fx.members.operator.caller, name);
+  const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, name));
   expect(await runBuild(buildId)).toBe('built');
   const [row] = await db().select().from(builds).where(eq(builds.id, buildId));
   const closure = (await db().select().from(buildPaths).where(eq(buildPaths.buildId, buildId))).map((p) => p.storePath);

@@ -15,6 +15,7 @@ import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hostsRoute from '@/app/api/v1/hosts/route';
 import * as tokensRoute from '@/app/api/v1/tokens/route';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { auditEvents, builds, deploymentTargets, hosts, webhookDeliveries } from '@/lib/db/schema';
@@ -64,7 +65,7 @@ beforeAll(async () => {
     const created = await call(hostsRoute.POST, { method: 'POST', token: op(), json: { name, tags: name.endsWith('-e') ? ['web'] : [] } });
     expect(created.status).toBe(201);
   }
-  const { buildId } = await requestBuild(fx.members.operator.caller, names[0] as string);
+  const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, names[0] as string));
   expect(await runBuild(buildId)).toBe('built');
   system = (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
   await createWebhook(fx.members.admin.caller, { name: 'chat', url: 'http://127.0.0.1:9/hook', format: 'slack', events: [] });

@@ -15,6 +15,7 @@ import * as hostsRoute from '@/app/api/v1/hosts/route';
 import * as inventoryRoute from '@/app/api/v1/inventory/route';
 import * as savedFiltersRoute from '@/app/api/v1/saved-filters/route';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { alertFirings, builds, fleetSamples, hostMetrics, hosts, notifications, webhookDeliveries } from '@/lib/db/schema';
@@ -105,7 +106,7 @@ describe('fleet health', () => {
     ] as const) {
       const current = await call(hostConfig.GET, { token: op(), params: { name: name(n) } });
       expect((await call(hostConfig.PUT, { method: 'PUT', token: op(), params: { name: name(n) }, json: { packages, baseVersion: current.json.version } })).status).toBe(200);
-      const { buildId } = await requestBuild(fx.members.operator.caller, name(n));
+      const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, name(n)));
       expect(await runBuild(buildId)).toBe('built');
       systems[n] = (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
       // What the host's agent reports once it switched.

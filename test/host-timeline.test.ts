@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hostsRoute from '@/app/api/v1/hosts/route';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { builds, deployments, deploymentTargets, hosts, requests } from '@/lib/db/schema';
@@ -24,7 +25,7 @@ const host = `tl${Math.random().toString(36).slice(2, 7)}`;
 async function buildWith(packages: string[]) {
   const current = await call(hostConfig.GET, { token: fx.members.operator.token, params: { name: host } });
   expect((await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name: host }, json: { packages, baseVersion: current.json.version } })).status).toBe(200);
-  const { buildId } = await requestBuild(fx.members.operator.caller, host);
+  const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, host));
   expect(await runBuild(buildId)).toBe('built');
   const [row] = await db().select().from(builds).where(eq(builds.id, buildId));
   return { buildId, storePath: row?.storePath as string };
@@ -85,8 +86,8 @@ describe('host timeline', () => {
 
     // The inventory's search box and drill-in agree with what the host runs now.
     expect(parseInventoryQuery(' hello  2.12 ')).toEqual({ name: 'hello', version: '2.12' });
-    expect(await searchInventory(fx.org.id, 'hel', 10, { version: '2.12' })).toEqual([{ pname: 'hello', version: '2.12.1', hosts: 1 }]);
-    expect(await searchInventory(fx.org.id, 'hel', 10, { version: '2.11' })).toEqual([]);
+    expect(await searchInventory(fx.members.operator.caller, 'hel', 10, { version: '2.12' })).toEqual([{ pname: 'hello', version: '2.12.1', hosts: 1 }]);
+    expect(await searchInventory(fx.members.operator.caller, 'hel', 10, { version: '2.11' })).toEqual([]);
     expect(await hostsRunningExactly(fx.org.id, 'hello', '2.12.1', { limit: 10, offset: 0 })).toMatchObject({ total: 1, hosts: [{ host }] });
     expect(await hostsRunningExactly(fx.org.id, 'hello', '2.12', { limit: 10, offset: 0 })).toEqual({ total: 0, hosts: [] });
     // Back to the first system: hello is gone from the inventory.

@@ -77,8 +77,9 @@ describe('hosts', () => {
     const list = await call(hosts.GET, { token: req });
     expect(list.json.hosts.map((h: { name: string }) => h.name)).toEqual(['web-01']);
     expect((await call(hostByName.GET, { token: req, params: { name: 'web-01' } })).status).toBe(200);
-    expect((await call(hostByName.GET, { token: req, params: { name: 'db-01' } })).status).toBe(403);
-    expect((await call(hostConfig.GET, { token: req, params: { name: 'db-01' } })).status).toBe(403);
+    // Another person's host is the same 404 as a host that does not exist: no enumeration.
+    expect((await call(hostByName.GET, { token: req, params: { name: 'db-01' } })).status).toBe(404);
+    expect((await call(hostConfig.GET, { token: req, params: { name: 'db-01' } })).status).toBe(404);
     expect((await call(hostByName.GET, { token: op, params: { name: 'nope' } })).status).toBe(404);
   });
 

@@ -11,6 +11,7 @@ import * as deployments from '@/app/api/v1/deployments/route';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hosts from '@/app/api/v1/hosts/route';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { builds, hosts as hostsTable } from '@/lib/db/schema';
@@ -48,7 +49,7 @@ async function startProcessA(port?: number): Promise<{ child: ChildProcess; base
 
 async function buildFor(name: string, module: string, packages: string[], baseVersion: number) {
   await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name }, json: { module, packages, baseVersion } });
-  const { buildId } = await requestBuild(fx.members.operator.caller, name);
+  const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, name));
   expect(await runBuild(buildId)).toBe('built');
   return (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
 }
@@ -84,7 +85,7 @@ describe('two server processes', () => {
   it('deliver a deployment started in one to an agent connected to the other', { timeout: 90_000 }, async () => {
     const created = await call(hosts.POST, { method: 'POST', token: fx.members.operator.token, json: { name: host } });
     await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name: host }, json: { packages: ['hello'], baseVersion: 1 } });
-    const { buildId } = await requestBuild(fx.members.operator.caller, host);
+    const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, host));
     expect(await runBuild(buildId)).toBe('built');
     const storePath = (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
 

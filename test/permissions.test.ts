@@ -1,55 +1,30 @@
 // Walks every route handler and every server action with each role and checks the
 // outcome against the permission table. A new route or action without a declared
 // permission fails the first two tests.
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '@/app/api/v1/registry';
-import type { ActionMeta } from '@/lib/api/action';
-import type { GuardedRoute } from '@/lib/api/route';
+import { requiredPermissions, type Access } from '@/lib/api/route';
 import { isPermission, roleAllows, ROLES } from '@/lib/auth/permissions';
+import type { Role } from '@/lib/db/schema';
+import { readFileSync } from 'node:fs';
+import { appDir, actionFiles, loadActions, loadRoutes, pageFiles, routeFiles, segmentsOf } from './entry-points';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 
-const root = path.resolve(import.meta.dirname, '..');
-const appDir = path.join(root, 'app');
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
-
-function filesNamed(name: string): string[] {
-  return readdirSync(appDir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => path.basename(f) === name)
-    .map((f) => path.join(appDir, f));
-}
-
-const routeFiles = filesNamed('route.ts');
-const actionFiles = filesNamed('actions.ts');
-
-async function loadRoutes() {
-  const out: { file: string; method: string; handler: GuardedRoute }[] = [];
-  for (const file of routeFiles) {
-    const mod = (await import(file)) as Record<string, unknown>;
-    for (const method of METHODS) if (mod[method]) out.push({ file: path.relative(appDir, file), method, handler: mod[method] as GuardedRoute });
-  }
-  return out;
-}
-
-async function loadActions() {
-  const out: { file: string; name: string; meta: ActionMeta | undefined }[] = [];
-  for (const file of actionFiles) {
-    const mod = (await import(file)) as Record<string, { meta?: ActionMeta }>;
-    for (const [name, fn] of Object.entries(mod)) out.push({ file: path.relative(appDir, file), name, meta: fn?.meta });
-  }
-  return out;
-}
-
 function validAccess(access: unknown) {
-  return access === 'public' || access === 'authenticated' || (typeof access === 'string' && isPermission(access));
+  if (access === 'public' || access === 'authenticated') return true;
+  if (typeof access === 'string') return isPermission(access);
+  return Array.isArray(access) && access.length > 0 && access.every((p) => typeof p === 'string' && isPermission(p));
+}
+
+/** What the permission table says a role may do with an entry point of this access rule. */
+function roleMay(role: Role, access: Access) {
+  return requiredPermissions(access).every((p) => roleAllows(role, p));
 }
 
 /** Dynamic segments get a random UUID, which no object has: allowed calls then fail later, harmlessly. */
 function paramsFor(file: string) {
-  const params: Record<string, string> = {};
-  for (const m of file.matchAll(/\[(?:\.\.\.)?(\w+)\]/g)) params[m[1] as string] = crypto.randomUUID();
-  return params;
+  return Object.fromEntries(segmentsOf(file).map((s) => [s, crypto.randomUUID()]));
 }
 
 describe('every entry point declares who may use it', () => {
@@ -77,6 +52,39 @@ describe('every entry point declares who may use it', () => {
   });
 });
 
+describe('every page declares who may see it', () => {
+  // Pages render on the server through Next.js, so they are checked by what they declare:
+  // the one pageCaller(access) call, acted on, and host pages resolving their host through
+  // the same reach check as the API (hostPageGuard).
+  const PUBLIC_PAGES = ['(auth)/login/page.tsx', '(auth)/setup/page.tsx', '(auth)/invite/[token]/page.tsx'];
+
+  it('finds the pages', () => {
+    expect(pageFiles.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it('each signed-in page calls pageCaller once with a valid access rule and refuses callers without it', () => {
+    const wrong: string[] = [];
+    for (const file of pageFiles) {
+      const rel = path.relative(appDir, file);
+      const source = readFileSync(file, 'utf8');
+      const calls = [...source.matchAll(/pageCaller\(\s*'([\w.]+)'\s*\)/g)].map((m) => m[1] as string);
+      if (PUBLIC_PAGES.includes(rel)) {
+        if (calls.length) wrong.push(`${rel}: a public page that calls pageCaller`);
+        continue;
+      }
+      if (calls.length !== 1 || source.split('pageCaller(').length !== 2) {
+        wrong.push(`${rel}: ${calls.length} pageCaller calls with a literal access`);
+        continue;
+      }
+      const access = calls[0] as string;
+      if (!validAccess(access) || access === 'public') wrong.push(`${rel}: invalid access ${access}`);
+      if (access !== 'authenticated' && !/if \(!allowed\)/.test(source)) wrong.push(`${rel}: declares ${access} but never refuses`);
+      if (rel.includes('hosts/[name]/') && !source.includes('hostPageGuard(caller, name,')) wrong.push(`${rel}: a host page that does not resolve its host with hostPageGuard`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
 describe('each role gets exactly what the permission table grants', () => {
   let fx: OrgFixture;
   beforeAll(async () => {
@@ -93,7 +101,7 @@ describe('each role gets exactly what the permission table grants', () => {
       if (anonymous.status !== 401) wrong.push(`${method} ${file} anonymous: ${anonymous.status}`);
       for (const role of ROLES) {
         const res = await call(handler, { method, token: fx.members[role].token, params: paramsFor(file) });
-        const allowed = access === 'authenticated' || roleAllows(role, access as never);
+        const allowed = roleMay(role, access);
         const denied = res.status === 401 || res.status === 403;
         if (allowed === denied) wrong.push(`${method} ${file} as ${role}: ${res.status} (expected ${allowed ? 'allowed' : '403'})`);
         if (!allowed && res.status !== 403) wrong.push(`${method} ${file} as ${role}: ${res.status}, not 403`);
@@ -117,7 +125,7 @@ describe('each role gets exactly what the permission table grants', () => {
       if (anonymous?.ok !== false || anonymous.error.code !== 'unauthorized') wrong.push(`${name} anonymous: ${JSON.stringify(anonymous)}`);
       for (const role of ROLES) {
         const res = await meta.run(fx.members[role].caller, {});
-        const allowed = meta.access === 'authenticated' || roleAllows(role, meta.access);
+        const allowed = roleMay(role, meta.access);
         const code = res?.ok === false ? res.error.code : 'ok';
         if (allowed && code !== 'invalid_request') wrong.push(`${name} as ${role}: ${code} (expected to pass the guard and fail validation)`);
         if (!allowed && code !== 'forbidden') wrong.push(`${name} as ${role}: ${code} (expected forbidden)`);

@@ -29,6 +29,7 @@ import { auditEvents, deployments, hostConfigs, hosts, notifications, requests, 
 import { createDeployment } from '@/lib/deployments/create';
 import { isFinalDeployment } from '@/lib/deployments/schemas';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { advanceDeployment } from '@/lib/deployments/advance';
 import { nextDeploy, recordResult } from '@/lib/deployments/delivery';
 import { buildPackageIndex } from '@/lib/packages/build-index';
@@ -92,7 +93,7 @@ beforeAll(async () => {
   for (const host of [laptop, desktop]) {
     const saved = await call(hostConfig.PUT, { method: 'PUT', token: op(), params: { name: host }, json: { packages: ['git'], baseVersion: 1 } });
     expect(saved.status).toBe(200);
-    const { buildId } = await requestBuild(fx.members.operator.caller, host);
+    const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, host));
     expect(await runBuild(buildId)).toBe('built');
     const deployed = await createDeployment(fx.members.operator.caller, { hosts: [host], build: false });
     expect(await landDeployment(deployed.id, host)).toBe('succeeded');
@@ -143,13 +144,14 @@ describe('self-service requests', () => {
     expect(kinds.map((k) => k.kind)).toEqual(expect.arrayContaining(['request.approved', 'request.live']));
   }, 120_000);
 
-  it('a requester cannot ask for another employee’s host: 403, audited, nothing created', async () => {
+  it('a requester cannot ask for another employee’s host: the 404 of a host that does not exist, audited, nothing created', async () => {
     const before = (await db().select().from(requests).where(eq(requests.orgId, fx.org.id))).length;
     const refused = await ask({ host: elsewhere, kind: 'install', package: 'hello', reason: 'sneaky' });
-    expect(refused.status).toBe(403);
+    expect(refused.status).toBe(404);
+    expect(refused.json.error.message).toBe(`No host named "${elsewhere}"`);
     expect((await db().select().from(requests).where(eq(requests.orgId, fx.org.id))).length).toBe(before);
     const audit = await db().select().from(auditEvents).where(and(eq(auditEvents.orgId, fx.org.id), eq(auditEvents.action, 'request.refused')));
-    expect(audit.map((a) => a.objectId)).toContain(elsewhere);
+    expect(audit.map((a) => (a.after as { host?: string } | null)?.host)).toContain(elsewhere);
     // Nor read another employee's request, nor see it listed.
     const theirs = await ask({ host: elsewhere, kind: 'install', package: 'jq', reason: 'for my work' }, otherRequester);
     expect(theirs.status).toBe(201);

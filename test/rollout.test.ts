@@ -15,6 +15,7 @@ import * as previewRoute from '@/app/api/v1/deployments/preview/route';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hostsRoute from '@/app/api/v1/hosts/route';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { builds, deploymentTargets, hosts as hostsTable } from '@/lib/db/schema';
@@ -46,7 +47,7 @@ async function buildSystem(extra: string, packages: string[]) {
   const saved = await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name: builder }, json: { module, packages, baseVersion: builderVersion } });
   expect(saved.status, JSON.stringify(saved.json)).toBe(200);
   builderVersion = saved.json.version;
-  const { buildId } = await requestBuild(fx.members.operator.caller, builder);
+  const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, builder));
   expect(await runBuild(buildId)).toBe('built');
   return (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
 }

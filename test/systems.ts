@@ -4,6 +4,7 @@ import { expect } from 'vitest';
 import * as deploymentById from '@/app/api/v1/deployments/[id]/route';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import { requestBuild } from '@/lib/builds/request-build';
+import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { builds } from '@/lib/db/schema';
@@ -13,7 +14,7 @@ import { call, type Member } from './fixtures';
 
 /** Builds the host's latest config; returns the system's store path. */
 export async function buildLatest(operator: Member, host: string): Promise<string> {
-  const { buildId } = await requestBuild(operator.caller, host);
+  const { buildId } = await requestBuild(operator.caller, await findHost(operator.caller, host));
   expect(await runBuild(buildId)).toBe('built');
   return (await db().select().from(builds).where(eq(builds.id, buildId)))[0]?.storePath as string;
 }

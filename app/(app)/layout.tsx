@@ -4,11 +4,12 @@ import { userMemberships } from '@/lib/auth/membership';
 import { pageCaller } from '@/lib/auth/page';
 import { can } from '@/lib/auth/caller';
 import { ROLE_LABELS } from '@/lib/auth/permissions';
+import { switchOrgAction } from './settings/actions';
 
 export const dynamic = 'force-dynamic';
 
 export default async function AppLayout({ children }: { children: React.ReactNode }) {
-  const caller = await pageCaller();
+  const { caller } = await pageCaller('authenticated');
   const orgs = await userMemberships(caller.user.id);
   return (
     <AppShell
@@ -16,6 +17,7 @@ export default async function AppLayout({ children }: { children: React.ReactNod
       user={{ name: caller.user.name, email: caller.user.email, role: ROLE_LABELS[caller.role] }}
       org={{ id: caller.org.id, name: caller.org.name }}
       orgs={orgs.map((m) => ({ id: m.org.id, name: m.org.name, role: m.role }))}
+      switchOrg={switchOrgAction}
     >
       {children}
     </AppShell>

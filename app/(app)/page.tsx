@@ -76,11 +76,11 @@ function ShareRow({ label, value, total, href, color }: { label: string; value: 
 }
 
 export default async function OverviewPage() {
-  const caller = await pageCaller();
+  const { caller } = await pageCaller('authenticated');
   // Requesters see no fleet: their home is their own machines.
   if (!can(caller, 'fleet.read')) return <MyMachinesView caller={caller} />;
 
-  const { counts: s, agents, nixpkgsAges, history, deploymentsPerDay } = await fleetOverview(caller.org.id);
+  const { counts: s, agents, nixpkgsAges, history, deploymentsPerDay } = await fleetOverview(caller);
   const points = fleetPoints(history);
   return (
     <>

@@ -5,8 +5,10 @@
 import { revalidatePath } from 'next/cache';
 import type { z } from 'zod';
 import type { Caller } from '@/lib/auth/caller';
-import { AppError, validationError } from './errors';
-import { authorize, type Access } from './route';
+import type { HostInReach } from '@/lib/hosts/reach';
+import { assertNoControlCharacters } from './control-characters';
+import { AppError, safeErrorForLog } from './errors';
+import { authorize, parse, resolveHost, type Access } from './route';
 
 export type ActionState<R = unknown> =
   | { ok: true; data: R; at: number }
@@ -16,12 +18,15 @@ export type ActionState<R = unknown> =
 export type ActionDef<I> = {
   access: Access;
   input: z.ZodType<I>;
+  /** The input field that names a host: resolved within the caller's reach and handed over as `host` (see route()). */
+  host?: 'host';
   /** Paths whose server-rendered data the action changes. */
   revalidate?: string[];
 };
 
 export type ActionMeta = {
   access: Access;
+  host?: 'host';
   run: (caller: Caller | null, input: unknown) => Promise<ActionState>;
 };
 
@@ -29,16 +34,20 @@ export type GuardedAction<R> = ((prev: ActionState<R>, input: FormData | Record<
   meta: ActionMeta;
 };
 
-export function action<I, R, A extends Access>(
-  def: ActionDef<I> & { access: A },
-  fn: (ctx: { caller: A extends 'public' ? Caller | null : Caller; input: I }) => Promise<R>,
+export function action<I, R, A extends Access, H extends 'host' | undefined = undefined>(
+  def: ActionDef<I> & { access: A; host?: H },
+  fn: (ctx: { caller: A extends 'public' ? Caller | null : Caller; input: I; host: H extends 'host' ? HostInReach : undefined }) => Promise<R>,
 ): GuardedAction<R> {
+  type Ctx = Parameters<typeof fn>[0];
   const run = async (caller: Caller | null, raw: unknown): Promise<ActionState<R>> => {
     try {
       authorize(def.access, caller);
-      const parsed = def.input.safeParse(raw instanceof FormData ? formToObject(raw) : raw);
-      if (!parsed.success) throw validationError(parsed.error, 'input');
-      const data = await fn({ caller: caller as A extends 'public' ? Caller | null : Caller, input: parsed.data });
+      const fields = raw instanceof FormData ? formToObject(raw) : raw;
+      assertNoControlCharacters(fields, 'input');
+      // Before the rest of the input, as route() does: a host out of reach is refused whatever else is sent.
+      const host = (def.host ? await resolveHost(caller, fields, def.host) : undefined) as Ctx['host'];
+      const input = parse(def.input, fields, 'input');
+      const data = await fn({ caller: caller as Ctx['caller'], input, host });
       return { ok: true, data, at: Date.now() };
     } catch (error) {
       return failure(error);
@@ -50,7 +59,7 @@ export function action<I, R, A extends Access>(
     if (result?.ok) for (const path of def.revalidate ?? []) revalidatePath(path);
     return result;
   };
-  return Object.assign(guarded, { meta: { access: def.access, run } });
+  return Object.assign(guarded, { meta: { access: def.access, host: def.host, run } });
 }
 
 function failure(error: unknown): ActionState<never> {
@@ -59,7 +68,7 @@ function failure(error: unknown): ActionState<never> {
     const fields = issues ? Object.fromEntries(issues.map((i) => [i.path, i.message])) : undefined;
     return { ok: false, error: { code: error.code, message: error.message, fields, details: fields ? undefined : error.details }, at: Date.now() };
   }
-  console.error('[action] unexpected error', error);
+  console.error('[action] unexpected error', safeErrorForLog(error));
   return { ok: false, error: { code: 'internal', message: 'Something went wrong; the error was logged' }, at: Date.now() };
 }
 

@@ -1,4 +1,5 @@
 // Reading the audit trail with filters, newest first, keyset-paginated on id.
+import type { Caller } from '@/lib/auth/caller';
 import { and, desc, eq, gte, ilike, lt, lte, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { db } from '@/lib/db/client';
@@ -15,7 +16,8 @@ export const ZAuditFilter = z.strictObject({
 });
 export type TAuditFilter = z.infer<typeof ZAuditFilter>;
 
-export async function listAuditEvents(orgId: string, filter: TAuditFilter) {
+export async function listAuditEvents(caller: Caller, filter: TAuditFilter) {
+  const orgId = caller.org.id;
   const where: SQL[] = [eq(auditEvents.orgId, orgId)];
   if (filter.action) where.push(ilike(auditEvents.action, `${escapeLike(filter.action)}%`));
   if (filter.actor) where.push(ilike(auditEvents.actorLabel, `%${escapeLike(filter.actor)}%`));

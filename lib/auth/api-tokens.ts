@@ -12,6 +12,25 @@ import type { TCreateToken, TTokenSummary } from './api-tokens.schemas';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * A token made by a token stays inside it: its tags within the parent's tag limit (the
+ * parent's limit when none is asked for) and its expiry no later than the parent's.
+ */
+function boundByParent(caller: Caller, hostTags: string[] | undefined, expiresAt: Date | null) {
+  const parent = caller.token;
+  if (!parent) return { hostTags: hostTags ?? null, expiresAt };
+  const limit = parent.hostTags;
+  if (limit && hostTags) {
+    const outside = hostTags.filter((t) => !limit.includes(t));
+    if (outside.length) throw new AppError('forbidden', `This token is limited to hosts tagged ${limit.join(', ')}; it cannot make a token for ${outside.join(', ')}`, { hostTags: outside });
+  }
+  const parentExpiry = parent.expiresAt ?? null;
+  if (parentExpiry && expiresAt && expiresAt > parentExpiry) {
+    throw new AppError('forbidden', `This token expires on ${parentExpiry.toISOString()}; a token it makes cannot outlive it`, { expiresAt: parentExpiry.toISOString() });
+  }
+  return { hostTags: hostTags ?? limit ?? null, expiresAt: expiresAt ?? parentExpiry };
+}
+
 export async function createApiToken(caller: Caller, input: TCreateToken) {
   // A token can never do more than the person who made it.
   const beyond = input.scopes.filter((scope) => !caller.permissions.has(scope));
@@ -19,18 +38,19 @@ export async function createApiToken(caller: Caller, input: TCreateToken) {
     throw new AppError('forbidden', `Your role cannot grant these scopes: ${beyond.join(', ')}`, { scopes: beyond });
   }
   const { secret, hash, prefix } = generateSecret('flt');
-  const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * DAY_MS) : null;
+  const asked = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * DAY_MS) : null;
+  const { hostTags, expiresAt } = boundByParent(caller, input.hostTags ? [...new Set(input.hostTags)] : undefined, asked);
   return db().transaction(async (tx) => {
     const [row] = await tx
       .insert(apiTokens)
-      .values({ orgId: caller.org.id, userId: caller.user.id, name: input.name, tokenHash: hash, prefix, scopes: [...new Set(input.scopes)], hostTags: input.hostTags ? [...new Set(input.hostTags)] : null, expiresAt })
+      .values({ orgId: caller.org.id, userId: caller.user.id, name: input.name, tokenHash: hash, prefix, scopes: [...new Set(input.scopes)], hostTags, expiresAt })
       .returning({ id: apiTokens.id });
     if (!row) throw new Error('insert returned nothing');
     await recordAudit(tx, caller, {
       action: 'token.create',
       objectType: 'api_token',
       objectId: row.id,
-      after: { name: input.name, scopes: input.scopes, hostTags: input.hostTags ?? null, expiresAt },
+      after: { name: input.name, scopes: input.scopes, hostTags, expiresAt, ...(caller.token ? { madeByToken: caller.token.id } : {}) },
     });
     return { id: row.id, token: secret, prefix, expiresAt: expiresAt?.toISOString() ?? null };
   });
@@ -101,7 +121,7 @@ export async function callerFromApiToken(secret: string, ip?: string): Promise<C
     role: row.role,
     permissions: effectivePermissions(row.role, row.token.scopes),
     via: 'token',
-    token: { id: row.token.id, name: row.token.name, hostTags: row.token.hostTags },
+    token: { id: row.token.id, name: row.token.name, hostTags: row.token.hostTags, expiresAt: row.token.expiresAt },
     ip,
   };
 }

@@ -10,7 +10,8 @@ export type Caller = {
   permissions: Set<Permission>;
   /** 'policy': Flotilla acting for a person under a rule of the organisation (a pre-approved request). */
   via: 'session' | 'token' | 'password' | 'policy';
-  token?: { id: string; name: string; hostTags?: string[] | null };
+  /** Set when the caller is an API token: its tag limit and expiry bound every token it makes. */
+  token?: { id: string; name: string; hostTags?: string[] | null; expiresAt?: Date | null };
   ip?: string;
 };
 

@@ -1,12 +1,12 @@
 // Reading builds, always inside the caller's organisation (and, for requesters,
 // only for hosts assigned to them).
-import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, arrayOverlaps, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { buildPaths, builds, hosts, users } from '@/lib/db/schema';
-import { findHost, seesWholeFleet } from '@/lib/hosts/inventory';
+import { assertTokenReaches, reach, seesWholeFleet, type HostInReach } from '@/lib/hosts/reach';
 import { diffClosures, type StoredDiff } from './closure';
 
 export const ZBuildSummary = z.object({
@@ -49,10 +49,11 @@ function present(row: { build: typeof builds.$inferSelect; host: string; created
   };
 }
 
-export async function listBuilds(caller: Caller, opts: { host?: string; limit?: number } = {}) {
+export async function listBuilds(caller: Caller, opts: { host?: HostInReach; limit?: number } = {}) {
   const where: SQL[] = [eq(builds.orgId, caller.org.id)];
-  if (opts.host) where.push(eq(builds.hostId, (await findHost(caller, opts.host)).id));
+  if (opts.host) where.push(eq(builds.hostId, opts.host.id));
   else if (!seesWholeFleet(caller)) throw new AppError('forbidden', 'Name one of your hosts to see its builds');
+  else if (caller.token?.hostTags) where.push(arrayOverlaps(hosts.tags, caller.token.hostTags));
   const rows = await db()
     .select(columns)
     .from(builds)
@@ -72,8 +73,14 @@ export async function getBuild(caller: Caller, id: string) {
     .leftJoin(users, eq(users.id, builds.createdBy))
     .where(and(eq(builds.id, id), eq(builds.orgId, caller.org.id)));
   if (!row) throw new AppError('not_found', 'No such build');
-  // Requesters may see builds of their own machines only.
-  if (!seesWholeFleet(caller)) await findHost(caller, row.host);
+  // Requesters see builds of their own machines only, tag-limited tokens those of their hosts
+  // (a retired host's builds stay readable to whoever reads the whole fleet).
+  if (!seesWholeFleet(caller) || caller.token?.hostTags) {
+    const [host] = await db().select().from(hosts).where(eq(hosts.id, row.build.hostId));
+    if (!host) throw new AppError('not_found', 'No such build');
+    if (seesWholeFleet(caller)) assertTokenReaches(caller, [host]);
+    else await reach(caller, host);
+  }
   return { ...present(row), diff: row.diff ?? null, log: row.log, inputs: row.inputs };
 }
 
@@ -87,7 +94,8 @@ export async function diffBuilds(caller: Caller, fromId: string, toId: string) {
 }
 
 /** The stored closure diffs of several builds of the organisation in one query (builds pruned since are simply absent). */
-export async function storedDiffs(orgId: string, ids: string[]): Promise<Map<string, StoredDiff>> {
+export async function storedDiffs(caller: Caller, ids: string[]): Promise<Map<string, StoredDiff>> {
+  const orgId = caller.org.id;
   if (ids.length === 0) return new Map();
   const rows = await db()
     .select({ id: builds.id, diff: builds.diff })

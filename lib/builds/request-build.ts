@@ -6,7 +6,7 @@ import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { isUniqueViolation } from '@/lib/db/errors';
 import { builds } from '@/lib/db/schema';
-import { findHost } from '@/lib/hosts/inventory';
+import type { HostInReach } from '@/lib/hosts/reach';
 import { sendJob } from '@/lib/jobs/queue';
 import { assembleInputs, inputHash } from './inputs';
 
@@ -22,10 +22,9 @@ export async function enqueueBuild(buildId: string, jobId?: string) {
  * reviewer's preview of a request. Saving that list later gives the same inputs, so the
  * approved config reuses the preview's build.
  */
-export async function requestBuild(caller: Caller, hostName: string, opts: { packages?: string[] } = {}): Promise<{ buildId: string; reused: boolean; status: string }> {
+export async function requestBuild(caller: Caller, host: HostInReach, opts: { packages?: string[] } = {}): Promise<{ buildId: string; reused: boolean; status: string }> {
   const attempt = async () =>
     db().transaction(async (tx) => {
-      const host = await findHost(caller, hostName, tx);
       const inputs = await assembleInputs(tx, host, opts);
       const hash = inputHash(host.name, inputs);
       const [existing] = await tx

@@ -7,7 +7,8 @@ import type { Caller } from '@/lib/auth/caller';
 import { db, type Tx } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
 import { rollbackStrategy } from './advance';
-import { assertTokenMayDeploy, writeDeployment, type Systems } from './create';
+import { assertTokenReaches } from '@/lib/hosts/reach';
+import { writeDeployment, type Systems } from './create';
 import { nudgeRollout } from './events';
 import { notifyDeployment } from './notify';
 import { IN_FLIGHT_PHASES, ZRollout } from './schemas';
@@ -27,7 +28,7 @@ async function lockDeployment(tx: Tx, caller: Caller, id: string) {
     .from(deploymentTargets)
     .innerJoin(hosts, eq(hosts.id, deploymentTargets.hostId))
     .where(eq(deploymentTargets.deploymentId, id));
-  assertTokenMayDeploy(caller, targetHosts);
+  assertTokenReaches(caller, targetHosts);
   return d;
 }
 

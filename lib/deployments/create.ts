@@ -10,6 +10,7 @@ import { requestBuild } from '@/lib/builds/request-build';
 import { storeHashOf } from '@/lib/cache/storage';
 import { db, type Tx } from '@/lib/db/client';
 import { builds, cacheObjects, deployments, deploymentTargets, fleetSettings, hosts, type Host } from '@/lib/db/schema';
+import { assertTokenReaches, reach, type HostInReach } from '@/lib/hosts/reach';
 import { nudgeRollout } from './events';
 import { type TCreateDeployment, type TRollout, type TRolloutInput, type TWavePlan } from './schemas';
 import { effectiveStrategy, outsideWindow, planWaves } from './strategy';
@@ -17,25 +18,15 @@ import { effectiveStrategy, outsideWindow, planWaves } from './strategy';
 type Source = 'ui' | 'api' | 'request' | 'rollback';
 
 /** The hosts a request names, checked against the organisation and the caller's token scope. */
-async function namedHosts(caller: Caller, names: string[]): Promise<Host[]> {
+async function namedHosts(caller: Caller, names: string[]): Promise<HostInReach[]> {
   const found = await db()
     .select()
     .from(hosts)
     .where(and(eq(hosts.orgId, caller.org.id), inArray(hosts.name, names), isNull(hosts.retiredAt)));
   const unknown = names.filter((n) => !found.some((h) => h.name === n));
   if (unknown.length) throw new AppError('unprocessable', `Unknown hosts: ${unknown.join(', ')}`, { unknownHosts: unknown });
-  assertTokenMayDeploy(caller, found);
-  return found;
-}
-
-/** A deploy token limited to some tags may touch only hosts carrying one of them. */
-export function assertTokenMayDeploy(caller: Caller, targets: Pick<Host, 'name' | 'tags'>[]) {
-  const allowed = caller.token?.hostTags;
-  if (!allowed) return;
-  const outside = targets.filter((h) => !h.tags.some((t) => allowed.includes(t))).map((h) => h.name);
-  if (outside.length) {
-    throw new AppError('forbidden', `This token may deploy only to hosts tagged ${allowed.join(', ')}; not: ${outside.join(', ')}`, { outsideTokenScope: outside });
-  }
+  assertTokenReaches(caller, found);
+  return Promise.all(found.map((h) => reach(caller, h)));
 }
 
 async function assertCached(orgId: string, paths: string[]) {
@@ -85,7 +76,7 @@ export async function previewDeployment(caller: Caller, input: TCreateDeployment
 }
 
 /** Each host's system to deploy: given (deploy.json), built now, or its newest good build. */
-async function resolveSystems(caller: Caller, input: TCreateDeployment, found: Host[]) {
+async function resolveSystems(caller: Caller, input: TCreateDeployment, found: HostInReach[]) {
   const systems: Systems = new Map();
   if ('agents' in input) {
     await assertCached(caller.org.id, Object.values(input.agents));
@@ -94,7 +85,7 @@ async function resolveSystems(caller: Caller, input: TCreateDeployment, found: H
   }
   if (input.build) {
     for (const h of found) {
-      const { buildId } = await requestBuild(caller, h.name);
+      const { buildId } = await requestBuild(caller, h);
       const [b] = await db().select({ status: builds.status, storePath: builds.storePath }).from(builds).where(eq(builds.id, buildId));
       systems.set(h.id, { storePath: b?.status === 'succeeded' ? b.storePath : null, buildId });
     }

@@ -10,7 +10,7 @@ import type { Caller } from '@/lib/auth/caller';
 import { announceDecision } from '@/lib/agents/host-events';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
-import { assertTokenMayDeploy } from './create';
+import { assertTokenReaches } from '@/lib/hosts/reach';
 import { parseCheckItems, parseDecision } from './schemas';
 
 export const ZDecide = z.strictObject({ choices: z.record(z.string().max(200), z.string().max(100)) });
@@ -25,7 +25,7 @@ export async function decideTarget(caller: Caller, deploymentId: string, targetI
       .where(and(eq(deploymentTargets.id, targetId), eq(deploymentTargets.deploymentId, deploymentId), eq(deployments.orgId, caller.org.id)))
       .for('update', { of: deploymentTargets });
     if (!row) throw new AppError('not_found', 'No such target');
-    assertTokenMayDeploy(caller, [row.host]);
+    assertTokenReaches(caller, [row.host]);
     if (row.target.phase !== 'needs-decision') throw new AppError('conflict', `The target is ${row.target.phase}, not waiting for a decision`);
     if (row.target.decision) throw new AppError('conflict', 'A decision was made already');
     const blocking = parseCheckItems(row.target.checks).filter((i) => i.level === 'error');

@@ -40,7 +40,8 @@ export const ALERTS_PAGE = '/settings/alerts';
 
 type Rule = typeof alertRules.$inferSelect;
 
-export async function listAlertRules(orgId: string) {
+export async function listAlertRules(caller: Caller) {
+  const orgId = caller.org.id;
   const rules = await db().select().from(alertRules).where(eq(alertRules.orgId, orgId)).orderBy(asc(alertRules.name));
   const open = await db()
     .select({ ruleId: alertFirings.ruleId, n: sql<number>`count(*)::int` })
@@ -69,7 +70,8 @@ export async function deleteAlertRule(caller: Caller, id: string) {
   });
 }
 
-export async function recentFirings(orgId: string, limit = 50) {
+export async function recentFirings(caller: Caller, limit = 50) {
+  const orgId = caller.org.id;
   const rows = await db()
     .select({ id: alertFirings.id, rule: alertRules.name, kind: alertRules.kind, host: hosts.name, summary: alertFirings.summary, firedAt: alertFirings.firedAt, resolvedAt: alertFirings.resolvedAt })
     .from(alertFirings)

@@ -1,6 +1,7 @@
 // The software inventory: which hosts run which package at which version, read from the
 // closures of the systems they run now (closure_packages of the build that made each
 // host's current system). "Which hosts still run openssl 3.0.x?" is one indexed query.
+import type { Caller } from '@/lib/auth/caller';
 import { and, asc, eq, isNull, like, sql, type SQL } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { builds, closurePackages, hosts } from '@/lib/db/schema';
@@ -11,7 +12,8 @@ const currentBuild = and(eq(builds.orgId, hosts.orgId), eq(builds.storePath, hos
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Hosts running a package (by name), optionally at versions starting with `version`. */
-export async function hostsRunning(orgId: string, pname: string, version?: string) {
+export async function hostsRunning(caller: Caller, pname: string, version?: string) {
+  const orgId = caller.org.id;
   const where: SQL[] = [eq(hosts.orgId, orgId), isNull(hosts.retiredAt), eq(closurePackages.pname, pname)];
   if (version) where.push(like(closurePackages.version, `${escapeLike(version)}%`));
   const rows = await db()
@@ -40,7 +42,8 @@ export function parseInventoryQuery(q: string): { name: string; version?: string
  * Packages across the fleet's current systems whose name starts with `q` (and version with
  * `opts.version`), with how many hosts run each version; `offset` pages through them.
  */
-export async function searchInventory(orgId: string, q: string, limit = 50, opts: { version?: string; offset?: number } = {}) {
+export async function searchInventory(caller: Caller, q: string, limit = 50, opts: { version?: string; offset?: number } = {}) {
+  const orgId = caller.org.id;
   const where: SQL[] = [eq(hosts.orgId, orgId), isNull(hosts.retiredAt), like(sql`lower(${closurePackages.pname})`, `${escapeLike(q.toLowerCase())}%`)];
   if (opts.version) where.push(like(closurePackages.version, `${escapeLike(opts.version)}%`));
   const rows = await db()

@@ -2,6 +2,7 @@
 // ages they run, and the same counts over time from the sampled series. Every count
 // uses the host status definitions of lib/hosts/status-sql.ts, so each number matches
 // the host list it links to.
+import type { Caller } from '@/lib/auth/caller';
 import { and, asc, eq, gte, isNull, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { deployments, fleetSamples, hosts } from '@/lib/db/schema';
@@ -52,7 +53,12 @@ export async function fleetCounts(orgId: string) {
 export type FleetCounts = Awaited<ReturnType<typeof fleetCounts>>;
 
 /** Hosts per agent version (null: never reported). */
-export async function agentVersions(orgId: string) {
+/** Hosts per agent version, for the hosts page's filter. */
+export function agentVersions(caller: Caller) {
+  return agentVersionCounts(caller.org.id);
+}
+
+export async function agentVersionCounts(orgId: string) {
   const rows = await db()
     .select({ version: hosts.agentVersion, hosts: sql<number>`count(*)::int` })
     .from(hosts)
@@ -108,7 +114,8 @@ export async function deploymentsPerDay(orgId: string, days = 30) {
   return rows.map((r) => ({ ...r, successRate: r.succeeded + r.failed > 0 ? r.succeeded / (r.succeeded + r.failed) : null }));
 }
 
-export async function fleetOverview(orgId: string) {
-  const [{ nixpkgsAges, ...counts }, agents, history, perDay] = await Promise.all([fleetCounts(orgId), agentVersions(orgId), fleetHistory(orgId), deploymentsPerDay(orgId)]);
+export async function fleetOverview(caller: Caller) {
+  const orgId = caller.org.id;
+  const [{ nixpkgsAges, ...counts }, agents, history, perDay] = await Promise.all([fleetCounts(orgId), agentVersionCounts(orgId), fleetHistory(orgId), deploymentsPerDay(orgId)]);
   return { counts, agents, nixpkgsAges, history, deploymentsPerDay: perDay };
 }

@@ -1,11 +1,12 @@
 // Fleet gauges for Prometheus, computed at scrape time for the scraping token's
 // organisation (a token never sees another organisation's numbers), next to the
 // process metrics of lib/health/metrics.ts.
+import type { Caller } from '@/lib/auth/caller';
 import { eq, sql } from 'drizzle-orm';
 import { Gauge, Registry } from 'prom-client';
 import { db } from '@/lib/db/client';
 import { deployments } from '@/lib/db/schema';
-import { agentVersions, fleetCounts } from './overview';
+import { agentVersionCounts, fleetCounts } from './overview';
 
 const STATUS_LABELS: Record<string, string> = {
   online: 'online',
@@ -30,11 +31,12 @@ async function queueDepths(): Promise<{ name: string; n: number }[]> {
   }
 }
 
-export async function fleetRegistry(orgId: string): Promise<Registry> {
+export async function fleetRegistry(caller: Caller): Promise<Registry> {
+  const orgId = caller.org.id;
   const registry = new Registry();
   const [counts, agents, outcomes, queues] = await Promise.all([
     fleetCounts(orgId),
-    agentVersions(orgId),
+    agentVersionCounts(orgId),
     db().select({ status: deployments.status, n: sql<number>`count(*)::int` }).from(deployments).where(eq(deployments.orgId, orgId)).groupBy(deployments.status),
     queueDepths(),
   ]);

@@ -8,6 +8,7 @@ import { db } from '@/lib/db/client';
 import { hosts } from '@/lib/db/schema';
 import { assertKnownPackages } from '@/lib/packages/validate';
 import { appendVersion } from './configs';
+import { assertTagsInReach, reach } from './reach';
 import type { TBulkHosts } from './schemas';
 
 export async function bulkChangeHosts(caller: Caller, input: TBulkHosts) {
@@ -24,8 +25,10 @@ export async function bulkChangeHosts(caller: Caller, input: TBulkHosts) {
     if (missing.length) throw new AppError('not_found', `No hosts named ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? '…' : ''}`, { missing });
 
     const results: { name: string; tags: string[]; configVersion?: number }[] = [];
-    for (const host of rows) {
+    for (const row of rows) {
+      const host = await reach(caller, row, tx);
       const tags = [...new Set([...host.tags.filter((t) => !input.removeTags?.includes(t)), ...(input.addTags ?? [])])].sort();
+      assertTagsInReach(caller, tags);
       const result: (typeof results)[number] = { name: host.name, tags };
       if (JSON.stringify(tags) !== JSON.stringify(host.tags)) {
         await tx.update(hosts).set({ tags }).where(eq(hosts.id, host.id));

@@ -2,16 +2,16 @@
 // message. Saves are optimistic: a save against an old base version is a 409 that
 // carries both sides, never a silent overwrite. Text that does not parse is a 422
 // and nothing is written.
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db, type Tx } from '@/lib/db/client';
-import { hostConfigs, hosts, users, type Host, type HostConfig } from '@/lib/db/schema';
+import { hostConfigs, hosts, users, type HostConfig } from '@/lib/db/schema';
 import { assertKnownPackages } from '@/lib/packages/validate';
 import { ZStateUnits, type TStateUnit } from '@/lib/state/schemas';
-import { findHost } from './inventory';
+import type { HostInReach } from './reach';
 import type { TConfigVersion, TSaveConfig } from './schemas';
 import { assertNixSyntax } from './validate';
 
@@ -46,15 +46,13 @@ async function versionRow(tx: Tx, hostId: string, version?: number) {
   return row;
 }
 
-export async function getConfig(caller: Caller, hostName: string, version?: number): Promise<TConfigVersion> {
-  const host = await findHost(caller, hostName);
+export async function getConfig(host: HostInReach, version?: number): Promise<TConfigVersion> {
   const row = await versionRow(db(), host.id, version);
-  if (!row) throw new AppError('not_found', version ? `Host "${hostName}" has no version ${version}` : `Host "${hostName}" has no config`);
+  if (!row) throw new AppError('not_found', version ? `Host "${host.name}" has no version ${version}` : `Host "${host.name}" has no config`);
   return present(row.config, row.author);
 }
 
-export async function listVersions(caller: Caller, hostName: string) {
-  const host = await findHost(caller, hostName);
+export async function listVersions(host: HostInReach) {
   const rows = await db()
     .select({ version: hostConfigs.version, message: hostConfigs.message, createdAt: hostConfigs.createdAt, author: users.email, settings: hostConfigs.settings })
     .from(hostConfigs)
@@ -78,7 +76,7 @@ export async function listVersions(caller: Caller, hostName: string) {
 export async function appendVersion(
   tx: Tx,
   caller: Caller,
-  host: Host,
+  host: HostInReach,
   change: {
     module?: string;
     packages?: string[];
@@ -91,7 +89,8 @@ export async function appendVersion(
     action?: string;
   },
 ) {
-  await tx.select({ id: hosts.id }).from(hosts).where(eq(hosts.id, host.id)).for('update');
+  const [locked] = await tx.select({ id: hosts.id }).from(hosts).where(and(eq(hosts.id, host.id), isNull(hosts.retiredAt))).for('update');
+  if (!locked) throw new AppError('not_found', `No host named "${host.name}"`);
   const latest = await versionRow(tx, host.id);
   if (!latest) throw new Error(`host ${host.id} has no config version`);
   const current = present(latest.config, latest.author);
@@ -138,22 +137,18 @@ export async function appendVersion(
   return { version, changed: true };
 }
 
-export async function saveConfig(caller: Caller, hostName: string, input: TSaveConfig) {
+export async function saveConfig(caller: Caller, host: HostInReach, input: TSaveConfig) {
   // Parse before taking any lock: a rejected text costs nothing and writes nothing.
   if (input.module !== undefined) await assertNixSyntax(input.module);
   if (input.packages !== undefined) await assertKnownPackages(caller.org.id, input.packages);
-  return db().transaction(async (tx) => {
-    const host = await findHost(caller, hostName, tx);
-    return appendVersion(tx, caller, host, input);
-  });
+  return db().transaction((tx) => appendVersion(tx, caller, host, input));
 }
 
 /** A revert is a new version with an old version's content, based on the latest. */
-export async function revertConfig(caller: Caller, hostName: string, toVersion: number, baseVersion: number) {
+export async function revertConfig(caller: Caller, host: HostInReach, toVersion: number, baseVersion: number) {
   return db().transaction(async (tx) => {
-    const host = await findHost(caller, hostName, tx);
     const target = await versionRow(tx, host.id, toVersion);
-    if (!target) throw new AppError('not_found', `Host "${hostName}" has no version ${toVersion}`);
+    if (!target) throw new AppError('not_found', `Host "${host.name}" has no version ${toVersion}`);
     return appendVersion(tx, caller, host, {
       module: target.config.module,
       packages: settingsOf(target.config).packages,

@@ -5,7 +5,8 @@ import { builds, deployments, deploymentTargets } from '@/lib/db/schema';
 import { db } from '@/lib/db/client';
 import { latestVersionNumber } from './configs';
 import { activeEnrollToken } from './enroll-tokens';
-import { assigneeEmails, findHost, summarize } from './inventory';
+import { assigneeEmails, summarize } from './inventory';
+import type { HostInReach } from './reach';
 import { modulesForTags } from './modules';
 
 async function lastSucceededBuild(hostId: string) {
@@ -18,8 +19,7 @@ async function lastSucceededBuild(hostId: string) {
   return row;
 }
 
-export async function hostDetail(caller: Caller, name: string) {
-  const host = await findHost(caller, name);
+export async function hostDetail(caller: Caller, host: HostInReach) {
   const [version, assignees, modules, enroll, recent, recentBuilds] = await Promise.all([
     latestVersionNumber(host.id),
     assigneeEmails(db(), host.id),

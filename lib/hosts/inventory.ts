@@ -7,34 +7,13 @@ import type { Caller } from '@/lib/auth/caller';
 import { isUniqueViolation } from '@/lib/db/errors';
 import { db, type Tx } from '@/lib/db/client';
 import { hostAssignees, hostConfigs, hosts, memberships, users, type Host } from '@/lib/db/schema';
+import { announceCredentialChange } from '@/lib/agents/host-events';
 import { issueEnrollToken, revokeEnrollTokens } from './enroll-tokens';
 import { HOST_STATUS_SQL, STORE_FREE_SQL } from './status-sql';
 import { defaultHostModule } from './generated-module';
 import type { TCreateHost, THostListQuery, THostSummary, TUpdateHost } from './schemas';
 import { assertNixSyntax } from './validate';
-
-/** Operators and viewers see the whole fleet; requesters only the hosts assigned to them. */
-export function seesWholeFleet(caller: Caller) {
-  return caller.permissions.has('fleet.read');
-}
-
-
-/** The active host of that name in the caller's organisation, or 404; 403 for a requester it is not assigned to. */
-export async function findHost(caller: Caller, name: string, tx: Tx = db()): Promise<Host> {
-  const [host] = await tx
-    .select()
-    .from(hosts)
-    .where(and(eq(hosts.orgId, caller.org.id), eq(hosts.name, name.toLowerCase()), isNull(hosts.retiredAt)));
-  if (!host) throw new AppError('not_found', `No host named "${name}"`);
-  if (!seesWholeFleet(caller)) {
-    const [assigned] = await tx
-      .select()
-      .from(hostAssignees)
-      .where(and(eq(hostAssignees.hostId, host.id), eq(hostAssignees.userId, caller.user.id)));
-    if (!assigned) throw new AppError('forbidden', `The host "${name}" is not assigned to you`);
-  }
-  return host;
-}
+import { assertTagsInReach, hostsInReachWhere, lockHost, type HostInReach } from './reach';
 
 async function memberIdsByEmail(tx: Tx, orgId: string, emails: string[]): Promise<string[]> {
   if (emails.length === 0) return [];
@@ -54,6 +33,7 @@ async function setAssignees(tx: Tx, hostId: string, userIds: string[]) {
 }
 
 export async function createHost(caller: Caller, input: TCreateHost) {
+  assertTagsInReach(caller, input.tags ?? []);
   const module = input.module ?? defaultHostModule(input.name);
   await assertNixSyntax(module);
   try {
@@ -81,10 +61,11 @@ export async function createHost(caller: Caller, input: TCreateHost) {
   }
 }
 
-export async function updateHost(caller: Caller, name: string, input: TUpdateHost) {
+export async function updateHost(caller: Caller, inReach: HostInReach, input: TUpdateHost) {
+  if (input.tags) assertTagsInReach(caller, input.tags);
   try {
     return await db().transaction(async (tx) => {
-      const host = await findHost(caller, name, tx);
+      const host = await lockHost(tx, inReach);
       const before = { name: host.name, tags: host.tags, assignees: await assigneeEmails(tx, host.id) };
       const [updated] = await tx
         .update(hosts)
@@ -103,13 +84,16 @@ export async function updateHost(caller: Caller, name: string, input: TUpdateHos
 }
 
 /** Retiring keeps the host's history (configs, builds, audit) but frees its name and ends its credentials. */
-export async function retireHost(caller: Caller, name: string) {
-  await db().transaction(async (tx) => {
-    const host = await findHost(caller, name, tx);
+export async function retireHost(caller: Caller, inReach: HostInReach) {
+  const hostId = await db().transaction(async (tx) => {
+    const host = await lockHost(tx, inReach);
     await tx.update(hosts).set({ retiredAt: new Date(), credentialHash: null, online: false }).where(eq(hosts.id, host.id));
     await revokeEnrollTokens(tx, host.id);
     await recordAudit(tx, caller, { action: 'host.retire', objectType: 'host', objectId: host.id, before: { name: host.name, tags: host.tags } });
+    return host.id;
   });
+  // After the commit: whichever server process holds its agent's socket closes it now.
+  await announceCredentialChange(hostId);
 }
 
 export async function assigneeEmails(tx: Tx, hostId: string): Promise<string[]> {
@@ -163,10 +147,7 @@ function healthFacts(health: unknown): { storeFreeBytes: number | null; failedUn
 }
 
 export async function listHosts(caller: Caller, query: THostListQuery) {
-  const where: SQL[] = [eq(hosts.orgId, caller.org.id), isNull(hosts.retiredAt)];
-  if (!seesWholeFleet(caller)) {
-    where.push(sql`exists (select 1 from ${hostAssignees} ha where ha.host_id = ${hosts}.id and ha.user_id = ${caller.user.id})`);
-  }
+  const where: SQL[] = [hostsInReachWhere(caller), isNull(hosts.retiredAt)];
   if (query.q) where.push(ilike(hosts.name, `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
   if (query.tag.length) where.push(sql`${hosts.tags} @> ${sql.param(query.tag)}::text[]`);
   if (query.status) where.push(HOST_STATUS_SQL[query.status]);
@@ -191,7 +172,8 @@ export async function listHosts(caller: Caller, query: THostListQuery) {
 }
 
 /** Every tag in use in the organisation, for filters and suggestions. */
-export async function listTags(orgId: string): Promise<string[]> {
+export async function listTags(caller: Caller): Promise<string[]> {
+  const orgId = caller.org.id;
   const rows = await db().execute<{ tag: string }>(
     sql`select distinct unnest(${hosts.tags}) as tag from ${hosts} where ${hosts.orgId} = ${orgId} and ${hosts.retiredAt} is null order by 1`,
   );

@@ -13,7 +13,8 @@ import { assertNixSyntax } from './validate';
 
 const latest = sql<number>`(select max(${moduleVersions.version}) from ${moduleVersions} where ${moduleVersions.moduleId} = ${modules.id})::int`;
 
-export async function listModules(orgId: string) {
+export async function listModules(caller: Caller) {
+  const orgId = caller.org.id;
   const rows = await db()
     .select({ module: modules, version: latest })
     .from(modules)

@@ -10,7 +10,7 @@ import { db } from '@/lib/db/client';
 import type { Host } from '@/lib/db/schema';
 import { hostMetricsSeries } from '@/lib/health/samples';
 import { listRequests, seesAllRequests } from '@/lib/requests/queries';
-import { findHost } from './inventory';
+import type { HostInReach } from './reach';
 import type { TRequestView } from '@/lib/requests/schemas';
 
 type TRequestKind = TRequestView['kind'];
@@ -128,8 +128,7 @@ async function packageChanges(pairs: { index: number; after: string; before: str
 export const METRICS_DAYS = 7;
 
 /** What the host page shows besides hostDetail: its generations, vitals over the last days, and its recent requests. */
-export async function hostActivity(caller: Caller, name: string) {
-  const host = await findHost(caller, name);
+export async function hostActivity(caller: Caller, host: HostInReach) {
   const [generations, samples, recentRequests] = await Promise.all([
     hostTimeline(caller, host),
     hostMetricsSeries(host.id, METRICS_DAYS),

@@ -14,7 +14,8 @@ import type { TCreateUser } from './schemas';
 
 const INVITATION_DAYS = 7;
 
-export async function listMembers(orgId: string) {
+export async function listMembers(caller: Caller) {
+  const orgId = caller.org.id;
   const [members, pending] = await Promise.all([
     db()
       .select({ user: users, role: memberships.role, joinedAt: memberships.createdAt })

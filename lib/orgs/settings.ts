@@ -8,7 +8,8 @@ import { ZRolloutInput, type TRolloutInput } from '@/lib/deployments/schemas';
 import { effectiveStrategy } from '@/lib/deployments/strategy';
 import { env } from '@/lib/env';
 
-export async function orgSettings(orgId: string) {
+export async function orgSettings(caller: Caller) {
+  const orgId = caller.org.id;
   const [row] = await db()
     .select({ org: organizations, fleet: fleetSettings })
     .from(organizations)

@@ -8,7 +8,8 @@ import { db } from '@/lib/db/client';
 import { packagePolicies } from '@/lib/db/schema';
 import type { TPolicy } from './schemas';
 
-export async function listPolicies(orgId: string): Promise<TPolicy[]> {
+export async function listPolicies(caller: Caller): Promise<TPolicy[]> {
+  const orgId = caller.org.id;
   const rows = await db().select().from(packagePolicies).where(eq(packagePolicies.orgId, orgId)).orderBy(asc(packagePolicies.package));
   return rows.map((r) => ({ package: r.package, rule: r.rule, reason: r.reason }));
 }

@@ -5,6 +5,7 @@
 import { and, eq } from 'drizzle-orm';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
+import { authorize, type Access } from '@/lib/api/route';
 import type { Caller } from '@/lib/auth/caller';
 import { effectivePermissions } from '@/lib/auth/permissions';
 import { requestBuild } from '@/lib/builds/request-build';
@@ -12,6 +13,7 @@ import { db } from '@/lib/db/client';
 import { deploymentTargets, hosts, requestComments, requests, users } from '@/lib/db/schema';
 import { createDeployment } from '@/lib/deployments/create';
 import { appendVersion, latestPackages } from '@/lib/hosts/configs';
+import { reach } from '@/lib/hosts/reach';
 import { assertNixSyntax } from '@/lib/hosts/validate';
 import { tell } from './tell';
 import { assertKnownPackages } from '@/lib/packages/validate';
@@ -22,19 +24,27 @@ import type { TApprove } from './schemas';
 
 type RequestRow = typeof requests.$inferSelect;
 
+/**
+ * Reviewing is not a way around the permissions its effects need: previewing builds,
+ * approving writes the host's config, builds and deploys. The routes and actions declare
+ * these, and the operations check them again for callers that come another way.
+ */
+export const PREVIEW_ACCESS = ['requests.review', 'builds.run'] as const satisfies Access;
+export const APPROVE_ACCESS = ['requests.review', 'hosts.write', 'builds.run', 'deployments.write'] as const satisfies Access;
+
 /** Flotilla approving for a requester under a pre-approval policy: it may change that host's config, build and deploy. */
 export function policyCaller(requester: Caller): Caller {
   return { ...requester, role: 'operator', via: 'policy', token: undefined, permissions: new Set([...effectivePermissions('operator')].filter((p) => ['hosts.write', 'builds.run', 'deployments.write', 'requests.review', 'fleet.read'].includes(p))) };
 }
 
-async function loadRequest(caller: Caller, id: string): Promise<RequestRow & { hostName: string }> {
+async function loadRequest(caller: Caller, id: string): Promise<RequestRow & { hostName: string; host: typeof hosts.$inferSelect }> {
   const [row] = await db()
-    .select({ request: requests, hostName: hosts.name })
+    .select({ request: requests, hostName: hosts.name, host: hosts })
     .from(requests)
     .innerJoin(hosts, eq(hosts.id, requests.hostId))
     .where(and(eq(requests.id, id), eq(requests.orgId, caller.org.id)));
   if (!row) throw new AppError('not_found', 'No such request');
-  return { ...row.request, hostName: row.hostName };
+  return { ...row.request, hostName: row.hostName, host: row.host };
 }
 
 const payloadOf = (r: RequestRow) => r.payload as { package?: string; text?: string };
@@ -47,17 +57,21 @@ export function packagesAfter(current: string[], kind: RequestRow['kind'], pkg: 
 
 /** The exact change a request would make: package lists before and after, and a build of the result for its closure diff. */
 export async function previewRequest(caller: Caller, id: string) {
+  authorize(PREVIEW_ACCESS, caller);
   const r = await loadRequest(caller, id);
+  const host = await reach(caller, r.host);
   const before = await latestPackages(r.hostId);
   const after = packagesAfter(before, r.kind, payloadOf(r).package);
   if (r.kind === 'change') return { before, after, buildId: null };
-  const { buildId } = await requestBuild(caller, r.hostName, { packages: after });
+  const { buildId } = await requestBuild(caller, host, { packages: after });
   await db().update(requests).set({ previewBuildId: buildId, updatedAt: new Date() }).where(eq(requests.id, id));
   return { before, after, buildId };
 }
 
 export async function approveRequest(caller: Caller, id: string, input: TApprove = {}) {
+  authorize(APPROVE_ACCESS, caller);
   const r = await loadRequest(caller, id);
+  await reach(caller, r.host);
   if (r.status !== 'submitted') throw new AppError('conflict', `This request is already ${r.status}`, { status: r.status });
   const pkg = input.package ?? payloadOf(r).package;
   if (r.kind === 'install' && pkg) {
@@ -72,8 +86,9 @@ export async function approveRequest(caller: Caller, id: string, input: TApprove
   const version = await db().transaction(async (tx) => {
     const [locked] = await tx.select().from(requests).where(and(eq(requests.id, id), eq(requests.status, 'submitted'))).for('update');
     if (!locked) throw new AppError('conflict', 'This request was decided meanwhile');
-    const [host] = await tx.select().from(hosts).where(eq(hosts.id, r.hostId));
-    if (!host || host.retiredAt) throw new AppError('conflict', 'The host was retired');
+    const [row] = await tx.select().from(hosts).where(eq(hosts.id, r.hostId));
+    if (!row || row.retiredAt) throw new AppError('conflict', 'The host was retired');
+    const host = await reach(caller, row, tx);
     const [requester] = await tx.select({ email: users.email }).from(users).where(eq(users.id, r.requesterId));
     const current = await latestPackages(r.hostId, tx);
     const saved = await appendVersion(tx, caller, host, {
@@ -115,6 +130,7 @@ export async function approveRequest(caller: Caller, id: string, input: TApprove
 
 export async function denyRequest(caller: Caller, id: string, comment: string) {
   const r = await loadRequest(caller, id);
+  await reach(caller, r.host);
   await db().transaction(async (tx) => {
     const [updated] = await tx
       .update(requests)

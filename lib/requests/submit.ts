@@ -5,22 +5,28 @@ import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
-import { requests, type Host } from '@/lib/db/schema';
+import { and, eq, isNull } from 'drizzle-orm';
+import { hosts, requests } from '@/lib/db/schema';
 import { latestPackages } from '@/lib/hosts/configs';
-import { findHost } from '@/lib/hosts/inventory';
+import { findHost, type HostInReach } from '@/lib/hosts/reach';
 import { tell } from './tell';
 import { assertKnownPackages } from '@/lib/packages/validate';
 import { policyFor } from './policy';
 import { approveRequest, policyCaller } from './review';
 import type { TCreateRequest } from './schemas';
 
-async function hostForRequest(caller: Caller, name: string): Promise<Host> {
+async function hostForRequest(caller: Caller, name: string): Promise<HostInReach> {
   try {
     return await findHost(caller, name);
   } catch (error) {
-    if (error instanceof AppError && error.code === 'forbidden') {
-      // Asking for someone else's machine is worth a line in the audit log, though nothing changes.
-      await db().transaction((tx) => recordAudit(tx, caller, { action: 'request.refused', objectType: 'host', objectId: name, after: { reason: 'host not assigned to the requester' } }));
+    // The caller gets the same 404 as for a host that does not exist (no enumeration), but
+    // asking for someone else's machine is worth a line in the audit log, though nothing changes.
+    if (error instanceof AppError && error.code === 'not_found') {
+      const [exists] = await db()
+        .select({ id: hosts.id })
+        .from(hosts)
+        .where(and(eq(hosts.orgId, caller.org.id), eq(hosts.name, name.toLowerCase()), isNull(hosts.retiredAt)));
+      if (exists) await db().transaction((tx) => recordAudit(tx, caller, { action: 'request.refused', objectType: 'host', objectId: exists.id, after: { host: name, reason: 'host not assigned to the requester' } }));
     }
     throw error;
   }

@@ -10,17 +10,15 @@ import { announceRestore } from '@/lib/agents/host-events';
 import type { TRestore, TRestoreStatus } from '@/lib/agents/protocol';
 import { db } from '@/lib/db/client';
 import { hosts, snapshotRestores, stateSnapshots } from '@/lib/db/schema';
-import { assertTokenMayDeploy } from '@/lib/deployments/create';
-import { findHost } from '@/lib/hosts/inventory';
+import type { HostInReach } from '@/lib/hosts/reach';
 
 const OPEN = ['pending', 'sent', 'running'] as const;
 
-export async function requestRestore(caller: Caller, hostName: string, snapshotId: string) {
+export async function requestRestore(caller: Caller, host: HostInReach, snapshotId: string) {
   const restore = await db().transaction(async (tx) => {
-    const host = await findHost(caller, hostName, tx);
-    assertTokenMayDeploy(caller, [host]);
     // One change at a time per host: the lock makes "nothing open" and the insert one step.
-    await tx.select({ id: hosts.id }).from(hosts).where(eq(hosts.id, host.id)).for('update');
+    const [locked] = await tx.select({ id: hosts.id }).from(hosts).where(and(eq(hosts.id, host.id), isNull(hosts.retiredAt))).for('update');
+    if (!locked) throw new AppError('not_found', `No host named "${host.name}"`);
     const [snapshot] = await tx
       .select()
       .from(stateSnapshots)

@@ -2,11 +2,10 @@
 // and the snapshots in each host's store, replaced by every state report of its agent
 // (the agent's store is the truth; a snapshot it no longer has is marked deleted).
 import { and, desc, eq, inArray, isNull, notInArray } from 'drizzle-orm';
-import type { Caller } from '@/lib/auth/caller';
 import type { TStateReport } from '@/lib/agents/protocol';
 import { db } from '@/lib/db/client';
 import { deploymentTargets, hosts, snapshotRestores, stateSnapshots, users } from '@/lib/db/schema';
-import { findHost } from '@/lib/hosts/inventory';
+import type { HostInReach } from '@/lib/hosts/reach';
 import { ZStateUnits } from './schemas';
 
 export async function recordStateReport(hostId: string, report: TStateReport) {
@@ -42,8 +41,7 @@ export async function recordStateReport(hostId: string, report: TStateReport) {
 }
 
 /** A host's state units, the snapshots its agent holds (newest first) and its latest restores. */
-export async function hostState(caller: Caller, hostName: string) {
-  const host = await findHost(caller, hostName);
+export async function hostState(host: HostInReach) {
   const [snapshots, restores] = await Promise.all([
     db()
       .select()

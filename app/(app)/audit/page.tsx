@@ -6,7 +6,6 @@ import { Card, EmptyState, PageHeader } from '@/components/ui/card';
 import { Input } from '@/components/ui/form';
 import { Table, TBody, Td, Th } from '@/components/ui/table';
 import { listAuditEvents, ZAuditFilter } from '@/lib/audit/list';
-import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 
 export const metadata: Metadata = { title: 'Audit log' };
@@ -18,12 +17,12 @@ function summarize(value: unknown): string {
 }
 
 export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | undefined>> }) {
-  const caller = await pageCaller();
-  if (!can(caller, 'audit.read')) return <Forbidden what="The audit log" />;
+  const { caller, allowed } = await pageCaller('audit.read');
+  if (!allowed) return <Forbidden what="The audit log" />;
   const raw = Object.fromEntries(Object.entries(await searchParams).filter(([, v]) => v));
   const parsed = ZAuditFilter.safeParse(raw);
   const filter = parsed.success ? parsed.data : ZAuditFilter.parse({});
-  const { events, nextBefore } = await listAuditEvents(caller.org.id, filter);
+  const { events, nextBefore } = await listAuditEvents(caller, filter);
   const nextQuery = new URLSearchParams({ ...(raw as Record<string, string>), before: String(nextBefore ?? '') });
 
   return (

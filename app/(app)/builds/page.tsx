@@ -5,14 +5,13 @@ import { Forbidden } from '@/components/shell/forbidden';
 import { Card, EmptyState, PageHeader } from '@/components/ui/card';
 import { Table, TBody, Td, Th } from '@/components/ui/table';
 import { listBuilds } from '@/lib/builds/queries';
-import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 
 export const metadata: Metadata = { title: 'Builds' };
 
 export default async function BuildsPage() {
-  const caller = await pageCaller();
-  if (!can(caller, 'fleet.read')) return <Forbidden what="Builds" />;
+  const { caller, allowed } = await pageCaller('fleet.read');
+  if (!allowed) return <Forbidden what="Builds" />;
   const builds = await listBuilds(caller, { limit: 100 });
   return (
     <>

@@ -11,8 +11,8 @@ import { DecisionCard } from './decisions-client';
 export const metadata: Metadata = { title: 'Decisions' };
 
 export default async function DecisionsPage() {
-  const caller = await pageCaller();
-  if (!can(caller, 'fleet.read')) return <Forbidden what="Decisions" />;
+  const { caller, allowed } = await pageCaller('fleet.read');
+  if (!allowed) return <Forbidden what="Decisions" />;
   const canDecide = can(caller, 'deployments.write');
   const waiting = await pendingDecisions(caller);
   const now = Date.now();

@@ -7,7 +7,6 @@ import { Forbidden } from '@/components/shell/forbidden';
 import { buttonClass } from '@/components/ui/button';
 import { Card, EmptyState, PageHeader } from '@/components/ui/card';
 import { Table, TBody, Td, Th } from '@/components/ui/table';
-import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { DEPLOYMENT_FILTERS, listDeployments, type DeploymentFilter, type TDeploymentSummary } from '@/lib/deployments/queries';
 
@@ -75,8 +74,8 @@ function StatusFilter({ current }: { current: DeploymentFilter | undefined }) {
 }
 
 export default async function DeploymentsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const caller = await pageCaller();
-  if (!can(caller, 'fleet.read')) return <Forbidden what="Deployments" />;
+  const { caller, allowed } = await pageCaller('fleet.read');
+  if (!allowed) return <Forbidden what="Deployments" />;
   const raw = await searchParams;
   const status = DEPLOYMENT_FILTERS.find((f) => f === raw.status);
   const page = Math.max(1, Math.floor(Number(raw.page)) || 1);

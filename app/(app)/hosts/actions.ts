@@ -8,7 +8,7 @@ import { bulkChangeHosts } from '@/lib/hosts/bulk';
 import { revertConfig, saveConfig } from '@/lib/hosts/configs';
 import { issueEnrollToken, revokeEnrollTokens } from '@/lib/hosts/enroll-tokens';
 import { ZEmailList, ZTagList } from '@/lib/hosts/form-schemas';
-import { createHost, findHost, retireHost, updateHost } from '@/lib/hosts/inventory';
+import { createHost, retireHost, updateHost } from '@/lib/hosts/inventory';
 import { deleteFilter, saveFilter, ZSaveFilter } from '@/lib/hosts/saved-filters';
 import { ZBulkHosts, ZHostName, ZModuleText, ZSaveConfig } from '@/lib/hosts/schemas';
 import { recordAudit } from '@/lib/audit/record';
@@ -31,47 +31,46 @@ export const updateHostAction = action(
   {
     access: 'hosts.write',
     input: z.strictObject({ host: ZHostRef, name: ZHostName.optional(), tags: ZTagList.optional(), assignees: ZEmailList.optional() }),
+    host: 'host',
     revalidate: ['/hosts'],
   },
-  async ({ caller, input }) => {
-    const { host, ...change } = input;
+  async ({ caller, host, input }) => {
+    const { host: _name, ...change } = input;
     const updated = await updateHost(caller, host, change);
     return { name: updated.name };
   },
 );
 
-export const retireHostAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }), revalidate: ['/hosts', '/'] }, async ({ caller, input }) => {
-  await retireHost(caller, input.host);
-  return { name: input.host };
+export const retireHostAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }), host: 'host', revalidate: ['/hosts', '/'] }, async ({ caller, host }) => {
+  await retireHost(caller, host);
+  return { name: host.name };
 });
 
-export const issueEnrollTokenAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }) }, async ({ caller, input }) =>
-  db().transaction(async (tx) => issueEnrollToken(tx, caller, await findHost(caller, input.host, tx))),
+export const issueEnrollTokenAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }), host: 'host' }, async ({ caller, host }) =>
+  db().transaction(async (tx) => issueEnrollToken(tx, caller, host)),
 );
 
-export const revokeEnrollTokenAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }) }, async ({ caller, input }) =>
+export const revokeEnrollTokenAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }), host: 'host' }, async ({ caller, host }) =>
   db().transaction(async (tx) => {
-    const host = await findHost(caller, input.host, tx);
     const revoked = await revokeEnrollTokens(tx, host.id);
     if (revoked.length) await recordAudit(tx, caller, { action: 'host.enroll_token.revoke', objectType: 'host', objectId: host.id });
     return { revoked: revoked.length };
   }),
 );
 
-export const saveConfigAction = action({ access: 'hosts.write', input: ZSaveConfig.extend({ host: ZHostRef }) }, async ({ caller, input }) => {
-  const { host, ...change } = input;
+export const saveConfigAction = action({ access: 'hosts.write', input: ZSaveConfig.extend({ host: ZHostRef }), host: 'host' }, async ({ caller, host, input }) => {
+  const { host: _name, ...change } = input;
   return saveConfig(caller, host, change);
 });
 
 export const revertConfigAction = action(
-  { access: 'hosts.write', input: z.strictObject({ host: ZHostRef, toVersion: z.coerce.number().int().min(1), baseVersion: z.coerce.number().int().min(1) }) },
-  async ({ caller, input }) => revertConfig(caller, input.host, input.toVersion, input.baseVersion),
+  { access: 'hosts.write', input: z.strictObject({ host: ZHostRef, toVersion: z.coerce.number().int().min(1), baseVersion: z.coerce.number().int().min(1) }), host: 'host' },
+  async ({ caller, host, input }) => revertConfig(caller, host, input.toVersion, input.baseVersion),
 );
 
 export const bulkHostsAction = action({ access: 'hosts.write', input: ZBulkHosts, revalidate: ['/hosts'] }, async ({ caller, input }) => bulkChangeHosts(caller, input));
 
-export const revokeCredentialAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }), revalidate: ['/hosts'] }, async ({ caller, input }) => {
-  const host = await findHost(caller, input.host);
+export const revokeCredentialAction = action({ access: 'hosts.write', input: z.strictObject({ host: ZHostRef }), host: 'host', revalidate: ['/hosts'] }, async ({ caller, host }) => {
   await revokeHostCredential(caller, host);
   return { name: host.name };
 });

@@ -5,7 +5,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { BuildStatusBadge, formatBytes } from '@/components/builds/build-status';
-import { StartDeploymentDialog } from '@/components/deployments/start-deployment-dialog';
+import { StartDeploymentDialog } from './start-deployment-dialog';
 import { HostStatusBadge, relativeTime } from '@/components/hosts/status-badge';
 import { Button } from '@/components/ui/button';
 import { Badge } from '@/components/ui/card';

@@ -21,12 +21,12 @@ export const metadata: Metadata = { title: 'Hosts' };
 const DESC_FIRST: THostSortKey[] = ['lastSeen', 'createdAt'];
 
 export default async function HostsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const caller = await pageCaller();
-  if (!can(caller, 'fleet.read')) return <Forbidden what="The host inventory" />;
+  const { caller, allowed } = await pageCaller('fleet.read');
+  if (!allowed) return <Forbidden what="The host inventory" />;
   const raw = await searchParams;
   const parsed = ZHostListQuery.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== '' && v !== undefined)));
   const query = parsed.success ? parsed.data : ZHostListQuery.parse({});
-  const [result, tags, agents, saved] = await Promise.all([listHosts(caller, query), listTags(caller.org.id), agentVersions(caller.org.id), listSavedFilters(caller)]);
+  const [result, tags, agents, saved] = await Promise.all([listHosts(caller, query), listTags(caller), agentVersions(caller), listSavedFilters(caller)]);
   const pages = Math.max(1, Math.ceil(result.total / query.pageSize));
   const filters = { q: query.q, tag: query.tag, status: query.status, agent: query.agent, sort: query.sort, dir: query.dir };
   const filtered = Boolean(query.q || query.tag.length || query.status || query.agent);

@@ -8,7 +8,6 @@ import { Button, buttonClass } from '@/components/ui/button';
 import { Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
 import { Input } from '@/components/ui/form';
 import { Table, TBody, Td, Th } from '@/components/ui/table';
-import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { hostsRunningExactly, parseInventoryQuery, searchInventory } from '@/lib/health/inventory';
 import { hostStatus } from '@/lib/hosts/inventory';
@@ -112,12 +111,12 @@ async function HostsRunning({ orgId, search }: { orgId: string; search: TSearch 
 }
 
 export default async function InventoryPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const caller = await pageCaller();
-  if (!can(caller, 'fleet.read')) return <Forbidden what="The software inventory" />;
+  const { caller, allowed } = await pageCaller('fleet.read');
+  if (!allowed) return <Forbidden what="The software inventory" />;
   const search = ZSearch.parse(await searchParams);
   const query = search.q ? parseInventoryQuery(search.q) : null;
   // One more than a page tells whether there is a next one.
-  const found = query ? await searchInventory(caller.org.id, query.name, PACKAGES_PER_PAGE + 1, { version: query.version, offset: (search.page - 1) * PACKAGES_PER_PAGE }) : [];
+  const found = query ? await searchInventory(caller, query.name, PACKAGES_PER_PAGE + 1, { version: query.version, offset: (search.page - 1) * PACKAGES_PER_PAGE }) : [];
   const rows = found.slice(0, PACKAGES_PER_PAGE);
   return (
     <>

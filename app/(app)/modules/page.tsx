@@ -11,9 +11,9 @@ import { listModules } from '@/lib/hosts/modules';
 export const metadata: Metadata = { title: 'Shared modules' };
 
 export default async function ModulesPage() {
-  const caller = await pageCaller();
-  if (!can(caller, 'fleet.read')) return <Forbidden what="Shared modules" />;
-  const modules = await listModules(caller.org.id);
+  const { caller, allowed } = await pageCaller('fleet.read');
+  if (!allowed) return <Forbidden what="Shared modules" />;
+  const modules = await listModules(caller);
   return (
     <>
       <PageHeader

@@ -1,13 +1,12 @@
 import type { Metadata } from 'next';
 import { Forbidden } from '@/components/shell/forbidden';
-import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { MyMachinesView } from './my-machines-view';
 
 export const metadata: Metadata = { title: 'My machines' };
 
 export default async function MyMachinesPage() {
-  const caller = await pageCaller();
-  if (!can(caller, 'requests.create')) return <Forbidden what="My machines" />;
+  const { caller, allowed } = await pageCaller('requests.create');
+  if (!allowed) return <Forbidden what="My machines" />;
   return <MyMachinesView caller={caller} />;
 }

@@ -12,7 +12,7 @@ export const metadata: Metadata = { title: 'Notifications' };
 const PAGE_SIZE = 50;
 
 export default async function NotificationsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const caller = await pageCaller();
+  const { caller } = await pageCaller('authenticated');
   const raw = await searchParams;
   // A mangled ?before= shows the newest page rather than an error.
   const before = z.uuid().safeParse(raw.before).data;

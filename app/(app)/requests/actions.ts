@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { action } from '@/lib/api/action';
 import { getRequest } from '@/lib/requests/queries';
-import { approveMany, approveRequest, commentOnRequest, denyRequest, previewRequest, withdrawRequest } from '@/lib/requests/review';
+import { APPROVE_ACCESS, approveMany, approveRequest, commentOnRequest, denyRequest, PREVIEW_ACCESS, previewRequest, withdrawRequest } from '@/lib/requests/review';
 import { ZApprove, ZBatchApprove, ZComment, ZCreateRequest, ZDeny } from '@/lib/requests/schemas';
 import { submitRequest } from '@/lib/requests/submit';
 
@@ -15,9 +15,9 @@ const LISTS = ['/requests', '/my-machines', '/'];
 
 export const createRequestAction = action({ access: 'requests.create', input: ZCreateRequest, revalidate: LISTS }, async ({ caller, input }) => submitRequest(caller, input));
 
-export const previewRequestAction = action({ access: 'requests.review', input: ZRef }, async ({ caller, input }) => previewRequest(caller, input.id));
+export const previewRequestAction = action({ access: PREVIEW_ACCESS, input: ZRef }, async ({ caller, input }) => previewRequest(caller, input.id));
 
-export const approveRequestAction = action({ access: 'requests.review', input: ZApprove.extend(ZRef.shape), revalidate: LISTS }, async ({ caller, input }) => {
+export const approveRequestAction = action({ access: APPROVE_ACCESS, input: ZApprove.extend(ZRef.shape), revalidate: LISTS }, async ({ caller, input }) => {
   const { id, ...decision } = input;
   await approveRequest(caller, id, decision);
   return getRequest(caller, id);
@@ -39,4 +39,4 @@ export const withdrawRequestAction = action({ access: 'requests.create', input: 
   return getRequest(caller, input.id);
 });
 
-export const approveManyAction = action({ access: 'requests.review', input: ZBatchApprove, revalidate: LISTS }, async ({ caller, input }) => approveMany(caller, input.ids, input.comment));
+export const approveManyAction = action({ access: APPROVE_ACCESS, input: ZBatchApprove, revalidate: LISTS }, async ({ caller, input }) => approveMany(caller, input.ids, input.comment));

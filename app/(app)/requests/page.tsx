@@ -22,7 +22,7 @@ const ZSearch = z.object({
 });
 
 export default async function RequestsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const caller = await pageCaller();
+  const { caller } = await pageCaller('authenticated');
   const reviewer = can(caller, 'requests.review');
   const seesAll = seesAllRequests(caller);
   const search = ZSearch.parse(await searchParams);

@@ -10,8 +10,8 @@ import { env } from '@/lib/env';
 export const metadata: Metadata = { title: 'Settings' };
 
 export default async function SettingsPage() {
-  const caller = await pageCaller();
-  const settings = await orgSettings(caller.org.id);
+  const { caller } = await pageCaller('authenticated');
+  const settings = await orgSettings(caller);
   return (
     <>
       <PageHeader title="Settings" description={`Organisation ${settings.name} (${settings.slug})`} />

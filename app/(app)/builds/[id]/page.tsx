@@ -13,7 +13,7 @@ export const metadata: Metadata = { title: 'Build' };
 
 
 export default async function BuildPage({ params }: { params: Promise<{ id: string }> }) {
-  const caller = await pageCaller();
+  const { caller } = await pageCaller('authenticated');
   const { id } = await params;
   if (!/^[0-9a-f-]{36}$/.test(id)) notFound();
   const build = await getBuild(caller, id).catch((error) => {

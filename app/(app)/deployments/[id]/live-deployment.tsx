@@ -4,7 +4,7 @@
 // stream whenever anything changes, and every section renders from it.
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { DeploymentControls } from '@/components/deployments/deployment-controls';
+import { DeploymentControls } from './deployment-controls';
 import { DeploymentHeader } from '@/components/deployments/deployment-header';
 import { DeploymentProgress } from '@/components/deployments/deployment-progress';
 import { TargetWaves } from '@/components/deployments/target-waves';

@@ -23,7 +23,7 @@ async function systemChanges(caller: Caller, view: TDeploymentView): Promise<{ s
     byBuild.set(t.buildId, entry);
   }
   // One query for every build's diff; a build pruned since leaves the deployment readable, just without its diff.
-  const diffs = await storedDiffs(caller.org.id, [...byBuild.keys()]);
+  const diffs = await storedDiffs(caller, [...byBuild.keys()]);
   const systems = [...byBuild].map(([buildId, { storePath, hosts }]): SystemChange => {
     const diff = diffs.get(buildId) ?? null;
     return {
@@ -38,8 +38,8 @@ async function systemChanges(caller: Caller, view: TDeploymentView): Promise<{ s
 }
 
 export default async function DeploymentPage({ params }: { params: Promise<{ id: string }> }) {
-  const caller = await pageCaller();
-  if (!can(caller, 'fleet.read')) return <Forbidden what="Deployments" />;
+  const { caller, allowed } = await pageCaller('fleet.read');
+  if (!allowed) return <Forbidden what="Deployments" />;
   const { id } = await params;
   if (!/^[0-9a-f-]{36}$/.test(id)) notFound();
   const deployment = await getDeployment(caller, id).catch((error) => {

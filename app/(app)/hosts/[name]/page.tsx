@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { BuildButton } from '@/components/builds/build-button';
-import { DeployButton } from '@/components/deployments/deploy-button';
+import { BuildButton } from './build-button';
+import { DeployButton } from './deploy-button';
 import { BuildStatusBadge } from '@/components/builds/build-status';
 import { formatTime } from '@/components/deployments/format';
 import { PhaseBadge } from '@/components/deployments/phase-badge';
@@ -32,9 +32,9 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 }
 
 export default async function HostPage({ params }: { params: Promise<{ name: string }> }) {
-  const caller = await pageCaller();
+  const { caller } = await pageCaller('authenticated');
   const { name } = await params;
-  const loaded = await hostPageGuard(() => Promise.all([hostDetail(caller, name), hostActivity(caller, name)]));
+  const loaded = await hostPageGuard(caller, name, (host) => Promise.all([hostDetail(caller, host), hostActivity(caller, host)]));
   if ('denied' in loaded) return loaded.denied;
   const [host, activity] = loaded;
   const write = can(caller, 'hosts.write');

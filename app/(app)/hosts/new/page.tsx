@@ -1,15 +1,14 @@
 import type { Metadata } from 'next';
 import { Forbidden } from '@/components/shell/forbidden';
 import { Card, PageHeader } from '@/components/ui/card';
-import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { NewHostForm } from './new-host-form';
 
 export const metadata: Metadata = { title: 'New host' };
 
 export default async function NewHostPage() {
-  const caller = await pageCaller();
-  if (!can(caller, 'hosts.write')) return <Forbidden what="Adding hosts" />;
+  const { allowed } = await pageCaller('hosts.write');
+  if (!allowed) return <Forbidden what="Adding hosts" />;
   return (
     <>
       <PageHeader title="New host" description="Add a machine to the inventory. You get a one-time token its agent uses to enrol." />

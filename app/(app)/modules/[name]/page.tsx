@@ -13,8 +13,8 @@ export async function generateMetadata({ params }: { params: Promise<{ name: str
 }
 
 export default async function ModulePage({ params }: { params: Promise<{ name: string }> }) {
-  const caller = await pageCaller();
-  if (!can(caller, 'fleet.read')) return <Forbidden what="Shared modules" />;
+  const { caller, allowed } = await pageCaller('fleet.read');
+  if (!allowed) return <Forbidden what="Shared modules" />;
   const { name } = await params;
   const mod = await getModule(caller, name).catch((error) => {
     if (error instanceof AppError && error.code === 'not_found') notFound();

@@ -1,7 +1,6 @@
 import type { Metadata } from 'next';
 import { Forbidden } from '@/components/shell/forbidden';
 import { PageHeader } from '@/components/ui/card';
-import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { ModuleEditor } from '../module-editor';
 
@@ -10,8 +9,8 @@ export const metadata: Metadata = { title: 'New shared module' };
 const TEMPLATE = `{ config, pkgs, lib, ... }:\n{\n  # Settings for every host with this module's tags.\n}\n`;
 
 export default async function NewModulePage() {
-  const caller = await pageCaller();
-  if (!can(caller, 'hosts.write')) return <Forbidden what="Creating shared modules" />;
+  const { allowed } = await pageCaller('hosts.write');
+  if (!allowed) return <Forbidden what="Creating shared modules" />;
   return (
     <>
       <PageHeader title="New shared module" />

@@ -25,7 +25,10 @@ type Me = { email: string; isRequester: boolean; canReview: boolean; canWithdraw
 function useLiveRequest(initial: TRequestDetail) {
   const [view, setView] = useState(initial);
   const status = useRef(initial.status);
-  status.current = view.status;
+  // For the stream's handlers: the status as last rendered (refs are written after render, not during it).
+  useEffect(() => {
+    status.current = view.status;
+  });
   const apply = useCallback((next: TRequestDetail) => setView((prev) => (next.updatedAt >= prev.updatedAt ? next : prev)), []);
   useEffect(() => {
     if (isFinalRequest(status.current)) return;

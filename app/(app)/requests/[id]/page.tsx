@@ -7,6 +7,7 @@ import { AppError } from '@/lib/api/errors';
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { getConfig } from '@/lib/hosts/configs';
+import { findHost } from '@/lib/hosts/reach';
 import { getRequest } from '@/lib/requests/queries';
 import { packagesAfter } from '@/lib/requests/review';
 import { LiveRequest } from './live-request';
@@ -15,7 +16,7 @@ import type { PackageLists } from './review-panel';
 export const metadata: Metadata = { title: 'Request' };
 
 export default async function RequestPage({ params }: { params: Promise<{ id: string }> }) {
-  const caller = await pageCaller();
+  const { caller } = await pageCaller('authenticated');
   const { id } = await params;
   if (!/^[0-9a-f-]{36}$/.test(id)) notFound();
   // Someone else's request is "not found" for a requester, as in the API.
@@ -27,7 +28,7 @@ export default async function RequestPage({ params }: { params: Promise<{ id: st
   // The exact change, from the host's latest package list: what approving now would write.
   let packages: PackageLists | null = null;
   if (canReview && view.status === 'submitted' && view.kind !== 'change') {
-    const config = await getConfig(caller, view.host);
+    const config = await getConfig(await findHost(caller, view.host));
     packages = { before: config.packages, after: packagesAfter(config.packages, view.kind, view.package ?? undefined) };
   }
   const isRequester = view.requester.email === caller.user.email;

@@ -23,10 +23,16 @@ function usePreviewBuild(id: string, wanted: boolean) {
   const [buildId, setBuildId] = useState<string | null>(null);
   const [error, setError] = useState<string>();
   const [attempt, setAttempt] = useState(0);
+  // A new attempt starts without the last one's error: reset while rendering, when the inputs change.
+  const key = `${id}/${wanted}/${attempt}`;
+  const [started, setStarted] = useState(key);
+  if (started !== key) {
+    setStarted(key);
+    if (wanted) setError(undefined);
+  }
   useEffect(() => {
     if (!wanted) return;
     let current = true;
-    setError(undefined);
     void previewRequestAction(null, { id }).then((result) => {
       if (!current) return;
       if (result?.ok) setBuildId(result.data.buildId);

@@ -48,10 +48,10 @@ function Destinations({ hooks }: { hooks: { id: string; name: string }[] }) {
 }
 
 export default async function AlertsPage() {
-  const caller = await pageCaller();
-  if (!can(caller, 'fleet.read')) return <Forbidden what="Alerts" />;
+  const { caller, allowed } = await pageCaller('fleet.read');
+  if (!allowed) return <Forbidden what="Alerts" />;
   const manage = can(caller, 'settings.manage');
-  const [rules, firings, hooks] = await Promise.all([listAlertRules(caller.org.id), recentFirings(caller.org.id, 50), manage ? alertWebhooks(caller) : null]);
+  const [rules, firings, hooks] = await Promise.all([listAlertRules(caller), recentFirings(caller, 50), manage ? alertWebhooks(caller) : null]);
   return (
     <>
       <PageHeader title="Settings" description="Alert rules watch the fleet every minute; each alert is sent once when it starts and once when it resolves." />

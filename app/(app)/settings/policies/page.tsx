@@ -2,7 +2,6 @@ import type { Metadata } from 'next';
 import { Forbidden } from '@/components/shell/forbidden';
 import { SettingsTabs } from '@/components/shell/settings-tabs';
 import { Card, CardHeader, PageHeader } from '@/components/ui/card';
-import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { listPolicies } from '@/lib/requests/policy';
 import { PolicyEditor } from './policy-editor';
@@ -10,9 +9,9 @@ import { PolicyEditor } from './policy-editor';
 export const metadata: Metadata = { title: 'Request policies' };
 
 export default async function RequestPoliciesPage() {
-  const caller = await pageCaller();
-  if (!can(caller, 'settings.manage')) return <Forbidden what="Request policies" />;
-  const policies = await listPolicies(caller.org.id);
+  const { caller, allowed } = await pageCaller('settings.manage');
+  if (!allowed) return <Forbidden what="Request policies" />;
+  const policies = await listPolicies(caller);
   return (
     <>
       <PageHeader title="Settings" description="Which packages employees may have without review, and which never." />

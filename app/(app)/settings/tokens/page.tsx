@@ -4,7 +4,6 @@ import { SettingsTabs } from '@/components/shell/settings-tabs';
 import { Badge, Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
 import { Table, TBody, Td, Th } from '@/components/ui/table';
 import { listApiTokens } from '@/lib/auth/api-tokens';
-import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { PERMISSIONS } from '@/lib/auth/permissions';
 import { CreateTokenForm, RevokeTokenButton } from './tokens-client';
@@ -18,8 +17,8 @@ function status(t: { revokedAt: string | null; expiresAt: string | null }) {
 }
 
 export default async function TokensPage() {
-  const caller = await pageCaller();
-  if (!can(caller, 'tokens.own')) return <Forbidden what="API tokens" />;
+  const { caller, allowed } = await pageCaller('tokens.own');
+  if (!allowed) return <Forbidden what="API tokens" />;
   const tokens = await listApiTokens(caller);
   const grantable = [...caller.permissions].map((p) => ({ id: p, label: PERMISSIONS[p] }));
   return (

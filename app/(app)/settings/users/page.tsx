@@ -12,8 +12,8 @@ import { InviteForm, RemoveButton, RevokeInvitationButton, RoleSelect } from './
 export const metadata: Metadata = { title: 'Members' };
 
 export default async function UsersPage() {
-  const caller = await pageCaller();
-  if (!can(caller, 'users.read')) {
+  const { caller, allowed } = await pageCaller('users.read');
+  if (!allowed) {
     return (
       <>
         <PageHeader title="Members" />
@@ -21,7 +21,7 @@ export default async function UsersPage() {
       </>
     );
   }
-  const { members, invitations } = await listMembers(caller.org.id);
+  const { members, invitations } = await listMembers(caller);
   const manage = can(caller, 'users.manage');
   return (
     <>

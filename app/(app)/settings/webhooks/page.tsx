@@ -5,7 +5,6 @@ import { Forbidden } from '@/components/shell/forbidden';
 import { SettingsTabs } from '@/components/shell/settings-tabs';
 import { Badge, Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
 import { Table, TBody, Td, Th } from '@/components/ui/table';
-import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { WEBHOOK_EVENTS, type TDelivery } from '@/lib/notify/schemas';
 import { listDeliveries, listWebhooks } from '@/lib/notify/webhooks';
@@ -33,8 +32,8 @@ function shownUrl(url: string) {
 const time = (iso: string) => iso.slice(0, 19).replace('T', ' ');
 
 export default async function WebhooksPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const caller = await pageCaller();
-  if (!can(caller, 'settings.manage')) return <Forbidden what="Webhooks" />;
+  const { caller, allowed } = await pageCaller('settings.manage');
+  if (!allowed) return <Forbidden what="Webhooks" />;
   const { webhook: selected } = ZSearch.parse(await searchParams);
   const [hooks, deliveries] = await Promise.all([listWebhooks(caller), listDeliveries(caller, { webhookId: selected, limit: 20 })]);
   const selectedName = hooks.find((h) => h.id === selected)?.name;

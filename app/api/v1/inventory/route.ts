@@ -10,8 +10,8 @@ export const GET = route(
     query: z.object({ package: z.string().trim().min(1).max(200).optional(), version: z.string().trim().max(100).optional(), q: z.string().trim().max(100).optional() }),
   },
   async ({ caller, query }) => {
-    if (query.package) return hostsRunning(caller.org.id, query.package, query.version);
-    if (query.q !== undefined) return { packages: await searchInventory(caller.org.id, query.q) };
+    if (query.package) return hostsRunning(caller, query.package, query.version);
+    if (query.q !== undefined) return { packages: await searchInventory(caller, query.q) };
     throw new AppError('invalid_request', 'Ask for a package (?package=openssl, optionally &version=3.0) or search (?q=open)');
   },
 );

@@ -9,7 +9,7 @@ export const GET = route(
     summary: 'List shared modules',
     response: z.object({ modules: z.array(z.object({ name: z.string(), tags: z.array(z.string()), version: z.number(), createdAt: z.string() })) }),
   },
-  async ({ caller }) => ({ modules: await listModules(caller.org.id) }),
+  async ({ caller }) => ({ modules: await listModules(caller) }),
 );
 
 export const POST = route(

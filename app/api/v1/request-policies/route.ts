@@ -4,7 +4,7 @@ import { ZPolicies } from '@/lib/requests/schemas';
 
 export const GET = route(
   { access: 'requests.review', summary: 'Package policies: pre-approved and never-allowed packages', response: ZPolicies },
-  async ({ caller }) => ({ policies: await listPolicies(caller.org.id) }),
+  async ({ caller }) => ({ policies: await listPolicies(caller) }),
 );
 
 export const PUT = route(

@@ -9,7 +9,7 @@ export const GET = route(
     summary: 'List the members and pending invitations of the organisation',
     response: z.object({ members: z.array(ZMember), invitations: z.array(ZPendingInvitation) }),
   },
-  async ({ caller }) => listMembers(caller.org.id),
+  async ({ caller }) => listMembers(caller),
 );
 
 export const POST = route(

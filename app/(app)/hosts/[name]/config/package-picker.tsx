@@ -11,8 +11,14 @@ export function PackagePicker({ packages, onChange, editable }: { packages: stri
   const [hits, setHits] = useState<Hit[]>([]);
   const [error, setError] = useState<string>();
 
+  // The query only changes in the handlers below, which also clear the hits when it empties.
+  const changeQuery = (next: string) => {
+    setQuery(next);
+    if (!next.trim()) setHits([]);
+  };
+
   useEffect(() => {
-    if (!query.trim()) return setHits([]);
+    if (!query.trim()) return;
     const controller = new AbortController();
     const timer = setTimeout(async () => {
       try {
@@ -33,7 +39,7 @@ export function PackagePicker({ packages, onChange, editable }: { packages: stri
 
   const add = (attr: string) => {
     if (!packages.includes(attr)) onChange([...packages, attr].sort());
-    setQuery('');
+    changeQuery('');
   };
 
   return (
@@ -53,7 +59,7 @@ export function PackagePicker({ packages, onChange, editable }: { packages: stri
       </ul>
       {editable ? (
         <div className="relative">
-          <Input aria-label="Search packages" placeholder="Search packages to add" value={query} onChange={(e) => setQuery(e.target.value)} />
+          <Input aria-label="Search packages" placeholder="Search packages to add" value={query} onChange={(e) => changeQuery(e.target.value)} />
           {error ? <p className="mt-1 text-xs text-red-600">{error}</p> : null}
           {hits.length ? (
             <ul className="absolute z-10 mt-1 max-h-72 w-full overflow-auto rounded-md bg-white shadow-lg ring-1 ring-slate-200 dark:bg-slate-900 dark:ring-slate-700" role="listbox">

@@ -13,9 +13,9 @@ export async function generateMetadata({ params }: { params: Promise<{ name: str
 }
 
 export default async function HostConfigPage({ params }: { params: Promise<{ name: string }> }) {
-  const caller = await pageCaller();
+  const { caller } = await pageCaller('authenticated');
   const { name } = await params;
-  const loaded = await hostPageGuard(async () => Promise.all([hostDetail(caller, name), getConfig(caller, name)]));
+  const loaded = await hostPageGuard(caller, name, (host) => Promise.all([hostDetail(caller, host), getConfig(host)]));
   if ('denied' in loaded) return loaded.denied;
   const [host, config] = loaded;
   return (

@@ -15,15 +15,15 @@ export async function generateMetadata({ params }: { params: Promise<{ name: str
 }
 
 export default async function HistoryPage({ params, searchParams }: { params: Promise<{ name: string }>; searchParams: Promise<{ a?: string; b?: string }> }) {
-  const caller = await pageCaller();
+  const { caller } = await pageCaller('authenticated');
   const { name } = await params;
   const { a, b } = await searchParams;
-  const versions = await hostPageGuard(() => listVersions(caller, name));
+  const versions = await hostPageGuard(caller, name, (host) => listVersions(host));
   if ('denied' in versions) return versions.denied;
   const latest = versions[0]?.version ?? 1;
   const va = Number(a) || undefined;
   const vb = Number(b) || undefined;
-  const compared = va && vb ? await hostPageGuard(() => Promise.all([getConfig(caller, name, va), getConfig(caller, name, vb)])) : undefined;
+  const compared = va && vb ? await hostPageGuard(caller, name, (host) => Promise.all([getConfig(host, va), getConfig(host, vb)])) : undefined;
   const write = can(caller, 'hosts.write');
 
   return (

@@ -8,6 +8,6 @@ import { ZHostName } from '@/lib/hosts/schemas';
 import { requestRestore } from '@/lib/state/restore';
 
 export const restoreSnapshotAction = action(
-  { access: 'deployments.write', input: z.strictObject({ host: ZHostName, snapshotId: z.uuid() }) },
-  async ({ caller, input }) => requestRestore(caller, input.host, input.snapshotId),
+  { access: 'deployments.write', input: z.strictObject({ host: ZHostName, snapshotId: z.uuid() }), host: 'host' },
+  async ({ caller, host, input }) => requestRestore(caller, host, input.snapshotId),
 );

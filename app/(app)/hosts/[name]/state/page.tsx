@@ -20,9 +20,9 @@ export async function generateMetadata({ params }: { params: Promise<{ name: str
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export default async function HostStatePage({ params }: { params: Promise<{ name: string }> }) {
-  const caller = await pageCaller();
+  const { caller } = await pageCaller('authenticated');
   const { name } = await params;
-  const state = await hostPageGuard(() => hostState(caller, name));
+  const state = await hostPageGuard(caller, name, (host) => hostState(host));
   if ('denied' in state) return state.denied;
   const canRestore = can(caller, 'deployments.write');
   const now = Date.now();

@@ -1,17 +1,14 @@
 import { z } from 'zod';
 import { route } from '@/lib/api/route';
 import { hostMetricsSeries } from '@/lib/health/samples';
-import { findHost } from '@/lib/hosts/inventory';
 
 export const GET = route(
   {
     access: 'authenticated',
     summary: "A host's load, memory, free store space and failed units over time (hourly, then the current hour's samples)",
     params: z.object({ name: z.string().max(63) }),
+    host: 'name',
     query: z.object({ days: z.coerce.number().int().min(1).max(90).default(7) }),
   },
-  async ({ caller, params, query }) => {
-    const host = await findHost(caller, params.name);
-    return { samples: await hostMetricsSeries(host.id, query.days) };
-  },
+  async ({ host, query }) => ({ samples: await hostMetricsSeries(host.id, query.days) }),
 );

@@ -8,6 +8,7 @@ export const GET = route(
     access: 'authenticated',
     summary: "A host's declared state units, the snapshots its agent holds (newest first) and its latest restores",
     params: z.object({ name: ZHostName }),
+    host: 'name',
   },
-  async ({ caller, params }) => hostState(caller, params.name),
+  async ({ host }) => hostState(host),
 );

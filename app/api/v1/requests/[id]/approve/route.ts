@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { route } from '@/lib/api/route';
-import { approveRequest } from '@/lib/requests/review';
+import { APPROVE_ACCESS, approveRequest } from '@/lib/requests/review';
 import { ZApprove } from '@/lib/requests/schemas';
 
 export const POST = route(
   {
-    access: 'requests.review',
+    access: APPROVE_ACCESS,
     summary: 'Approve a request, as asked or edited: a config version on behalf of the requester, built and deployed with the rollout defaults',
     params: z.object({ id: z.uuid() }),
     body: ZApprove,

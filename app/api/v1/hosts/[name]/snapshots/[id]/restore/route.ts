@@ -8,7 +8,8 @@ export const POST = route(
     access: 'deployments.write',
     summary: "Restore one of the host's snapshots (audited; the agent snapshots what it replaces first and stops the unit's service around the restore). Follow it in GET …/state",
     params: z.object({ name: ZHostName, id: z.uuid() }),
+    host: 'name',
     status: 202,
   },
-  async ({ caller, params }) => requestRestore(caller, params.name, params.id),
+  async ({ caller, host, params }) => requestRestore(caller, host, params.id),
 );
