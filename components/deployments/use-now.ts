@@ -9,10 +9,15 @@ import { useEffect, useState } from 'react';
 export function useNow(ticking: boolean): number | null {
   const [now, setNow] = useState<number | null>(null);
   useEffect(() => {
-    setNow(Date.now());
-    if (!ticking) return;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
+    const tick = () => setNow(Date.now());
+    // The first reading comes from a timer right after mounting, like the later ones, rather
+    // than from a state update inside the effect (a second render within the same commit).
+    const first = setTimeout(tick, 0);
+    const timer = ticking ? setInterval(tick, 1000) : undefined;
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
   }, [ticking]);
   return now;
 }

@@ -20,7 +20,10 @@ type Props = {
 export function NixDiff({ original, modified, originalLabel, modifiedLabel, editable, onModifiedChange }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const onChange = useRef(onModifiedChange);
-  onChange.current = onModifiedChange;
+  // The newest callback, for the listener the merge view was made with (refs are written after render, not during it).
+  useEffect(() => {
+    onChange.current = onModifiedChange;
+  });
   const { resolvedTheme } = useTheme();
   const dark = resolvedTheme === 'dark';
 

@@ -30,7 +30,10 @@ export function NixEditor({ value, onChange, diagnostics, readOnly, label, class
   const view = useRef<EditorView | null>(null);
   const theme = useRef(new Compartment());
   const onChangeRef = useRef(onChange);
-  onChangeRef.current = onChange;
+  // The newest callback, for the listener the view was made with (refs are written after render, not during it).
+  useEffect(() => {
+    onChangeRef.current = onChange;
+  });
   const { resolvedTheme } = useTheme();
   const dark = resolvedTheme === 'dark';
 

@@ -12,14 +12,20 @@ function usePackageSearch(query: string, limit: number) {
   const [hits, setHits] = useState<PackageHit[]>([]);
   const [error, setError] = useState<string>();
   const [searching, setSearching] = useState(false);
-  useEffect(() => {
-    if (!query.trim()) {
+  // When the query changes: an empty one clears the hits, another starts a search. Adjusted
+  // while rendering (React's pattern for state that follows a prop), not in the effect.
+  const [asked, setAsked] = useState({ query: '', limit });
+  if (asked.query !== query || asked.limit !== limit) {
+    setAsked({ query, limit });
+    if (query.trim()) setSearching(true);
+    else {
       setHits([]);
       setSearching(false);
-      return;
     }
+  }
+  useEffect(() => {
+    if (!query.trim()) return;
     const controller = new AbortController();
-    setSearching(true);
     // Wait for a pause in typing: one search per word, not per letter.
     const timer = setTimeout(async () => {
       try {

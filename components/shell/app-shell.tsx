@@ -7,7 +7,7 @@ import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { Logo } from '@/components/brand/logo';
-import { switchOrgAction } from '@/app/(app)/settings/actions';
+import type { ActionState } from '@/lib/api/action';
 import { Icon } from './icons';
 import { NotificationBell } from './notification-bell';
 import type { NavItem } from './nav';
@@ -17,6 +17,8 @@ type Props = {
   user: { name: string; email: string; role: string };
   org: { id: string; name: string };
   orgs: { id: string; name: string; role: string }[];
+  /** The settings page's switchOrgAction, handed down by the layout: components never import app/. */
+  switchOrg: (prev: null, input: { orgId: string }) => Promise<ActionState>;
   children: React.ReactNode;
 };
 
@@ -26,7 +28,7 @@ function isActive(pathname: string, href: string) {
   return pathname === href || pathname.startsWith(`${href}/`);
 }
 
-export function AppShell({ nav, user, org, orgs, children }: Props) {
+export function AppShell({ nav, user, org, orgs, switchOrg, children }: Props) {
   const pathname = usePathname();
   const [open, setOpen] = useState(false);
   const { resolvedTheme, setTheme } = useTheme();
@@ -44,7 +46,7 @@ export function AppShell({ nav, user, org, orgs, children }: Props) {
           className="rounded-md border-0 bg-slate-100 px-2.5 py-1.5 text-sm ring-1 ring-inset ring-slate-200 dark:bg-slate-800 dark:ring-slate-700"
           value={org.id}
           disabled={switching}
-          onChange={(e) => startSwitch(async () => void (await switchOrgAction(null, { orgId: e.target.value })))}
+          onChange={(e) => startSwitch(async () => void (await switchOrg(null, { orgId: e.target.value })))}
         >
           {orgs.map((o) => (
             <option key={o.id} value={o.id}>

@@ -1,8 +1,11 @@
 // The OpenAPI document, generated from the same zod schemas the routes parse with.
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
-import type { RouteModule } from '@/app/api/v1/registry';
 import { ERROR_STATUS } from './errors';
+import type { GuardedRoute } from './route';
+
+/** A route file's exports, as app/api/v1/registry.ts lists them. */
+export type RouteModule = Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', GuardedRoute>>;
 
 const ZError = z
   .object({ error: z.object({ code: z.enum(Object.keys(ERROR_STATUS) as [string, ...string[]]), message: z.string(), details: z.unknown().optional() }) })

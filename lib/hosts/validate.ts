@@ -5,6 +5,7 @@ import { runNix } from '@/lib/nix/run';
 
 export type SyntaxError = { line: number; column: number; message: string };
 
+// eslint-disable-next-line no-control-regex -- matching the terminal's escape byte is the point
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 export function parseNixError(stderr: string): SyntaxError {

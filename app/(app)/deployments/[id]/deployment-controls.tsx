@@ -10,7 +10,7 @@ import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import type { TDeploymentView } from '@/lib/deployments/schemas';
 import { ConfirmDialog } from '@/components/ui/modal';
-import { isInFlightPhase } from './phases';
+import { isInFlightPhase } from '@/components/deployments/phases';
 
 /** Hosts a rollback would take back: this deployment changed (or is changing) their system. */
 export function rollbackCandidates(view: TDeploymentView) {

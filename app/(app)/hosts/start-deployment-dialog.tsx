@@ -10,9 +10,9 @@ import { previewDeploymentAction, startDeploymentAction } from '@/app/(app)/depl
 import { Button } from '@/components/ui/button';
 import { FormError } from '@/components/ui/form';
 import type { TRollout, TWavePlan } from '@/lib/deployments/schemas';
-import { formatSeconds, waveLabel } from './format';
+import { formatSeconds, waveLabel } from '@/components/deployments/format';
 import { Modal } from '@/components/ui/modal';
-import { fieldsFrom, serverFieldErrors, StrategyFieldset, toRollout, type FieldErrors, type StrategyFields } from './strategy-fields';
+import { fieldsFrom, serverFieldErrors, StrategyFieldset, toRollout, type FieldErrors, type StrategyFields } from '@/components/deployments/strategy-fields';
 
 const PREVIEW_DELAY_MS = 350;
 
@@ -125,15 +125,17 @@ export function StartDeploymentDialog({ hosts, onClose }: { hosts: string[]; onC
   const planned = fields && base ? toRollout(fields, base) : null;
   const request = planned ? JSON.stringify({ hosts, build, rollout: planned.rollout }) : null;
 
-  // Then: a new plan whenever the fields settle, the newest answer winning.
+  // Then: a new plan whenever the fields settle, the newest answer winning. When the input
+  // changes, its own errors show (or the preview is marked loading) in this render already.
+  const [seen, setSeen] = useState<string | null>(null);
+  if (planned && request && request !== seen) {
+    setSeen(request);
+    if (Object.keys(planned.errors).length) setErrors(planned.errors);
+    else setPreview((p) => ({ ...p, loading: true }));
+  }
   useEffect(() => {
-    if (!planned || !request) return;
-    if (Object.keys(planned.errors).length) {
-      setErrors(planned.errors);
-      return;
-    }
+    if (!planned || !request || Object.keys(planned.errors).length) return;
     const ticket = ++latest.current;
-    setPreview((p) => ({ ...p, loading: true }));
     const timer = setTimeout(() => {
       void previewDeploymentAction(null, { hosts, build, rollout: planned.rollout }).then((result) => {
         if (ticket !== latest.current || !result) return;
