@@ -30,7 +30,7 @@ let publicKey: string;
 let credential: string;
 const run = Math.random().toString(36).slice(2, 8);
 const host = `act${run}`;
-const systems: Record<'good' | 'other' | 'failing', string> = { good: '', other: '', failing: '' };
+const systems: Record<'good' | 'other' | 'failing' | 'unhealthy', string> = { good: '', other: '', failing: '', unhealthy: '' };
 let version = 1;
 
 async function buildSystem(module: string, packages: string[]) {
@@ -55,6 +55,8 @@ beforeAll(async () => {
   systems.good = await buildSystem(base, ['hello']);
   systems.other = await buildSystem(base, ['hello', 'jq']);
   systems.failing = await buildSystem(`{ ... }: { networking.hostName = "${host}"; flotilla.test.failActivation = true; }`, ['hello']);
+  // A health check the system itself ships (flotilla.healthChecks), the other place checks may come from.
+  systems.unhealthy = await buildSystem(`{ ... }: { networking.hostName = "${host}"; flotilla.healthChecks.ok = "exit 0"; flotilla.healthChecks.web-answers = ''echo "nothing answers on :80"; exit 4''; }`, ['hello']);
   server = http.createServer((req, res) => void handleCacheRequest(req, res, (req.url ?? '/').split('?')[0] as string));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cacheUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/cache`;
@@ -143,6 +145,16 @@ describe('activation', () => {
     expect(unhealthy.outcome).toBe('rolled-back');
     expect(unhealthy.reason).toMatch(/health check "nginx answers" failed \(exit 3\)/);
     expect(await currentSystem(h.ctx.paths)).toBe(systems.good);
+  });
+
+  it('runs the health checks the new system ships, and rolls back when one fails', async () => {
+    const h = await simulatedHost('shipped');
+    expect((await h.activator.activate(deploy(systems.good))).outcome).toBe('succeeded');
+    const result = await h.activator.activate(deploy(systems.unhealthy));
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.reason).toMatch(/health check "web-answers" failed \(exit 4\)[\s\S]*nothing answers on :80/);
+    expect(await currentSystem(h.ctx.paths)).toBe(systems.good);
+    expect(await h.activations()).toEqual([`switch ${systems.good}`, `switch ${systems.unhealthy}`, `switch ${systems.good}`]);
   });
 
   it('refuses a closure signed by another key and leaves the profile alone', async () => {

@@ -19,8 +19,9 @@ const storePath = ZStorePath;
 // eslint-disable-next-line no-control-regex -- the characters are the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const text = (max: number) => z.string().max(max).refine((s) => !CONTROL.test(s), 'control characters are not allowed');
+// overwrite, not transform: the type stays a string, so these schemas also describe API responses (OpenAPI).
 // eslint-disable-next-line no-control-regex -- NUL is the character replaced
-const prose = (max: number) => z.string().max(max).transform((s) => s.replace(/\u0000/g, '\ufffd'));
+const prose = (max: number) => z.string().max(max).overwrite((s) => s.replace(/\u0000/g, '\ufffd'));
 /** A Nix binary cache public key, `name:base64(32-byte ed25519 key)`, as nix-store --generate-binary-cache-key writes it. */
 export const ZNixPublicKey = z.string().regex(/^[A-Za-z0-9._+-]{1,100}:[A-Za-z0-9+/]{43}=$/, 'Not a Nix public key (name:base64)');
 

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { ERROR_STATUS } from './errors';
-import type { GuardedRoute } from './route';
+import { requiredPermissions, type GuardedRoute, type RouteMeta } from './route';
 
 /** A route file's exports, as app/api/v1/registry.ts lists them. */
 export type RouteModule = Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', GuardedRoute>>;
@@ -13,6 +13,17 @@ const ZError = z
 
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ZError } } });
 
+/** Who may call it, in words: the permissions it needs, and whether it acts on one host within the caller's reach. */
+function describeAccess(meta: RouteMeta): string {
+  if (meta.access === 'public') return 'No authentication needed.';
+  const needs = requiredPermissions(meta.access).map((p) => `\`${p}\``);
+  const who = needs.length ? `Requires the ${needs.join(' + ')} permission${needs.length > 1 ? 's' : ''}.` : 'Any signed-in caller.';
+  const host = meta.host
+    ? " The host must be within the caller's reach: a host of another organisation, or (for requesters) one not assigned to them, is 404; one outside a tag-limited token's tags is 403."
+    : '';
+  return who + host;
+}
+
 export function buildOpenApiDocument(routes: { path: string; module: RouteModule }[], serverUrl: string) {
   const paths: ZodOpenApiPathsObject = {};
   for (const { path, module } of routes) {
@@ -22,7 +33,7 @@ export function buildOpenApiDocument(routes: { path: string; module: RouteModule
       const status = String(meta.status ?? 200);
       const operation: ZodOpenApiOperationObject = {
         summary: meta.summary,
-        description: meta.access === 'public' ? 'No authentication needed.' : meta.access === 'authenticated' ? 'Any signed-in caller.' : `Requires the \`${meta.access}\` permission.`,
+        description: describeAccess(meta),
         security: meta.access === 'public' ? [] : meta.allowBasic ? [{ bearer: [] }, { session: [] }, { basic: [] }] : [{ bearer: [] }, { session: [] }],
         requestParams: {
           ...(meta.params ? { path: meta.params as z.ZodObject } : {}),

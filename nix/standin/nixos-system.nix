@@ -17,6 +17,8 @@ let
     flotilla.test.restartUnits = [ ];
     # Pre-switch checks shipped in the closure (name → shell script), as agent/module.nix offers.
     flotilla.checks = { };
+    # Health checks shipped in the closure (name → shell script), as agent/module.nix offers: run after the switch.
+    flotilla.healthChecks = { };
     # State units (name → { kind, path | database, snapshot, keep, restoreOnRollback, … }), as agent/module.nix offers.
     flotilla.state = { };
     # Shell run by switch-to-configuration switch|boot before it fails or succeeds (a "migration").
@@ -74,6 +76,7 @@ let
     activationScript = if config.flotilla.test.activationScript == "" then "" else builtins.toFile "flotilla-activation-script" config.flotilla.test.activationScript;
     serviceFiles = map (name: "${name}=${builtins.toFile "unit-${name}" config.flotilla.test.serviceUnits.${name}}") (builtins.attrNames config.flotilla.test.serviceUnits);
     checkFiles = map (name: "${name}=${builtins.toFile "flotilla-check-${name}" config.flotilla.checks.${name}}") (builtins.attrNames config.flotilla.checks);
+    healthFiles = map (name: "${name}=${builtins.toFile "flotilla-health-${name}" config.flotilla.healthChecks.${name}}") (builtins.attrNames config.flotilla.healthChecks);
     args = [
       "-c"
       ''
@@ -91,6 +94,12 @@ let
           name="''${pair%%=*}"; file="''${pair#*=}"
           { echo '#!/bin/sh'; cat "$file"; } > "$out/flotilla/checks/$name"
           chmod +x "$out/flotilla/checks/$name"
+        done
+        for pair in $healthFiles; do
+          mkdir -p $out/flotilla/health-checks
+          name="''${pair%%=*}"; file="''${pair#*=}"
+          { echo '#!/bin/sh'; cat "$file"; } > "$out/flotilla/health-checks/$name"
+          chmod +x "$out/flotilla/health-checks/$name"
         done
         for p in $packagePaths; do
           for b in $p/bin/*; do [ -e "$b" ] && ln -s "$b" $out/sw/bin/; done

@@ -9,6 +9,7 @@ import { changePassword, ZChangePassword } from '@/lib/orgs/profile';
 import { ZOrgSettings } from '@/lib/orgs/schemas';
 import { ZRolloutInput } from '@/lib/deployments/schemas';
 import { renameOrg, setBuildRetention, setRolloutDefaults } from '@/lib/orgs/settings';
+import { rotateCacheKey, ZRotateKey } from '@/lib/cache/key-rotation';
 
 export const renameOrgAction = action({ access: 'settings.manage', input: ZOrgSettings, revalidate: ['/', '/settings'] }, async ({ caller, input }) =>
   renameOrg(caller, input.name),
@@ -31,4 +32,10 @@ export const setRetentionAction = action(
 export const setRolloutDefaultsAction = action(
   { access: 'settings.manage', input: z.strictObject({ defaults: ZRolloutInput }), revalidate: ['/settings'] },
   async ({ caller, input }) => setRolloutDefaults(caller, input.defaults),
+);
+
+// The same operation as POST /api/v1/cache/key-rotations (docs/decisions/0017).
+export const rotateCacheKeyAction = action(
+  { access: 'settings.manage', input: ZRotateKey.extend({ keepPreviousKeyHours: z.coerce.number().int().min(0).max(720).default(24) }), revalidate: ['/settings'] },
+  async ({ caller, input }) => rotateCacheKey(caller, input),
 );

@@ -4,7 +4,7 @@ import { Card, CardHeader, PageHeader } from '@/components/ui/card';
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { orgSettings } from '@/lib/orgs/settings';
-import { OrgNameForm, PasswordForm, RetentionForm, RolloutDefaultsForm } from './settings-forms';
+import { OrgNameForm, PasswordForm, RetentionForm, RolloutDefaultsForm, RotateKeyForm } from './settings-forms';
 import { env } from '@/lib/env';
 
 export const metadata: Metadata = { title: 'Settings' };
@@ -40,6 +40,14 @@ export default async function SettingsPage() {
                 {settings.cachePublicKey ?? 'made when the worker first starts'}
               </dd>
             </div>
+            {can(caller, 'settings.manage') && settings.cachePublicKey ? (
+              <div>
+                <dt className="text-slate-500">Signing key rotation</dt>
+                <dd className="mt-1">
+                  <RotateKeyForm />
+                </dd>
+              </div>
+            ) : null}
             <div>
               <dt className="text-slate-500">Created</dt>
               <dd className="mt-0.5">{settings.createdAt.toISOString().slice(0, 10)}</dd>

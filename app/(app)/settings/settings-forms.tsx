@@ -4,10 +4,11 @@ import { signIn } from 'next-auth/react';
 import { useActionState, useEffect, useRef, useState, useTransition } from 'react';
 import { MaintenanceWindowsFields } from '@/components/deployments/maintenance-windows-fields';
 import { fieldsFrom, serverFieldErrors, StrategyFieldset, toRollout, type FieldErrors } from '@/components/deployments/strategy-fields';
+import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input } from '@/components/ui/form';
 import type { TRollout } from '@/lib/deployments/schemas';
-import { changePasswordAction, renameOrgAction, setRetentionAction, setRolloutDefaultsAction } from './actions';
+import { changePasswordAction, renameOrgAction, rotateCacheKeyAction, setRetentionAction, setRolloutDefaultsAction } from './actions';
 
 export function OrgNameForm({ name, editable }: { name: string; editable: boolean }) {
   const [state, formAction, pending] = useActionState(renameOrgAction, null);
@@ -141,6 +142,55 @@ export function RolloutDefaultsForm({ defaults, editable }: { defaults: TRollout
             </span>
           ) : null}
         </div>
+      ) : null}
+    </div>
+  );
+}
+
+const KEEP_CHOICES = [
+  { hours: 24, label: 'for 24 hours (pushes under way finish)' },
+  { hours: 168, label: 'for a week' },
+  { hours: 0, label: 'not at all (the old key may be compromised)' },
+] as const;
+
+/**
+ * A new signing key for the cache. Agents pinned the old one at enrolment and take the new
+ * one only through a statement the old key signs, so rotating is safe while hosts are online
+ * and offline hosts catch up when they reconnect.
+ */
+export function RotateKeyForm() {
+  const [hours, setHours] = useState(24);
+  const [done, setDone] = useState<{ publicKey: string; resignedNarinfos: number } | null>(null);
+  return (
+    <div className="space-y-3">
+      <Field label="Keep trusting the old key" htmlFor="keep-old-key" hint="Agents accept closures signed only by the old key for this long.">
+        <select
+          id="keep-old-key"
+          value={hours}
+          onChange={(e) => setHours(Number(e.target.value))}
+          className="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
+        >
+          {KEEP_CHOICES.map((c) => (
+            <option key={c.hours} value={c.hours}>
+              {c.label}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <ActionButton
+        variant="secondary"
+        size="md"
+        confirm="Make a new signing key? New builds are signed with it, the cache's paths get its signature, and every agent is told (signed by the current key)."
+        busyLabel="Rotating…"
+        run={() => rotateCacheKeyAction(null, { keepPreviousKeyHours: hours })}
+        onDone={(data) => setDone({ publicKey: data.publicKey, resignedNarinfos: data.resignedNarinfos })}
+      >
+        Rotate signing key…
+      </ActionButton>
+      {done ? (
+        <p className="text-sm text-emerald-600" data-testid="key-rotated">
+          New key <span className="break-all font-mono text-xs">{done.publicKey}</span>; {done.resignedNarinfos} cached path{done.resignedNarinfos === 1 ? '' : 's'} re-signed.
+        </p>
       ) : null}
     </div>
   );
