@@ -1,6 +1,6 @@
 // Which hosts a caller may touch, decided in one place. A host is within reach when
 // it is an active host of the caller's organisation, assigned to the caller if the
-// caller cannot read the whole fleet (requesters), and carrying one of the token's
+// caller's role cannot read the whole fleet (requesters), and carrying one of the token's
 // tags if the caller is a tag-limited API token.
 //
 // Functions that act on one host take a `HostInReach`, which only this module makes,
@@ -9,6 +9,7 @@
 import { and, arrayOverlaps, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
+import { roleAllows } from '@/lib/auth/permissions';
 import { db, type Tx } from '@/lib/db/client';
 import { hostAssignees, hosts, type Host } from '@/lib/db/schema';
 
@@ -16,9 +17,19 @@ declare const inReach: unique symbol;
 /** A host row that passed the reach check for the caller that holds it. */
 export type HostInReach = Host & { readonly [inReach]: true };
 
-/** Operators and viewers see the whole fleet; requesters only the hosts assigned to them. */
+/** Lists and fleet-wide reads: operators and viewers see the whole fleet; requesters only the hosts assigned to them. */
 export function seesWholeFleet(caller: Caller) {
   return caller.permissions.has('fleet.read');
+}
+
+/**
+ * Whose one-host reach is limited to assigned hosts: people whose role cannot read the
+ * whole fleet (requesters). A token narrowed by its scopes is limited by the permission
+ * each entry point declares and by its tag limit, not by assignments: a deploy-only CI
+ * token (deployments.write without fleet.read) still deploys to the hosts of its tags.
+ */
+function limitedToAssignedHosts(caller: Caller) {
+  return !roleAllows(caller.role, 'fleet.read');
 }
 
 /** True unless the caller is a token limited to tags that the host carries none of. */
@@ -70,7 +81,7 @@ const noSuchHost = (name: string) => new AppError('not_found', `No host named "$
  */
 export async function reach(caller: Caller, host: Host, tx: Tx = db()): Promise<HostInReach> {
   if (host.orgId !== caller.org.id || host.retiredAt) throw noSuchHost(host.name);
-  if (!seesWholeFleet(caller)) {
+  if (limitedToAssignedHosts(caller)) {
     const [assigned] = await tx
       .select({ hostId: hostAssignees.hostId })
       .from(hostAssignees)

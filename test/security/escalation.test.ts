@@ -10,6 +10,7 @@ import * as configRoute from '@/app/api/v1/hosts/[name]/config/route';
 import * as hostsRoute from '@/app/api/v1/hosts/route';
 import * as bulkRoute from '@/app/api/v1/bulk/hosts/route';
 import * as deploymentsRoute from '@/app/api/v1/deployments/route';
+import * as previewDeploymentRoute from '@/app/api/v1/deployments/preview/route';
 import * as requestsRoute from '@/app/api/v1/requests/route';
 import * as approveRoute from '@/app/api/v1/requests/[id]/approve/route';
 import * as previewRoute from '@/app/api/v1/requests/[id]/preview/route';
@@ -70,6 +71,15 @@ describe('finding 3: a tag-limited token stays inside its tags', () => {
     expect(longer.status).toBe(403);
     const narrower = await call(tokensRoute.POST, { method: 'POST', token: parent, json: { name: 'narrower', scopes: ['fleet.read'], hostTags: ['web'] } });
     expect(narrower.status).toBe(201);
+  });
+
+  it('a deploy-only token (no fleet.read) deploys to the hosts of its tags and nowhere else', async () => {
+    const ci = await token(['deployments.write'], { hostTags: ['web'] });
+    const inside = await call(previewDeploymentRoute.POST, { method: 'POST', token: ci, json: { hosts: ['web-01'], build: false } });
+    expect(inside.status, JSON.stringify(inside.json)).toBe(200);
+    const outside = await call(previewDeploymentRoute.POST, { method: 'POST', token: ci, json: { hosts: ['web-01', 'db-01'], build: false } });
+    expect(outside.status).toBe(403);
+    expect(outside.json.error.details.outsideTokenScope).toEqual(['db-01']);
   });
 
   it('hosts.write with a tag limit cannot retag, rewrite or create hosts outside its tags', async () => {
