@@ -105,6 +105,11 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     });
   }
 
+  async function dropIfCredentialEnded(conn: Connection) {
+    const [row] = await db().select({ credentialHash: hosts.credentialHash, retiredAt: hosts.retiredAt }).from(hosts).where(eq(hosts.id, conn.hostId));
+    if (!row || row.retiredAt || row.credentialHash !== conn.credentialHash) drop(conn, 4401, 'credential revoked or rotated, or host retired', 1_500);
+  }
+
   const safely = (conn: Connection, what: string, work: Promise<unknown>) =>
     void work.catch((error) => log(`${what} for ${conn.hostName} failed: ${error instanceof Error ? error.message : String(error)}`));
 
@@ -235,7 +240,10 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
         return;
       }
       const conn = hostId ? connections.get(hostId) : undefined;
-      if (conn && event === 'credential') drop(conn, 4401, 'credential revoked or rotated, or host retired', 1_500);
+      // The event says the host's credential changed, not to what: a socket that already
+      // holds the new one (an agent that enrolled again and connected before this NOTIFY
+      // arrived) stays; one on a revoked or replaced credential, or of a retired host, goes.
+      if (conn && event === 'credential') safely(conn, 'credential check', dropIfCredentialEnded(conn));
       if (conn?.greeted && event === 'deploy') safely(conn, 'delivery', deliver(conn));
       if (conn?.greeted && event === 'decision') safely(conn, 'decision', sendDecisions(conn));
       if (conn?.greeted && event === 'restore') safely(conn, 'restore', sendRestores(conn));

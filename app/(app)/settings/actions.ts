@@ -36,6 +36,7 @@ export const setRolloutDefaultsAction = action(
 
 // The same operation as POST /api/v1/cache/key-rotations (docs/decisions/0017).
 export const rotateCacheKeyAction = action(
-  { access: 'settings.manage', input: ZRotateKey.extend({ keepPreviousKeyHours: z.coerce.number().int().min(0).max(720).default(24) }), revalidate: ['/settings'] },
+  // No default here: a rotation is never what an empty form means.
+  { access: 'settings.manage', input: ZRotateKey.extend({ keepPreviousKeyHours: z.coerce.number().int().min(0).max(720) }), revalidate: ['/settings'] },
   async ({ caller, input }) => rotateCacheKey(caller, input),
 );
