@@ -1,5 +1,6 @@
 // Host credentials: the long-lived secret an agent gets for its one-time enroll
 // token. Only the SHA-256 is stored; rotating or revoking replaces or clears it.
+import 'server-only';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { z } from 'zod';
 import { recordAudit } from '@/lib/audit/record';

@@ -1,5 +1,6 @@
 // next-auth (v4) configuration: e-mail + password, and a generic OIDC provider when
 // FLOTILLA_OIDC_* is set. Sessions are JWTs carrying the user id and session epoch.
+import 'server-only';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';

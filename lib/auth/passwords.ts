@@ -1,4 +1,5 @@
 // Password hashing with argon2id (OWASP's first choice), via the prebuilt @node-rs/argon2.
+import 'server-only';
 import { hash, verify } from '@node-rs/argon2';
 
 export { ZPassword } from './password-policy';

@@ -1,6 +1,7 @@
 // Random bearer secrets (API tokens, invitations, enroll tokens, host credentials).
 // They carry 256 bits of entropy, so a plain SHA-256 is a safe way to store them and
 // lets us look them up by hash; passwords, which people choose, use argon2 instead.
+import 'server-only';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type SecretKind = 'flt' | 'inv' | 'enr' | 'hst';

@@ -1,6 +1,7 @@
 // The binary cache signing key of an organisation: generated with Nix on first use,
 // public half shown in settings and sent to agents, secret half sealed in the database.
 // Rotation (a new pair, announced by a statement the old one signs) is key-rotation.ts.
+import 'server-only';
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';

@@ -1,6 +1,7 @@
 // Encrypts secrets Flotilla must be able to read back (the cache signing key) with
 // AES-256-GCM under a key derived from AUTH_SECRET, so a database dump alone does not
 // reveal them. Format: v1.<iv>.<tag>.<ciphertext>, base64url.
+import 'server-only';
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 function key(): Buffer {

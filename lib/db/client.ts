@@ -1,5 +1,6 @@
 // One postgres.js pool per process, kept on globalThis so Next.js hot reload and the
 // custom server share it instead of leaking connections.
+import 'server-only';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';

@@ -2,6 +2,7 @@
 // here so that the configuration it runs with is decided in one place: the sandbox is
 // always on, builds as root always use build users, and the environment is an
 // allow-list (docs/decisions/0018-build-sandbox.md).
+import 'server-only';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { nixEnvironment } from './environment';
