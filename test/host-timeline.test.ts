@@ -88,6 +88,9 @@ describe('host timeline', () => {
     expect(parseInventoryQuery(' hello  2.12 ')).toEqual({ name: 'hello', version: '2.12' });
     expect(await searchInventory(fx.members.operator.caller, 'hel', 10, { version: '2.12' })).toEqual([{ pname: 'hello', version: '2.12.1', hosts: 1 }]);
     expect(await searchInventory(fx.members.operator.caller, 'hel', 10, { version: '2.11' })).toEqual([]);
+    // A token limited to tags this host does not carry finds nothing of it.
+    const elsewhere = { ...fx.members.operator.caller, token: { id: 't', name: 'other tags', hostTags: ['no-such-tag'] } };
+    expect(await searchInventory(elsewhere, 'hel', 10)).toEqual([]);
     expect(await hostsRunningExactly(fx.org.id, 'hello', '2.12.1', { limit: 10, offset: 0 })).toMatchObject({ total: 1, hosts: [{ host }] });
     expect(await hostsRunningExactly(fx.org.id, 'hello', '2.12', { limit: 10, offset: 0 })).toEqual({ total: 0, hosts: [] });
     // Back to the first system: hello is gone from the inventory.

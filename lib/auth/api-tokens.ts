@@ -1,6 +1,7 @@
 // API tokens: random secrets shown once, stored as SHA-256, bound to a user in one
 // organisation, narrowed by scopes, expiring and revocable (DESIGN.md §12).
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import 'server-only';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import { db } from '@/lib/db/client';
@@ -43,7 +44,7 @@ export async function createApiToken(caller: Caller, input: TCreateToken) {
   return db().transaction(async (tx) => {
     const [row] = await tx
       .insert(apiTokens)
-      .values({ orgId: caller.org.id, userId: caller.user.id, name: input.name, tokenHash: hash, prefix, scopes: [...new Set(input.scopes)], hostTags, expiresAt })
+      .values({ orgId: caller.org.id, userId: caller.user.id, name: input.name, tokenHash: hash, prefix, scopes: [...new Set(input.scopes)], hostTags, expiresAt, parentId: caller.token?.id ?? null })
       .returning({ id: apiTokens.id });
     if (!row) throw new Error('insert returned nothing');
     await recordAudit(tx, caller, {
@@ -92,7 +93,21 @@ export async function revokeApiToken(caller: Caller, tokenId: string) {
     }
     if (row.revokedAt) return summarize(row);
     const [updated] = await tx.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.id, tokenId)).returning();
-    await recordAudit(tx, caller, { action: 'token.revoke', objectType: 'api_token', objectId: tokenId, before: { name: row.name } });
+    // The tokens it made, and theirs: none outlives the token it came from.
+    const descendants = await tx.execute<{ id: string }>(sql`
+      with recursive made(id) as (
+        select id from ${apiTokens} where parent_id = ${tokenId}
+        union
+        select t.id from ${apiTokens} t join made on t.parent_id = made.id
+      )
+      update ${apiTokens} set revoked_at = now() where id in (select id from made) and revoked_at is null returning id`);
+    await recordAudit(tx, caller, {
+      action: 'token.revoke',
+      objectType: 'api_token',
+      objectId: tokenId,
+      before: { name: row.name },
+      ...(descendants.length ? { after: { alsoRevoked: [...descendants].map((d) => d.id) } } : {}),
+    });
     return summarize(updated ?? row);
   });
 }

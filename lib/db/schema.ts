@@ -121,6 +121,9 @@ export const apiTokens = pgTable(
     scopes: text('scopes').array().notNull(),
     // A deploy token for CI may be limited to hosts carrying one of these tags; null = every host.
     hostTags: text('host_tags').array(),
+    // The token that made this one (a CI token minting short-lived ones): revoking it
+    // revokes this one too. Not a foreign key: the row of a revoked parent stays anyway.
+    parentId: uuid('parent_id'),
     expiresAt: ts('expires_at'),
     lastUsedAt: ts('last_used_at'),
     revokedAt: ts('revoked_at'),

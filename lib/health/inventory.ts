@@ -5,6 +5,7 @@ import type { Caller } from '@/lib/auth/caller';
 import { and, asc, eq, isNull, like, sql, type SQL } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { builds, closurePackages, hosts } from '@/lib/db/schema';
+import { hostsInReachWhere } from '@/lib/hosts/reach';
 
 /** The build (of any of the organisation's hosts) whose output is each host's current system. */
 const currentBuild = and(eq(builds.orgId, hosts.orgId), eq(builds.storePath, hosts.currentSystem), eq(builds.status, 'succeeded'));
@@ -13,8 +14,8 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Hosts running a package (by name), optionally at versions starting with `version`. */
 export async function hostsRunning(caller: Caller, pname: string, version?: string) {
-  const orgId = caller.org.id;
-  const where: SQL[] = [eq(hosts.orgId, orgId), isNull(hosts.retiredAt), eq(closurePackages.pname, pname)];
+  // Within the caller's reach: a tag-limited token learns nothing of hosts outside its tags.
+  const where: SQL[] = [hostsInReachWhere(caller), isNull(hosts.retiredAt), eq(closurePackages.pname, pname)];
   if (version) where.push(like(closurePackages.version, `${escapeLike(version)}%`));
   const rows = await db()
     .selectDistinct({ host: hosts.name, version: closurePackages.version, online: hosts.online })
@@ -43,8 +44,7 @@ export function parseInventoryQuery(q: string): { name: string; version?: string
  * `opts.version`), with how many hosts run each version; `offset` pages through them.
  */
 export async function searchInventory(caller: Caller, q: string, limit = 50, opts: { version?: string; offset?: number } = {}) {
-  const orgId = caller.org.id;
-  const where: SQL[] = [eq(hosts.orgId, orgId), isNull(hosts.retiredAt), like(sql`lower(${closurePackages.pname})`, `${escapeLike(q.toLowerCase())}%`)];
+  const where: SQL[] = [hostsInReachWhere(caller), isNull(hosts.retiredAt), like(sql`lower(${closurePackages.pname})`, `${escapeLike(q.toLowerCase())}%`)];
   if (opts.version) where.push(like(closurePackages.version, `${escapeLike(opts.version)}%`));
   const rows = await db()
     .select({ pname: closurePackages.pname, version: closurePackages.version, hosts: sql<number>`count(distinct ${hosts.id})::int` })

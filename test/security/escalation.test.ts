@@ -15,6 +15,8 @@ import * as requestsRoute from '@/app/api/v1/requests/route';
 import * as approveRoute from '@/app/api/v1/requests/[id]/approve/route';
 import * as previewRoute from '@/app/api/v1/requests/[id]/preview/route';
 import * as tokensRoute from '@/app/api/v1/tokens/route';
+import * as tokenRoute from '@/app/api/v1/tokens/[id]/route';
+import * as meRoute from '@/app/api/v1/me/route';
 import * as hostActions from '@/app/(app)/hosts/actions';
 import * as requestActions from '@/app/(app)/requests/actions';
 import { enrollHost } from '@/lib/agents/credentials';
@@ -71,6 +73,19 @@ describe('finding 3: a tag-limited token stays inside its tags', () => {
     expect(longer.status).toBe(403);
     const narrower = await call(tokensRoute.POST, { method: 'POST', token: parent, json: { name: 'narrower', scopes: ['fleet.read'], hostTags: ['web'] } });
     expect(narrower.status).toBe(201);
+  });
+
+  it('revoking a token revokes the tokens it made, and theirs', async () => {
+    const parent = await token(['fleet.read', 'tokens.own'], { hostTags: ['web'] });
+    const child = await call(tokensRoute.POST, { method: 'POST', token: parent, json: { name: 'child', scopes: ['fleet.read', 'tokens.own'] } });
+    const grandchild = await call(tokensRoute.POST, { method: 'POST', token: child.json.token, json: { name: 'grandchild', scopes: ['fleet.read'] } });
+    expect(grandchild.status).toBe(201);
+    expect((await call(meRoute.GET, { token: grandchild.json.token })).status).toBe(200);
+    const { callerFromApiToken } = await import('@/lib/auth/api-tokens');
+    const parentId = (await callerFromApiToken(parent)).token!.id;
+    expect((await call(tokenRoute.DELETE, { method: 'DELETE', token: fx.members.admin.token, params: { id: parentId } })).status).toBe(200);
+    expect((await call(meRoute.GET, { token: child.json.token })).status).toBe(401);
+    expect((await call(meRoute.GET, { token: grandchild.json.token })).status).toBe(401);
   });
 
   it('a deploy-only token (no fleet.read) deploys to the hosts of its tags and nowhere else', async () => {
