@@ -43,4 +43,21 @@ describe('HeartbeatWriter', () => {
     await writer.flush();
     expect(writer.flushes).toBe(1);
   });
+
+  it('a heartbeat written after its socket closed does not bring the host back online', async () => {
+    const fx = await makeOrg();
+    const [host] = await db().insert(hosts).values({ orgId: fx.org.id, name: 'hb-closed', online: true, lastSeen: new Date(Date.now() - 5_000) }).returning();
+    const writer = new HeartbeatWriter(60_000);
+    const lastWord = Date.now();
+    const heartbeat = { type: 'heartbeat' as const, id: 'late', uptimeSeconds: 1, load1: 0, memUsedBytes: 1, memTotalBytes: 2, storeFreeBytes: 3, failedUnits: [], currentSystem: null, bootedSystem: null, nixosVersion: null };
+    writer.add(host!.id, heartbeat, lastWord);
+    // The gateway's close handler, before the buffered heartbeat is flushed.
+    await db().update(hosts).set({ online: false, lastSeen: new Date(lastWord) }).where(eq(hosts.id, host!.id));
+    await writer.flush();
+    expect((await db().select().from(hosts).where(eq(hosts.id, host!.id)))[0]?.online).toBe(false);
+    // A heartbeat after that (the host came back) does.
+    writer.add(host!.id, heartbeat, lastWord + 1_000);
+    await writer.flush();
+    expect((await db().select().from(hosts).where(eq(hosts.id, host!.id)))[0]?.online).toBe(true);
+  });
 });

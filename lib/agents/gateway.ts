@@ -161,7 +161,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
         });
         return;
       case 'heartbeat':
-        heartbeats.add(conn.hostId, message);
+        heartbeats.add(conn.hostId, message, conn.lastHeard);
         return;
       case 'progress':
         safely(

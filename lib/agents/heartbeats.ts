@@ -28,9 +28,13 @@ export class HeartbeatWriter {
     this.timer.unref();
   }
 
-  /** Keeps the latest heartbeat per host until the next flush. */
-  add(hostId: string, heartbeat: THeartbeat) {
-    this.pending.set(hostId, { ...heartbeat, hostId, at: new Date().toISOString() });
+  /**
+   * Keeps the latest heartbeat per host until the next flush. `receivedAt` is when its
+   * frame arrived: the gateway passes the same instant it records as the connection's
+   * last word, which is what a closed connection leaves in `last_seen`.
+   */
+  add(hostId: string, heartbeat: THeartbeat, receivedAt = Date.now()) {
+    this.pending.set(hostId, { ...heartbeat, hostId, at: new Date(receivedAt).toISOString() });
   }
 
   flush(): Promise<void> {
@@ -64,7 +68,10 @@ export class HeartbeatWriter {
           presence as (
             -- A sample older than what the host row already knows (a deployment result
             -- recorded meanwhile) must not put back the system it replaced.
-            update hosts set online = true, last_seen = greatest(hosts.last_seen, v.at),
+            -- Nor may it bring back online a host whose socket closed after it arrived: the
+            -- close wrote last_seen = the connection's last word, which is no earlier than it.
+            update hosts set online = hosts.online or hosts.last_seen is null or v.at > hosts.last_seen,
+              last_seen = greatest(hosts.last_seen, v.at),
               current_system = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.current_system else hosts.current_system end,
               booted_system = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.booted_system else hosts.booted_system end,
               nixos_version = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.nixos_version else hosts.nixos_version end,
