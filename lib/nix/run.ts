@@ -18,8 +18,7 @@ function buildUsersGroupIn(text: string): string | undefined {
 }
 
 /**
- * NIX_CONFIG for our calls: flakes on; busybox provides /bin/sh inside the sandbox where
- * it is installed; then NIX_CONFIG and FLOTILLA_NIX_CONFIG (tests set `substituters =`
+ * NIX_CONFIG for our calls: flakes on; a /bin/sh inside the sandbox (sandboxShellPaths); then NIX_CONFIG and FLOTILLA_NIX_CONFIG (tests set `substituters =`
  * so nothing waits on the public cache); then the lines that must win. Nix applies
  * NIX_CONFIG lines in order, and they override /etc/nix/nix.conf (Debian's says
  * `sandbox = false`). As root, builds run as the build users of `nixbld` (or the group
@@ -27,12 +26,24 @@ function buildUsersGroupIn(text: string): string | undefined {
  */
 export function nixConfig(): string {
   const lines = ['experimental-features = nix-command flakes'];
-  if (existsSync('/bin/busybox')) lines.push('extra-sandbox-paths = /bin/sh=/bin/busybox');
+  lines.push(`extra-sandbox-paths = ${sandboxShellPaths()}`);
   const operator = [process.env.NIX_CONFIG, process.env.FLOTILLA_NIX_CONFIG?.replace(/\\n/g, '\n')].filter((v): v is string => Boolean(v));
   lines.push(...operator);
   lines.push('sandbox = true', 'sandbox-fallback = false');
   if (isRoot()) lines.push(`build-users-group = ${buildUsersGroupIn(operator.join('\n')) ?? 'nixbld'}`);
   return lines.join('\n');
+}
+
+/**
+ * What gives builders a /bin/sh inside the sandbox (Debian's Nix is built without a
+ * sandbox shell): busybox-static when it is installed, a static shell and nothing else;
+ * otherwise the system's own /bin and /usr with the libraries they load, read-only to
+ * the build users. Either way the sandbox still hides the data directory, other
+ * closures, the network and every secret; /usr only adds the system's programs.
+ */
+export function sandboxShellPaths(): string {
+  if (existsSync('/bin/busybox')) return '/bin/sh=/bin/busybox';
+  return ['/bin', '/usr', '/lib', '/lib64'].filter((p) => existsSync(p)).join(' ');
 }
 
 export type NixResult = { code: number; stdout: string; stderr: string; timedOut: boolean };

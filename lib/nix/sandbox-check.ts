@@ -23,7 +23,8 @@ const FIX_USERS =
   'Give Nix build users: install nix-bin with its recommends (Debian/Ubuntu: apt-get install nix-bin nix-setup-systemd, which creates the nixbld group with users nixbld1..10), or create the nixbld group with build users yourself (groupadd -r nixbld; useradd -r -g nixbld -G nixbld -d /var/empty -s /usr/sbin/nologin nixbld1, … nixbld10), or run a nix-daemon and start Flotilla with NIX_REMOTE=daemon.';
 const FIX_SANDBOX =
   "Nix's sandbox needs Linux user, mount, PID and network namespaces: run Flotilla's worker on a host or VM (not an unprivileged container), or run a nix-daemon with sandbox = true and start Flotilla with NIX_REMOTE=daemon.";
-const FIX_SHELL = "The probe's builder is /bin/sh inside the sandbox: install busybox-static (Flotilla maps /bin/sh to /bin/busybox), or add `sandbox-paths = /bin/sh=<a static shell>` to FLOTILLA_NIX_CONFIG.";
+const FIX_SHELL =
+  "The probe's builder is /bin/sh inside the sandbox: Flotilla maps /bin/busybox there when it exists (it must be busybox-static: apt-get install busybox-static), otherwise the system's /bin, /usr and /lib; or add `sandbox-paths = /bin/sh=<a static shell>` to FLOTILLA_NIX_CONFIG.";
 
 const ZProbeOutput = z.array(z.object({ outputs: z.object({ out: z.string() }) })).length(1);
 const ZProbeReport = z.object({ uid: z.coerce.number().int(), visible: z.enum(['yes', 'no']) });
