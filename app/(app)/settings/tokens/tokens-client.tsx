@@ -41,7 +41,7 @@ export function CreateTokenForm({ scopes }: { scopes: { id: string; label: strin
               <option value="">never</option>
             </Select>
           </Field>
-          <Field label="Limit to hosts tagged (optional)" htmlFor="token-host-tags" error={hostTagsError} hint="For CI deploy tokens: it may deploy only to hosts with one of these tags. Comma-separated.">
+          <Field label="Limit to hosts tagged (optional)" htmlFor="token-host-tags" error={hostTagsError} hint="For CI deploy tokens: it reaches only hosts with one of these tags, to read, change or deploy them, and so do tokens it makes. Comma-separated.">
             <Input id="token-host-tags" name="hostTags" maxLength={1000} placeholder="e.g. web, staging" autoComplete="off" />
           </Field>
         </div>
