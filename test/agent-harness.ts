@@ -56,6 +56,28 @@ export async function startHarness(opts: { port?: number; driver?: boolean } = {
   };
 }
 
+/**
+ * The same harness in a process of its own (test/harness-server.ts), for tests that need
+ * a second server process on the same database; `port` brings it back on the same address.
+ */
+export async function startHarnessProcess(opts: { port?: number } = {}): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/harness-server.ts'], {
+    cwd: root,
+    env: { ...process.env, ...(opts.port ? { HARNESS_PORT: String(opts.port) } : {}) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+      const ready = /READY (\S+)/.exec(out);
+      if (ready) resolve(ready[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`the harness process exited (${code})`)));
+  });
+  return { child, base };
+}
+
 export type AgentProcess = { child: ChildProcess; output: () => string; exited: Promise<number | null> };
 
 /** The agent from source, or from the esbuild bundle (much quicker to start, for tests with many agents). */

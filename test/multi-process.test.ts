@@ -1,6 +1,6 @@
 // Two server processes on one PostgreSQL: an agent connected to process A receives a
 // deployment started in process B (this one), through NOTIFY.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,10 +17,9 @@ import { db } from '@/lib/db/client';
 import { builds, hosts as hostsTable } from '@/lib/db/schema';
 import { resetEnvCache } from '@/lib/env';
 import { isFinalDeployment } from '@/lib/deployments/schemas';
-import { runAgent, until, type AgentProcess } from './agent-harness';
+import { runAgent, startHarnessProcess, until, type AgentProcess } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 
-const root = path.resolve(import.meta.dirname, '..');
 let fx: OrgFixture;
 let tmp: string;
 let processA: ChildProcess;
@@ -29,23 +28,7 @@ let agent: AgentProcess;
 const host = `mp${Math.random().toString(36).slice(2, 8)}`;
 
 /** The agent-facing server in a process of its own; `port` brings it back on the same address. */
-async function startProcessA(port?: number): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/harness-server.ts'], {
-    cwd: root,
-    env: { ...process.env, ...(port ? { HARNESS_PORT: String(port) } : {}) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-      const ready = /READY (\S+)/.exec(out);
-      if (ready) resolve(ready[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`process A exited (${code})`)));
-  });
-  return { child, base };
-}
+const startProcessA = (port?: number) => startHarnessProcess({ port });
 
 async function buildFor(name: string, module: string, packages: string[], baseVersion: number) {
   await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name }, json: { module, packages, baseVersion } });

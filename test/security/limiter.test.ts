@@ -2,9 +2,8 @@
 // wrapper behind a server that does what server.ts does before Next.js, the binary
 // cache and the agent gateway of the agent harness, and a second server process. Each
 // test speaks from its own loopback address (127.0.0.N), the way separate clients would.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { like, sql } from 'drizzle-orm';
 import { NextRequest } from 'next/server';
@@ -23,10 +22,9 @@ import { db } from '@/lib/db/client';
 import * as schema from '@/lib/db/schema';
 import { authFailures } from '@/lib/db/schema';
 import { parseEnv, resetEnvCache } from '@/lib/env';
-import { startHarness, until, type Harness } from '../agent-harness';
+import { startHarness, startHarnessProcess, until, type Harness } from '../agent-harness';
 import { call, makeOrg, PASSWORD, type OrgFixture } from '../fixtures';
 
-const root = path.resolve(import.meta.dirname, '../..');
 let fx: OrgFixture;
 let harness: Harness;
 let api: http.Server;
@@ -261,17 +259,8 @@ describe('counters are shared, bounded and reported', () => {
   });
 
   it('two server processes share one limit (the cache of a second process refuses after failures at the first)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/harness-server.ts'], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const { child, base: other } = await startHarnessProcess();
     children.push(child);
-    const other = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (d) => {
-        out += d;
-        const ready = /READY (\S+)/.exec(out);
-        if (ready) resolve(ready[1] as string);
-      });
-      child.once('exit', (code) => reject(new Error(`second process exited (${code})`)));
-    });
     const from = '127.0.0.20';
     for (let i = 0; i < SECRET_LIMIT.max; i++) {
       const base = i % 2 === 0 ? harness.base : other;

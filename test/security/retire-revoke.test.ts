@@ -16,7 +16,7 @@ import * as hostsRoute from '@/app/api/v1/hosts/route';
 import type { GuardedRoute } from '@/lib/api/route';
 import { db } from '@/lib/db/client';
 import { auditEvents, hosts } from '@/lib/db/schema';
-import { runAgent, until, type AgentProcess } from '../agent-harness';
+import { runAgent, startHarnessProcess, until, type AgentProcess } from '../agent-harness';
 import { call, makeOrg, type OrgFixture } from '../fixtures';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -27,21 +27,6 @@ let baseA: string;
 let api: http.Server;
 let apiBase: string;
 const agents: AgentProcess[] = [];
-
-/** The agent-facing server in a process of its own (as test/multi-process.test.ts runs it). */
-async function startProcessA(): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/harness-server.ts'], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-      const ready = /READY (\S+)/.exec(out);
-      if (ready) resolve(ready[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`process A exited (${code})`)));
-  });
-  return { child, base };
-}
 
 /** The two REST routes the CLI calls, served over HTTP by their real handlers (no Next.js build in Vitest). */
 async function startApi(): Promise<{ server: http.Server; base: string }> {
@@ -119,7 +104,7 @@ function runCli(args: string[]) {
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'flotilla-retire-'));
   fx = await makeOrg();
-  ({ child: serverA, base: baseA } = await startProcessA());
+  ({ child: serverA, base: baseA } = await startHarnessProcess());
   ({ server: api, base: apiBase } = await startApi());
 }, 60_000);
 
