@@ -85,26 +85,35 @@ export async function recordProgress(hostId: string, targetId: string, phase: 'd
   return deployment?.status !== 'cancelled';
 }
 
-/** Records an agent's result once (a result repeated in a later hello changes nothing). */
+/**
+ * Records an agent's result once (a result repeated in a later hello changes nothing).
+ * The target's outcome and the host's system change in one transaction: the rollout
+ * driver must never see a canary `succeeded` on a host still running the old system
+ * (it then judged the canary unhealthy, "no longer runs the deployed system").
+ */
 export async function recordResult(hostId: string, result: TResult) {
-  const [target] = await db()
-    .update(deploymentTargets)
-    .set({
-      phase: result.outcome,
-      error: result.outcome === 'failed' ? result.reason : null,
-      rollbackReason: result.outcome === 'rolled-back' ? result.reason : null,
-      log: sql`right(${deploymentTargets.log} || ${result.logsTail}, 64000)`,
-      finishedAt: new Date(),
-      updatedAt: new Date(),
-    })
-    .where(and(eq(deploymentTargets.id, result.targetId), eq(deploymentTargets.hostId, hostId), ne(deploymentTargets.phase, 'pending'), notInArray(deploymentTargets.phase, [...FINAL_TARGET_PHASES])))
-    .returning();
+  const target = await db().transaction(async (tx) => {
+    const [updated] = await tx
+      .update(deploymentTargets)
+      .set({
+        phase: result.outcome,
+        error: result.outcome === 'failed' ? result.reason : null,
+        rollbackReason: result.outcome === 'rolled-back' ? result.reason : null,
+        log: sql`right(${deploymentTargets.log} || ${result.logsTail}, 64000)`,
+        finishedAt: new Date(),
+        updatedAt: new Date(),
+      })
+      .where(and(eq(deploymentTargets.id, result.targetId), eq(deploymentTargets.hostId, hostId), ne(deploymentTargets.phase, 'pending'), notInArray(deploymentTargets.phase, [...FINAL_TARGET_PHASES])))
+      .returning();
+    if (!updated) return undefined;
+    // last_seen moves too, so a heartbeat sampled before this result cannot overwrite the system.
+    await tx
+      .update(hosts)
+      .set({ ...(result.currentSystem ? { currentSystem: result.currentSystem, lastSeen: new Date() } : {}), lastDeployPhase: result.outcome, lastDeployAt: new Date() })
+      .where(eq(hosts.id, hostId));
+    return updated;
+  });
   if (!target) return false;
-  // last_seen moves too, so a heartbeat sampled before this result cannot overwrite the system.
-  await db()
-    .update(hosts)
-    .set({ ...(result.currentSystem ? { currentSystem: result.currentSystem, lastSeen: new Date() } : {}), lastDeployPhase: result.outcome, lastDeployAt: new Date() })
-    .where(eq(hosts.id, hostId));
   // The rollout driver decides what this means for the deployment (next wave, failure gate, done).
   await nudgeRollout(target.deploymentId);
   return true;
