@@ -118,7 +118,8 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-describe.skipIf(!pgReady)('declared state', () => {
+// Skipped only on a developer machine without PostgreSQL's tools: CI has them, and fails here if they are missing.
+describe.skipIf(!pgReady && !process.env.CI)('declared state', () => {
   let original: Record<string, string>;
   let firstFilesHash: string;
 

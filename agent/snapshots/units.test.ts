@@ -38,7 +38,8 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-describe.skipIf(!mysqlReady)('a MySQL/MariaDB unit', () => {
+// Skipped only on a developer machine without MariaDB: CI installs and runs it, and fails here if it is missing.
+describe.skipIf(!mysqlReady && !process.env.CI)('a MySQL/MariaDB unit', () => {
   const database = `flotilla_units_${Math.random().toString(36).slice(2, 8)}`;
   afterAll(() => {
     mysql(`drop database if exists ${database}`);
