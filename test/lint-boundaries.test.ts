@@ -32,7 +32,7 @@ const leaves = (folder: string) => `This relative import leaves ${folder}/`;
 const refused: [string, string, string][] = [
   // agent/**: the wire protocol only.
   ['agent/lint-probe.ts', "import '@/lib/state/schemas';", AGENT],
-  ['agent/lint-probe.ts', "import '@/lib/agents/credentials.schemas';", AGENT],
+  ['agent/lint-probe.ts', "import '@/lib/agents/credentials';", AGENT],
   ['agent/lint-probe.ts', "import '@/lib/nix/run';", AGENT],
   ['agent/snapshots/lint-probe.ts', "import type { Caller } from '@/lib/auth/caller';\nexport type C = Caller;", AGENT],
   ['agent/lint-probe.ts', "export { db } from '@/lib/db/client';", AGENT],

@@ -11,7 +11,7 @@ import { ensureCacheKey } from '@/lib/cache/keys';
 import { db } from '@/lib/db/client';
 import { enrollTokens, hosts, type Host } from '@/lib/db/schema';
 import { env } from '@/lib/env';
-import { ZEnrollRequest } from './credentials.schemas';
+import { ZEnrollRequest } from './protocol';
 import { announceCredentialChange } from './host-events';
 
 
@@ -42,10 +42,10 @@ export async function enrollHost(input: z.infer<typeof ZEnrollRequest>, ip?: str
     if (!host) throw new AppError('unauthorized', 'The host of this enroll token was retired');
     await tx.update(enrollTokens).set({ usedAt: new Date() }).where(eq(enrollTokens.id, token.id));
     await recordAudit(tx, { system: 'agent', orgId: host.orgId, ip }, { action: 'host.enroll', objectType: 'host', objectId: host.id, after: { agentVersion: input.agentVersion ?? null } });
+    // A host that enrols again gets a new credential: any socket on the old one is cut off.
+    await announceCredentialChange(tx, host.id);
     return host;
   });
-  // A host that enrols again gets a new credential: any socket on the old one is cut off.
-  await announceCredentialChange(result.id);
   const key = await ensureCacheKey(result.orgId);
   return { host: result.name, credential: secret, cache: { url: `${env().publicUrl}/cache`, publicKey: key.publicKey } };
 }
@@ -55,6 +55,6 @@ export async function revokeHostCredential(caller: Caller, host: Host) {
   await db().transaction(async (tx) => {
     await tx.update(hosts).set({ credentialHash: null, enrolledAt: null, online: false }).where(eq(hosts.id, host.id));
     await recordAudit(tx, caller, { action: 'host.credential.revoke', objectType: 'host', objectId: host.id });
+    await announceCredentialChange(tx, host.id);
   });
-  await announceCredentialChange(host.id);
 }

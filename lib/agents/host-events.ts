@@ -1,13 +1,16 @@
 // Events about a host that every server process must hear, over PostgreSQL
-// LISTEN/NOTIFY with a small payload (`<event>:<host id>`), sent outside transactions.
+// LISTEN/NOTIFY with a small payload (`<event>:<host id>`), sent outside hot
+// transactions. A credential change is the exception: its NOTIFY goes in the change's
+// own transaction, which PostgreSQL delivers exactly when it commits, so a crash between
+// the commit and a separate NOTIFY cannot leave a revoked agent connected.
 import { sql } from 'drizzle-orm';
-import { db } from '@/lib/db/client';
+import { db, type Tx } from '@/lib/db/client';
 
 export const HOST_CHANNEL = 'flotilla_host';
 
 /** The host's credential was revoked or replaced, or the host retired: whoever holds its socket closes it. */
-export async function announceCredentialChange(hostId: string) {
-  await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`credential:${hostId}`})`);
+export async function announceCredentialChange(tx: Tx, hostId: string) {
+  await tx.execute(sql`select pg_notify(${HOST_CHANNEL}, ${`credential:${hostId}`})`);
 }
 
 /** A deployment target for the host was released: whoever holds its socket delivers it. */

@@ -48,13 +48,11 @@ export async function ensureCacheKey(orgId: string): Promise<CacheKey> {
 
 /** Writes the secret key to a private temporary file for one `nix copy`, and removes it after. */
 export async function withSecretKeyFile<T>(orgId: string, use: (file: string) => Promise<T>): Promise<T> {
-  await ensureCacheKey(orgId);
-  const [row] = await db().select({ sealed: fleetSettings.cacheSecretKeyEnc }).from(fleetSettings).where(eq(fleetSettings.orgId, orgId));
-  if (!row?.sealed) throw new Error('no cache secret key');
+  const secret = await secretKeyOf(orgId);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'flotilla-sign-'));
   const file = path.join(dir, 'secret-key');
   try {
-    await writeFile(file, open(row.sealed), { mode: 0o600 });
+    await writeFile(file, secret, { mode: 0o600 });
     return await use(file);
   } finally {
     await rm(dir, { recursive: true, force: true });

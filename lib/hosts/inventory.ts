@@ -85,15 +85,14 @@ export async function updateHost(caller: Caller, inReach: HostInReach, input: TU
 
 /** Retiring keeps the host's history (configs, builds, audit) but frees its name and ends its credentials. */
 export async function retireHost(caller: Caller, inReach: HostInReach) {
-  const hostId = await db().transaction(async (tx) => {
+  await db().transaction(async (tx) => {
     const host = await lockHost(tx, inReach);
     await tx.update(hosts).set({ retiredAt: new Date(), credentialHash: null, online: false }).where(eq(hosts.id, host.id));
     await revokeEnrollTokens(tx, host.id);
     await recordAudit(tx, caller, { action: 'host.retire', objectType: 'host', objectId: host.id, before: { name: host.name, tags: host.tags } });
-    return host.id;
+    // Delivered at the commit: whichever server process holds its agent's socket closes it.
+    await announceCredentialChange(tx, host.id);
   });
-  // After the commit: whichever server process holds its agent's socket closes it now.
-  await announceCredentialChange(hostId);
 }
 
 export async function assigneeEmails(tx: Tx, hostId: string): Promise<string[]> {

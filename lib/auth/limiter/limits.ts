@@ -1,4 +1,4 @@
-// What happens after failed authentications (docs/decisions/0017-auth-failure-limits.md).
+// What happens after failed authentications (docs/decisions/0019-auth-failure-limits.md).
 //
 // Secrets (API tokens, host credentials, enroll tokens, cache credentials) are 32
 // random bytes: guessing one is hopeless, so the limit is there to cut noise and to

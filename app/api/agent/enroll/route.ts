@@ -2,7 +2,7 @@ import { route } from '@/lib/api/route';
 import { clientIp, refuseSecret } from '@/lib/auth/request-caller';
 import { AppError } from '@/lib/api/errors';
 import { enrollHost } from '@/lib/agents/credentials';
-import { ZEnrollRequest, ZEnrollResponse } from '@/lib/agents/credentials.schemas';
+import { ZEnrollRequest, ZEnrollResponse } from '@/lib/agents/protocol';
 
 // Public: the one-time enroll token in the body is the credential. A valid token is
 // always accepted; failures count against the client address like any wrong secret.
