@@ -28,12 +28,12 @@ export type ActivationContext = {
   localHealthChecks?: LocalHealthCheck[];
   log: (line: string) => void;
   progress: (phase: 'downloading' | 'activating' | 'confirming', message: string) => void;
-  /** Resolves true when the server confirms this target, false when the time is up. */
-  waitForConfirm: (targetId: string, timeoutMs: number) => Promise<boolean>;
+  /** Resolves true when the server confirms this target, false when the time is up or `signal` aborts. */
+  waitForConfirm: (targetId: string, timeoutMs: number, signal?: AbortSignal) => Promise<boolean>;
   /** Tells the server what the pre-switch checks found (and whether the switch waits for a decision). */
   reportChecks: (deploy: TDeploy, items: TCheckItem[], blocked: boolean) => void;
-  /** Resolves with the chosen resolutions (item id → resolution id) of a blocked target. */
-  waitForDecision: (deploy: TDeploy, remind: () => void) => Promise<Record<string, string>>;
+  /** Resolves with the chosen resolutions (item id → resolution id) of a blocked target; rejects when `signal` aborts. */
+  waitForDecision: (deploy: TDeploy, remind: () => void, signal?: AbortSignal) => Promise<Record<string, string>>;
   /** Snapshots and restores of the host's declared state. */
   state: StateKeeper;
   /** Tells the server the host's state units and snapshots changed. */
@@ -42,11 +42,25 @@ export type ActivationContext = {
   env?: Record<string, string>;
 };
 
+/**
+ * How the coordinator (agent/coordinator.ts) steers the activation it runs. `cancel` is
+ * honoured only before the profile changes; `step('profile-set')` is called synchronously
+ * just before it does, so a cancel either stops the activation or is refused, never both.
+ * `rollback` (its reason is the reason reported) is acted on after the switch finished,
+ * never in the middle of one.
+ */
+export type ActivationControl = {
+  cancel: AbortSignal;
+  rollback: AbortSignal;
+  step: (step: JournalEntry['step']) => void;
+};
+
 class StepFailed extends Error {}
 
 /** Steps an activation resumes from after a restart: the closure is fetched, the profile untouched. */
 const RESUMABLE: JournalEntry['step'][] = ['checking', 'needs-decision', 'checked', 'snapshotting', 'snapshotted'];
-const profileChanged = (step: JournalEntry['step']) => ['profile-set', 'switched', 'confirming', 'done'].includes(step);
+export const profileChanged = (step: JournalEntry['step']) => ['profile-set', 'switched', 'confirming', 'done'].includes(step);
+const CRASHED = 'the agent stopped during the activation (crash, kill or reboot)';
 
 function storeArgs(ctx: ActivationContext) {
   return ctx.paths.storeRoot ? ['--store', ctx.paths.storeRoot] : [];
@@ -62,8 +76,8 @@ async function writeNetrc(ctx: ActivationContext) {
   return file;
 }
 
-async function closureSize(ctx: ActivationContext, storePath: string, netrc: string): Promise<number | null> {
-  const r = await runAgentNix('nix', ['path-info', '--json', '-S', '--store', ctx.cacheUrl, '--option', 'netrc-file', netrc, storePath], { timeoutMs: 120_000 });
+async function closureSize(ctx: ActivationContext, storePath: string, netrc: string, signal?: AbortSignal): Promise<number | null> {
+  const r = await runAgentNix('nix', ['path-info', '--json', '-S', '--store', ctx.cacheUrl, '--option', 'netrc-file', netrc, storePath], { timeoutMs: 120_000, signal });
   if (r.code !== 0) return null;
   const parsed = JSON.parse(r.stdout) as unknown;
   const entry = Array.isArray(parsed) ? (parsed[0] as { closureSize?: number }) : (Object.values(parsed as Record<string, { closureSize?: number }>)[0] ?? {});
@@ -118,8 +132,20 @@ export class Activator {
   }
 
   /** Runs a deploy to its end, exactly once per target id, and returns the result to report. */
-  async activate(deploy: TDeploy): Promise<TResult> {
+  async activate(deploy: TDeploy, control?: ActivationControl): Promise<TResult> {
     const ctx = this.ctx;
+    const put = async (e: Omit<JournalEntry, 'updatedAt'>) => {
+      control?.step(e.step);
+      await this.journal.put(e);
+    };
+    // Before the profile changes, a cancel stops here; a program it was running was killed already.
+    const stopIfCancelled = () => {
+      if (control?.cancel.aborted) throw new StepFailed('cancelled');
+    };
+    const stopIfRollbackAsked = () => {
+      if (control?.rollback.aborted) throw new StepFailed(String(control.rollback.reason));
+    };
+    const exec = { ...ctx, signal: control?.cancel };
     const seen = await this.journal.get(deploy.targetId);
     if (seen?.outcome) return this.resultOf(seen);
     if (seen && !RESUMABLE.includes(seen.step)) return this.resultOf(await this.recover(seen));
@@ -142,43 +168,47 @@ export class Activator {
       decision: null,
       snapshots: [],
     };
-    await this.journal.put(entry);
+    await put(entry);
     let logs = entry.logsTail;
     try {
+      stopIfCancelled();
       if (entry.step === 'received') {
         entry = { ...entry, step: 'downloading' };
-        await this.journal.put(entry);
-        await this.fetch(deploy);
+        await put(entry);
+        await this.fetch(deploy, control?.cancel);
+        stopIfCancelled();
         entry = { ...entry, step: 'checking' };
-        await this.journal.put(entry);
+        await put(entry);
       }
       if (entry.step === 'checking') {
-        const items = [...(await runPrechecks(ctx, deploy.storePath)), ...(await ctx.state.checks(previous, deploy.storePath))];
+        const items = [...(await runPrechecks(exec, deploy.storePath)), ...(await ctx.state.checks(previous, deploy.storePath))];
+        stopIfCancelled();
         const blocked = items.some((i) => i.level === 'error');
         entry = { ...entry, checks: items, step: blocked ? 'needs-decision' : 'checked' };
-        await this.journal.put(entry);
+        await put(entry);
         ctx.reportChecks(deploy, items, blocked);
         for (const i of items.filter((x) => x.level !== 'info')) logs += `check ${i.id} (${i.level}): ${i.message}\n`;
       }
       if (entry.step === 'needs-decision') {
         const items = entry.checks ?? [];
         ctx.log(`target ${deploy.targetId} waits for a decision on: ${items.filter((i) => i.level === 'error').map((i) => i.id).join(', ')}`);
-        const choices = entry.decision ?? (await ctx.waitForDecision(deploy, () => ctx.reportChecks(deploy, items, true)));
+        const choices = entry.decision ?? (await ctx.waitForDecision(deploy, () => ctx.reportChecks(deploy, items, true), control?.cancel));
         entry = { ...entry, decision: choices };
-        await this.journal.put(entry);
+        await put(entry);
         for (const item of items.filter((i) => i.level === 'error')) {
           const resolution = choices[item.id] ?? 'abort';
           ctx.progress('activating', `resolving ${item.id}: ${resolution}`);
-          const r = await resolveItem(ctx, deploy.storePath, item, resolution);
+          const r = await resolveItem(exec, deploy.storePath, item, resolution);
+          stopIfCancelled();
           logs += `${r.output}\n`;
           if (!r.ok) throw new StepFailed(r.output);
         }
         entry = { ...entry, step: 'checked', logsTail: logs };
-        await this.journal.put(entry);
+        await put(entry);
       }
       if (entry.step === 'checked' || entry.step === 'snapshotting') {
         entry = { ...entry, step: 'snapshotting' };
-        await this.journal.put(entry);
+        await put(entry);
         const skip = Object.values(entry.decision ?? {}).includes(SKIP_SNAPSHOTS.id);
         try {
           const taken = skip ? [] : await ctx.state.beforeSwitch(deploy, previous, (unit) => ctx.progress('activating', `snapshotting ${unit} before the switch`));
@@ -189,41 +219,53 @@ export class Activator {
         } finally {
           ctx.reportState();
         }
-        await this.journal.put(entry);
+        await put(entry);
       }
 
+      // The last moment a cancel is honoured: from here on it is refused.
+      stopIfCancelled();
+      control?.step('profile-set');
       ctx.progress('activating', `setting the system profile and running switch-to-configuration ${deploy.action}`);
       const set = await runAgentNix('nix-env', [...storeArgs(ctx), '-p', profilePath(ctx), '--set', deploy.storePath], { timeoutMs: 120_000 });
       if (set.code !== 0) throw new StepFailed(`nix-env --set failed: ${set.stderr.trim()}`);
       entry = { ...entry, step: 'profile-set' };
-      await this.journal.put(entry);
+      await put(entry);
       logs += await switchTo(ctx, deploy.storePath, deploy.action, deploy.switchTimeoutSeconds * 1000);
       entry = { ...entry, step: 'switched' };
-      await this.journal.put(entry);
+      await put(entry);
+      stopIfRollbackAsked();
       await healthChecks(ctx, deploy);
+      stopIfRollbackAsked();
 
       entry = { ...entry, step: 'confirming' };
-      await this.journal.put(entry);
+      await put(entry);
       ctx.progress('confirming', `waiting up to ${deploy.confirmTimeoutSeconds} s for the server to confirm`);
-      if (!(await ctx.waitForConfirm(deploy.targetId, deploy.confirmTimeoutSeconds * 1000))) {
+      if (!(await ctx.waitForConfirm(deploy.targetId, deploy.confirmTimeoutSeconds * 1000, control?.rollback))) {
+        stopIfRollbackAsked();
         throw new StepFailed(`the server did not confirm within ${deploy.confirmTimeoutSeconds} s (magic rollback)`);
       }
       entry = { ...entry, step: 'done', outcome: 'succeeded', logsTail: logs, currentSystem: await currentSystem(ctx.paths) };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      entry = profileChanged(entry.step) ? await this.rollback(entry, reason, logs) : { ...entry, step: 'done', outcome: 'failed', reason, logsTail: logs };
+      if (profileChanged(entry.step)) entry = await this.rollback(entry, reason, logs);
+      else if (control?.cancel.aborted) {
+        // Whatever the step was doing when the cancel came (a killed fetch or check), the system is unchanged.
+        entry = { ...entry, step: 'done', outcome: 'cancelled', reason: `${String(control.cancel.reason)} (while ${entry.step}); the system was not changed`, logsTail: logs };
+      } else entry = { ...entry, step: 'done', outcome: 'failed', reason, logsTail: logs };
     }
-    await this.journal.put(entry);
+    // A rollback asked for after the last check (while the confirmation came in) is not lost.
+    if (entry.outcome === 'succeeded' && control?.rollback.aborted) entry = await this.rollback(entry, String(control.rollback.reason), entry.logsTail);
+    await put(entry);
     return this.resultOf(entry);
   }
 
   /** Closure size against free space, then the closure from the pinned cache, trusting only the pinned keys. */
-  private async fetch(deploy: TDeploy) {
+  private async fetch(deploy: TDeploy, signal?: AbortSignal) {
     const ctx = this.ctx;
     const keys = ctx.trustedKeys();
     if (!keys.length) throw new StepFailed('no trusted key is pinned: enrol this host again');
     const netrc = await writeNetrc(ctx);
-    const size = await closureSize(ctx, deploy.storePath, netrc);
+    const size = await closureSize(ctx, deploy.storePath, netrc, signal);
     const free = await storeFree(ctx.paths.storeRoot);
     ctx.progress('downloading', `fetching ${deploy.storePath}${size ? ` (${Math.round(size / 1024)} KiB closure, ${Math.round(free / 1024 / 1024)} MiB free)` : ''}`);
     if (size && size > free) throw new StepFailed(`not enough space: the closure needs ${size} bytes, the store has ${free} free`);
@@ -231,7 +273,7 @@ export class Activator {
       'nix',
       // Cached narinfos could carry an earlier key's signature, or say a path is missing that was pushed since: always ask the cache.
       ['copy', '--from', ctx.cacheUrl, ...(ctx.paths.storeRoot ? ['--to', ctx.paths.storeRoot] : []), '--option', 'require-sigs', 'true', '--option', 'trusted-public-keys', keys.join(' '), '--option', 'narinfo-cache-positive-ttl', '0', '--option', 'narinfo-cache-negative-ttl', '0', '--option', 'netrc-file', netrc, deploy.storePath],
-      { timeoutMs: 60 * 60_000, trustedKeys: keys },
+      { timeoutMs: 60 * 60_000, trustedKeys: keys, signal },
     );
     if (copy.code !== 0) throw new StepFailed(`fetching the closure failed: ${copy.stderr.trim().split('\n').slice(-5).join('\n')}`);
   }
@@ -241,26 +283,57 @@ export class Activator {
     return (await this.journal.all()).filter((e) => !e.outcome && RESUMABLE.includes(e.step) && e.deploy).map((e) => e.deploy as TDeploy);
   }
 
-  /** An activation found half-done at start: the profile may have changed, so roll back if it did. */
-  async recover(entry: JournalEntry): Promise<Omit<JournalEntry, 'updatedAt'>> {
-    const reason = 'the agent stopped during the activation (crash, kill or reboot)';
+  /**
+   * An activation that is not running any more (found half-done at start, or one whose
+   * activate() threw): the profile may have changed, so roll back if it did.
+   */
+  async recover(entry: JournalEntry, reason = CRASHED): Promise<Omit<JournalEntry, 'updatedAt'>> {
     const finished = profileChanged(entry.step) ? await this.rollback(entry, reason, entry.logsTail) : { ...entry, step: 'done' as const, outcome: 'failed' as const, reason };
     await this.journal.put(finished);
     return finished;
   }
 
+  /** activate() threw (a journal it could not write, a bug): this process knows the activation stopped, so it is finished now. */
+  async abandon(targetId: string, reason: string): Promise<TResult | null> {
+    const entry = await this.journal.get(targetId);
+    if (!entry) return null;
+    return this.resultOf(entry.outcome ? entry : await this.recover(entry, `the activation stopped unexpectedly: ${reason}`));
+  }
+
   /**
-   * At start: finish interrupted activations; everything not yet acknowledged goes into hello.
-   * `running`: the target this process is activating right now (a reconnect during an
-   * activation): it is not interrupted, and recovering it would roll back under its feet.
+   * Only at the start of the agent process: an unfinished activation found then was cut short
+   * by a crash, kill or reboot, and is finished (rolled back if the profile changed). Returns
+   * every result not yet acknowledged. A mere reconnect never comes here (see unreported()).
    */
-  async pendingResults(running: string | null = null): Promise<TResult[]> {
+  async pendingResults(): Promise<TResult[]> {
     const results: TResult[] = [];
     for (const entry of await this.journal.all()) {
-      if (entry.reported || entry.targetId === running || (!entry.outcome && RESUMABLE.includes(entry.step))) continue;
+      if (entry.reported || (!entry.outcome && RESUMABLE.includes(entry.step))) continue;
       results.push(this.resultOf(entry.outcome ? entry : await this.recover(entry)));
     }
     return results;
+  }
+
+  /** Finished activations the server has not heard of (for a reconnect: nothing unfinished is touched). */
+  async unreported(): Promise<TResult[]> {
+    return (await this.journal.all()).filter((e) => e.outcome && !e.reported).map((e) => this.resultOf(e));
+  }
+
+  /**
+   * A rollback the server asked for, of a target that succeeded: back to the system it
+   * replaced, through the same steps as the rollback of a failed switch. Returns the result
+   * to report, or why it was refused.
+   */
+  async rollBack(targetId: string, toSystem: string, reason: string): Promise<TResult | string> {
+    const entry = await this.journal.get(targetId);
+    if (!entry) return `target ${targetId} is not known on this host`;
+    if (entry.outcome !== 'succeeded') return `target ${targetId} ended ${entry.outcome ?? 'unfinished'}: there is nothing of it to roll back`;
+    if (entry.previous !== toSystem) return `target ${targetId} replaced ${entry.previous ?? 'nothing'}, not ${toSystem}: a rollback only goes back to the system the target replaced`;
+    const running = await currentSystem(this.ctx.paths);
+    if (running !== entry.storePath) return `the host no longer runs the system of target ${targetId} (it runs ${running ?? 'nothing'})`;
+    const done = { ...(await this.rollback(entry, reason, entry.logsTail)), reported: false };
+    await this.journal.put(done);
+    return this.resultOf(done);
   }
 
   async markReported(targetId: string) {

@@ -8,18 +8,21 @@ export class Confirmations {
     this.waiting.get(targetId)?.();
   }
 
-  wait(targetId: string, timeoutMs: number): Promise<boolean> {
+  /** True once confirmed; false when the time is up or `signal` aborts (a rollback the server asked for). */
+  wait(targetId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.confirmed.has(targetId)) return Promise.resolve(true);
+    if (signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(targetId);
-        resolve(false);
-      }, timeoutMs);
-      this.waiting.set(targetId, () => {
+      const end = (confirmed: boolean) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', aborted);
         this.waiting.delete(targetId);
-        resolve(true);
-      });
+        resolve(confirmed);
+      };
+      const aborted = () => end(false);
+      const timer = setTimeout(() => end(false), timeoutMs);
+      signal?.addEventListener('abort', aborted, { once: true });
+      this.waiting.set(targetId, () => end(true));
     });
   }
 }

@@ -1,13 +1,16 @@
 // The agent's connection to the server: connect with the host credential, say hello,
 // send heartbeats at the interval the server asks for, reconnect with backoff and
-// jitter when the connection drops, and say what it is waiting for.
+// jitter when the connection drops or the server falls silent, and say what it is
+// waiting for.
 import WebSocket from 'ws';
-import { AGENT_WS_PATH, parseFrame, SUBPROTOCOL, ZServerMessage, type TAgentMessage, type TResult, type TServerMessage, type TWelcome } from '@/lib/agents/protocol';
+import { AGENT_WS_PATH, parseFrame, SUBPROTOCOL, ZServerMessage, type TAgentMessage, type TResult, type TRunning, type TServerMessage, type TWelcome } from '@/lib/agents/protocol';
 import { backoffMs } from './backoff';
 import { bootedSystem, currentSystem, heartbeatFacts, nixosVersion, type SystemPaths } from './system';
 import { checkServerUrl } from './trust';
 
 export const AGENT_VERSION = '0.1.0';
+/** No frame, ping or pong from the server for this long: the connection is dead, even if TCP has not noticed. */
+export const SILENCE_MS = 45_000;
 
 export type ConnectionOptions = {
   server: string;
@@ -17,6 +20,12 @@ export type ConnectionOptions = {
   onMessage?: (message: TServerMessage) => void;
   /** Results of activations the server has not heard about yet (sent in hello). */
   pendingResults?: () => Promise<TResult[]>;
+  /** Called once a hello carrying these results went out over an open socket. */
+  resultsSent?: (results: TResult[]) => Promise<void>;
+  /** The activation running now: the server follows it instead of treating it as lost. */
+  running?: () => TRunning | null;
+  /** Silence after which the agent reconnects (SILENCE_MS unless a test shortens it). */
+  silenceMs?: number;
   /** Changes whenever an activation result is sent: a heartbeat read before it is stale. */
   systemEpoch?: () => number;
   backoff?: { baseMs?: number; capMs?: number };
@@ -29,6 +38,8 @@ export class AgentConnection {
   private attempt = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
+  private liveness: NodeJS.Timeout | undefined;
+  private lastHeard = 0;
   private stopped = false;
   welcome: TWelcome | null = null;
 
@@ -45,24 +56,53 @@ export class AgentConnection {
     return `${this.opts.server.replace(/^http/, 'ws').replace(/\/$/, '')}${AGENT_WS_PATH}`;
   }
 
-  /** Sends if connected; returns whether the message went out. */
+  /**
+   * Sends if connected and greeted; returns whether the message went out. Before the
+   * welcome only hello may go: the server closes a socket whose first message is not hello.
+   */
   send(message: TAgentMessage): boolean {
-    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    if (this.ws?.readyState !== WebSocket.OPEN || (!this.welcome && message.type !== 'hello')) return false;
     this.ws.send(JSON.stringify(message));
     return true;
+  }
+
+  /**
+   * The agent's side of liveness: its own pings make a quiet but healthy server answer, and
+   * silence beyond silenceMs (a server that hangs, a half-open connection) ends the socket,
+   * so the usual backoff reconnects instead of waiting for TCP to give up.
+   */
+  private watch(ws: WebSocket) {
+    const silenceMs = this.opts.silenceMs ?? SILENCE_MS;
+    this.lastHeard = Date.now();
+    clearInterval(this.liveness);
+    this.liveness = setInterval(() => {
+      if (this.ws !== ws) return;
+      const silent = Date.now() - this.lastHeard;
+      if (silent > silenceMs) {
+        this.opts.log(`the server has been silent for ${(silent / 1000).toFixed(1)} s; dropping the connection`);
+        ws.terminate();
+      } else if (ws.readyState === WebSocket.OPEN) ws.ping();
+    }, Math.max(50, Math.floor(silenceMs / 3)));
   }
 
   private connect() {
     if (this.stopped) return;
     const ws = new WebSocket(this.url(), SUBPROTOCOL, { headers: { authorization: `Bearer ${this.opts.credential}` }, handshakeTimeout: 15_000 });
     this.ws = ws;
-    ws.on('open', () =>
+    const heard = () => (this.lastHeard = Date.now());
+    ws.on('ping', heard);
+    ws.on('pong', heard);
+    ws.on('open', () => {
+      this.watch(ws);
       this.hello().catch((error) => {
         this.opts.log(`hello failed: ${error instanceof Error ? error.message : String(error)}`);
         ws.close(1011, 'agent error');
-      }),
-    );
-    ws.on('message', (data) => this.onFrame(data.toString()));
+      });
+    });
+    ws.on('message', (data) => {
+      heard();
+      this.onFrame(data.toString());
+    });
     ws.on('unexpected-response', (_req, res) => {
       this.opts.log(`server refused the connection: HTTP ${res.statusCode}${res.statusCode === 401 ? ' (credential unknown or revoked: enrol again)' : ''}`);
       ws.terminate();
@@ -70,6 +110,7 @@ export class AgentConnection {
     ws.on('error', (error) => this.opts.log(`connection error: ${error.message}`));
     ws.on('close', (code, reason) => {
       clearInterval(this.heartbeat);
+      clearInterval(this.liveness);
       this.welcome = null;
       if (this.stopped) return;
       const wait = backoffMs(this.attempt++, this.opts.backoff);
@@ -81,16 +122,19 @@ export class AgentConnection {
   private async hello() {
     const { paths } = this.opts;
     const system = await currentSystem(paths);
-    this.send({
+    const facts = { currentSystem: system, bootedSystem: await bootedSystem(paths), nixosVersion: await nixosVersion(system, paths.storeRoot) };
+    const pendingResults = (await this.opts.pendingResults?.()) ?? [];
+    const sent = this.send({
       type: 'hello',
       id: crypto.randomUUID(),
       agentVersion: AGENT_VERSION,
-      currentSystem: system,
-      bootedSystem: await bootedSystem(paths),
-      nixosVersion: await nixosVersion(system, paths.storeRoot),
-      capabilities: ['switch', 'boot', 'rollback'],
-      pendingResults: (await this.opts.pendingResults?.()) ?? [],
+      ...facts,
+      capabilities: ['switch', 'boot', 'rollback', 'cancel'],
+      pendingResults,
+      // Read last, with nothing awaited before the send: a reconnect during an activation says it still runs.
+      running: this.opts.running?.() ?? null,
     });
+    if (sent && pendingResults.length) await this.opts.resultsSent?.(pendingResults);
   }
 
   private onFrame(data: string) {
@@ -130,6 +174,7 @@ export class AgentConnection {
     this.stopped = true;
     clearTimeout(this.retry);
     clearInterval(this.heartbeat);
+    clearInterval(this.liveness);
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {

@@ -11,15 +11,26 @@ export class Decisions {
     this.waiting.get(targetId)?.(choices);
   }
 
-  wait(targetId: string, remind: () => void, remindEveryMs = 15_000): Promise<Record<string, string>> {
+  /** Rejects when `signal` aborts (the target was cancelled): the reminders stop with it. */
+  wait(targetId: string, remind: () => void, signal?: AbortSignal, remindEveryMs = 15_000): Promise<Record<string, string>> {
     const known = this.decided.get(targetId);
     if (known) return Promise.resolve(known);
-    return new Promise((resolve) => {
+    if (signal?.aborted) return Promise.reject(new Error(String(signal.reason)));
+    return new Promise((resolve, reject) => {
       const timer = setInterval(remind, remindEveryMs);
       timer.unref();
-      this.waiting.set(targetId, (choices) => {
+      const end = () => {
         clearInterval(timer);
+        signal?.removeEventListener('abort', aborted);
         this.waiting.delete(targetId);
+      };
+      const aborted = () => {
+        end();
+        reject(new Error(String(signal?.reason)));
+      };
+      signal?.addEventListener('abort', aborted, { once: true });
+      this.waiting.set(targetId, (choices) => {
+        end();
         resolve(choices);
       });
     });

@@ -16,7 +16,7 @@ export const ZJournalEntry = z.object({
   // 'checking' and 'needs-decision' come before the profile changes: an agent that stops
   // there resumes (a decision survives restarts and reboots) instead of rolling back.
   step: z.enum(['received', 'downloading', 'checking', 'needs-decision', 'checked', 'snapshotting', 'snapshotted', 'profile-set', 'switched', 'confirming', 'done']),
-  outcome: z.enum(['succeeded', 'failed', 'rolled-back']).nullable(),
+  outcome: z.enum(['succeeded', 'failed', 'rolled-back', 'cancelled']).nullable(),
   reason: z.string().nullable(),
   logsTail: z.string().default(''),
   currentSystem: z.string().nullable().default(null),

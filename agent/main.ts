@@ -2,9 +2,10 @@
 // `run` keeps the connection to the server. Runs as root under systemd (module.nix).
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ZEnrollResponse, type TDeploy } from '@/lib/agents/protocol';
+import { ZEnrollResponse } from '@/lib/agents/protocol';
 import { Activator } from './activate';
 import { Confirmations } from './confirmations';
+import { Coordinator } from './coordinator';
 import { Decisions } from './decisions';
 import { loadLocalHealthChecks } from './health-checks';
 import { StateKeeper } from './snapshots/keeper';
@@ -69,9 +70,6 @@ async function run(values: Values) {
   const paths = { storeRoot: str(values['store-root']) ?? null, profile: str(values.profile) ?? '/nix/var/nix/profiles/system' };
   const confirmations = new Confirmations();
   const decisions = new Decisions();
-  // One activation at a time, in the order the server sent them.
-  let current: TDeploy | null = null;
-  let queue = Promise.resolve();
   let systemEpoch = 0;
   const state = new StateKeeper(stateDirOf(values), paths, log);
   const reportState = () =>
@@ -88,42 +86,33 @@ async function run(values: Values) {
     localHealthChecks,
     credential,
     log,
-    progress: (phase, message) => current && connection.send({ type: 'progress', id: crypto.randomUUID(), deploymentId: current.deploymentId, targetId: current.targetId, phase, message }),
-    waitForConfirm: (targetId, timeoutMs) => confirmations.wait(targetId, timeoutMs),
+    progress: (phase, message) => {
+      const running = coordinator.running();
+      if (running) connection.send({ type: 'progress', id: crypto.randomUUID(), deploymentId: running.deploymentId, targetId: running.targetId, phase, message });
+    },
+    waitForConfirm: (targetId, timeoutMs, signal) => confirmations.wait(targetId, timeoutMs, signal),
     reportChecks: (deploy, items, blocked) =>
       connection.send({ type: 'check-report', id: crypto.randomUUID(), deploymentId: deploy.deploymentId, targetId: deploy.targetId, items, blocked }),
-    waitForDecision: (deploy, remind) => decisions.wait(deploy.targetId, remind),
+    waitForDecision: (deploy, remind, signal) => decisions.wait(deploy.targetId, remind, signal),
     state,
     reportState,
   });
-  const onDeploy = (deploy: TDeploy) => {
-    queue = queue.then(async () => {
-      current = deploy;
-      log(`deploying ${deploy.storePath} (target ${deploy.targetId})`);
-      const result = await activator.activate(deploy);
-      current = null;
+  // One activation at a time, in the order the server sent them; restores and rollbacks wait their turn too.
+  const coordinator: Coordinator = new Coordinator({
+    activator,
+    send: (message) => connection.send(message),
+    log,
+    restore: async (restoreId, snapshotId) => {
+      await state.restoreRequested(restoreId, snapshotId, await currentSystem(paths), (status, message) =>
+        connection.send({ type: 'restore-status', id: crypto.randomUUID(), restoreId, status, message }),
+      );
+    },
+    changed: () => {
+      // A heartbeat read before this is stale; the running system, and so the units it declares, may have changed.
       systemEpoch += 1;
-      log(`target ${deploy.targetId}: ${result.outcome}${result.reason ? ` (${result.reason.split('\n')[0]})` : ''}`);
-      if (connection.send(result)) await activator.markReported(deploy.targetId);
-      // The running system, and so the units it declares, may have changed.
       reportState();
-    }).catch((error: unknown) => {
-      // An activation that threw must not stop the ones after it; its journal entry is recovered at the next start.
-      current = null;
-      log(`activation failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
-    });
-  };
-  // Restores wait their turn behind activations: never two changes to the host at once.
-  const onRestore = (restoreId: string, snapshotId: string) => {
-    queue = queue
-      .then(async () => {
-        await state.restoreRequested(restoreId, snapshotId, await currentSystem(paths), (status, message) =>
-          connection.send({ type: 'restore-status', id: crypto.randomUUID(), restoreId, status, message }),
-        );
-        reportState();
-      })
-      .catch((error: unknown) => log(`restore ${restoreId} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`));
-  };
+    },
+  });
   const connection: AgentConnection = new AgentConnection({
     server: config.server,
     credential,
@@ -131,13 +120,13 @@ async function run(values: Values) {
     log,
     allowInsecure,
     backoff: process.env.FLOTILLA_AGENT_BACKOFF_MS ? { baseMs: Number(process.env.FLOTILLA_AGENT_BACKOFF_MS) } : undefined,
+    silenceMs: process.env.FLOTILLA_AGENT_SILENCE_MS ? Number(process.env.FLOTILLA_AGENT_SILENCE_MS) : undefined,
     systemEpoch: () => systemEpoch,
-    pendingResults: async () => {
-      const results = await activator.pendingResults(current?.targetId ?? null);
-      // Counted as reported once hello carried them over an open socket.
-      for (const r of results) await activator.markReported(r.targetId);
-      return results;
-    },
+    // A reconnect: the running activation is reported as running, and nothing unfinished is recovered.
+    pendingResults: () => coordinator.unreported(),
+    // Counted as reported once hello carried them over an open socket.
+    resultsSent: (results) => coordinator.markReported(results),
+    running: () => coordinator.running(),
     onMessage: (message) => {
       if (message.type === 'welcome' && trust) {
         const verdict = judgeWelcome(trust, message);
@@ -150,21 +139,25 @@ async function run(values: Values) {
           void persist(verdict.trust).catch((error: unknown) => log(`cannot save the rotated key: ${error instanceof Error ? error.message : String(error)}`));
         }
         reportState();
+        // Results that ended while the socket was down or not yet greeted.
+        void coordinator.flush().catch((error: unknown) => log(`cannot send results: ${error instanceof Error ? error.message : String(error)}`));
       }
-      if (message.type === 'deploy') onDeploy(message);
+      if (message.type === 'deploy') coordinator.deploy(message);
       else if (message.type === 'confirm') confirmations.confirm(message.targetId);
       else if (message.type === 'resolve') decisions.decide(message.targetId, message.choices);
-      else if (message.type === 'restore') onRestore(message.restoreId, message.snapshotId);
+      else if (message.type === 'restore') coordinator.restore(message.restoreId, message.snapshotId);
+      else if (message.type === 'cancel') coordinator.cancel(message.targetId);
+      else if (message.type === 'rollback') void coordinator.rollback(message.targetId, message.toSystem).catch((error: unknown) => log(`rollback failed: ${error instanceof Error ? error.message : String(error)}`));
     },
   });
   await state.store.clearScratch();
-  // An activation cut short by a crash or reboot is rolled back now, not when the server is reachable again.
+  // A new process: an activation cut short by a crash or reboot is rolled back now, not when the server is reachable again.
   const recovered = await activator.pendingResults();
   for (const r of recovered) log(`recovered target ${r.targetId}: ${r.outcome}${r.reason ? ` (${r.reason.split('\n')[0]})` : ''}`);
   // Activations that were checking or waiting for a decision go on where they were.
   for (const deploy of await activator.resumable()) {
     log(`resuming target ${deploy.targetId}`);
-    onDeploy(deploy);
+    coordinator.deploy(deploy);
   }
   log(`connecting to ${config.server}${config.host ? ` as ${config.host}` : ''}`);
   connection.start();

@@ -33,9 +33,10 @@ export function agentNixConfig(trustedKeys: string[]): string {
 }
 
 /** Runs a Nix command with the agent's forced settings; `trustedKeys` is what the agent pins now (empty for commands that fetch nothing). */
-export function runAgentNix(command: 'nix' | 'nix-env', args: string[], opts: { timeoutMs: number; trustedKeys?: string[] }): Promise<AgentNixResult> {
+/** `signal`: a cancel stops the command (a fetch of a cancelled target). */
+export function runAgentNix(command: 'nix' | 'nix-env', args: string[], opts: { timeoutMs: number; trustedKeys?: string[]; signal?: AbortSignal }): Promise<AgentNixResult> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { env: { ...process.env, NIX_CONFIG: agentNixConfig(opts.trustedKeys ?? []) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: { ...process.env, NIX_CONFIG: agentNixConfig(opts.trustedKeys ?? []) }, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

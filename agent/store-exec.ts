@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import type { SystemPaths } from './system';
 
-export type StoreExecContext = { paths: SystemPaths; env?: Record<string, string> };
+/** `signal`: a cancel stops the program (a pre-switch check of a cancelled target). */
+export type StoreExecContext = { paths: SystemPaths; env?: Record<string, string>; signal?: AbortSignal };
 
 export type StoreExecResult = { code: number; output: string; stdout: string; timedOut: boolean };
 
@@ -15,7 +16,7 @@ export function runFromStore(ctx: StoreExecContext, argv: string[], timeoutMs: n
     ? ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1/nix/store" /nix/store && mount --bind "$1/nix/var" /nix/var && shift && exec "$@"', 'sh', root, ...argv]]
     : [argv[0] as string, argv.slice(1)];
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...ctx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...ctx.env }, stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.signal, killSignal: 'SIGKILL' });
     let output = '';
     let stdout = '';
     let timedOut = false;

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseStreamMessage, type EventStreamSchema, type StreamEvent } from '@/lib/api/event-stream';
 
 const ZConfig = z.object({ server: z.url(), token: z.string().min(10) });
 export type CliConfig = z.infer<typeof ZConfig>;
@@ -56,7 +57,8 @@ export async function api<T>(config: CliConfig, method: string, route: string, b
 }
 
 /** Reads a Server-Sent Events stream until the server ends it, calling `on` for each event. */
-export async function followEvents(config: CliConfig, route: string, on: (event: string, data: unknown) => void) {
+/** Reads an event stream of the API to its end; each message is parsed with the stream's schema (lib/api/streams.ts), malformed ones skipped. */
+export async function followEvents<S extends EventStreamSchema>(config: CliConfig, route: string, schema: S, on: (event: StreamEvent<S>) => void) {
   const res = await fetch(`${config.server.replace(/\/$/, '')}/api/v1${route}`, { headers: { authorization: `Bearer ${config.token}`, accept: 'text/event-stream' } });
   if (!res.ok || !res.body) throw new CliError(`GET ${route}: ${res.status}`);
   const decoder = new TextDecoder();
@@ -69,7 +71,10 @@ export async function followEvents(config: CliConfig, route: string, on: (event:
       buffer = buffer.slice(end + 2);
       const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
       const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (data) on(event, JSON.parse(data) as unknown);
+      if (!data) continue;
+      const parsed = parseStreamMessage(schema, event, data);
+      if (parsed) on(parsed);
+      else process.stderr.write(`(ignored a malformed "${event}" message)\n`);
     }
   }
 }

@@ -1,7 +1,9 @@
 // `flotilla deploy`, `status`, `pause`, `resume`, `cancel`, `rollback`: deployments from the
 // command line, following their progress host by host until they end.
 import { readFile } from 'node:fs/promises';
-import { isFinalDeployment, ZCreateDeployment, type TDeploymentView, type TTargetView } from '@/lib/deployments/schemas';
+import { ZDeploymentStream } from '@/lib/api/streams';
+import { isFinalDeployment, isInFlightPhase } from '@/lib/db/statuses';
+import { ZCreateDeployment, type TDeploymentView, type TTargetView } from '@/lib/deployments/schemas';
 import { api, CliError, followEvents, type CliConfig } from './client';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -43,7 +45,7 @@ export class ProgressPrinter {
       out(targetLine(t));
     }
     const done = (d.counts.succeeded ?? 0) + (d.counts.skipped ?? 0);
-    const inFlight = d.targets.filter((t) => ['sent', 'downloading', 'activating', 'confirming', 'needs-decision'].includes(t.phase)).length;
+    const inFlight = d.targets.filter((t) => isInFlightPhase(t.phase)).length;
     const line = `[${d.status}] ${done}/${d.targets.length} done · ${inFlight} in flight${d.reason && isFinalDeployment(d.status) ? ` · ${d.reason}` : ''}`;
     if (line !== this.status) err(line);
     this.status = line;
@@ -61,9 +63,9 @@ export function outcome(d: TDeploymentView): number {
 export async function follow(config: CliConfig, id: string): Promise<number> {
   const printer = new ProgressPrinter();
   let last: TDeploymentView | null = null;
-  await followEvents(config, `/deployments/${encodeURIComponent(id)}/events`, (event, data) => {
-    if (event !== 'deployment') return;
-    last = data as TDeploymentView;
+  await followEvents(config, `/deployments/${encodeURIComponent(id)}/events`, ZDeploymentStream, (e) => {
+    if (e.event !== 'deployment') return;
+    last = e.data;
     printer.print(last);
   });
   if (!last) throw new CliError('the server ended the progress stream without a status');

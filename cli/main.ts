@@ -12,6 +12,7 @@
 //   flotilla rollback DEPLOYMENT_ID [--async]   (follows the rollback deployment)
 //   flotilla token create --name N --scopes a,b [--days D] [--host-tags t1,t2]
 import { parseArgs } from 'node:util';
+import { ZBuildStream, type TBuildStatusEvent } from '@/lib/api/streams';
 import { api, CliError, followEvents, loadConfig, saveConfig, type CliConfig } from './client';
 import { control, deploy, status, type RolloutFlags } from './deployments';
 
@@ -44,18 +45,19 @@ async function build(config: CliConfig, host: string) {
   const { buildId, reused } = await api<{ buildId: string; reused: boolean }>(config, 'POST', `/hosts/${encodeURIComponent(host)}/builds`);
   out(`build ${buildId}${reused ? ' (identical inputs: reusing it)' : ''}`);
   let status = '';
-  let result: { status: string; storePath: string | null; error: string | null } | null = null;
-  await followEvents(config, `/builds/${buildId}/events`, (event, data) => {
-    if (event === 'log') process.stdout.write((data as { text: string }).text);
-    if (event === 'status') {
-      result = data as typeof result;
-      const progress = (data as { progress?: { stage?: string; builds?: { done: number; expected: number } } }).progress;
-      const line = `[${result?.status}${progress?.stage ? ` · ${progress.stage}` : ''}${progress?.builds?.expected ? ` · ${progress.builds.done}/${progress.builds.expected} derivations` : ''}]`;
+  // Written by the stream's callback (a property, so the compiler does not assume it stayed empty).
+  const last: { status?: TBuildStatusEvent } = {};
+  await followEvents(config, `/builds/${buildId}/events`, ZBuildStream, (e) => {
+    if (e.event === 'log') process.stdout.write(e.data.text);
+    if (e.event === 'status') {
+      last.status = e.data;
+      const { progress } = e.data;
+      const line = `[${e.data.status}${progress?.stage ? ` · ${progress.stage}` : ''}${progress?.builds?.expected ? ` · ${progress.builds.done}/${progress.builds.expected} derivations` : ''}]`;
       if (line !== status) process.stderr.write(`${line}\n`);
       status = line;
     }
   });
-  const final = result as { status: string; storePath: string | null; error: string | null } | null;
+  const final = last.status;
   if (final?.status === 'succeeded') {
     out(final.storePath ?? '');
     return 0;

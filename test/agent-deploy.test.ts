@@ -14,7 +14,7 @@ import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { builds, hosts as hostsTable } from '@/lib/db/schema';
-import { isFinalDeployment } from '@/lib/deployments/schemas';
+import { isFinalDeployment } from '@/lib/db/statuses';
 import { runAgent, startHarness, until, type AgentProcess, type Harness } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 

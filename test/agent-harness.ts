@@ -9,6 +9,7 @@ import { NextRequest } from 'next/server';
 import * as enrollRoute from '@/app/api/agent/enroll/route';
 import { createGateway, type Gateway } from '@/lib/agents/gateway';
 import { startRolloutDriver } from '@/lib/deployments/driver';
+import { startOutboxDispatcher } from '@/lib/events/dispatch';
 import { AGENT_WS_PATH } from '@/lib/agents/protocol';
 import { markClientAddress } from '@/lib/auth/limiter/client-address';
 import { handleCacheRequest } from '@/lib/cache/serve';
@@ -21,6 +22,8 @@ export type Harness = { base: string; gateway: Gateway; close: () => Promise<voi
 export async function startHarness(opts: { port?: number; driver?: boolean } = {}): Promise<Harness> {
   const gateway = createGateway({ log: () => {} });
   const driver = opts.driver === false ? null : startRolloutDriver({ tickMs: 250, log: () => {} });
+  // What a worker runs beside its driver: the outbox's background dispatcher.
+  const outbox = opts.driver === false ? null : startOutboxDispatcher({ intervalMs: 500, log: () => {} });
   let base = '';
   const server = http.createServer(async (req, res) => {
     const pathname = (req.url ?? '/').split('?')[0] as string;
@@ -49,6 +52,7 @@ export async function startHarness(opts: { port?: number; driver?: boolean } = {
     gateway,
     close: async () => {
       await driver?.stop();
+      await outbox?.stop();
       await gateway.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

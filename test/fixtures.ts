@@ -5,9 +5,10 @@ import { createApiToken } from '@/lib/auth/api-tokens';
 import type { Caller } from '@/lib/auth/caller';
 import { callerForUser } from '@/lib/auth/membership';
 import { hashPassword } from '@/lib/auth/passwords';
-import { ROLE_PERMISSIONS, ROLES } from '@/lib/auth/permissions';
+import { ROLE_PERMISSIONS } from '@/lib/auth/permissions';
 import type { GuardedRoute } from '@/lib/api/route';
 import { db } from '@/lib/db/client';
+import { ROLES } from '@/lib/db/enums';
 import { fleetSettings, memberships, organizations, users, type Role } from '@/lib/db/schema';
 
 export const PASSWORD = 'correct-horse-battery-staple';

@@ -24,7 +24,7 @@ const restricted = (file: string, code: string) => messages(file, code, 'no-rest
 const AGENT = 'agent/ imports only the wire protocol';
 const PROTOCOL = 'lib/agents/protocol.ts is shipped to the agent';
 const LIB = 'lib/ never imports app/ or components/';
-const LIB_DB = 'lib/db imports only lib/db/* and lib/env';
+const LIB_DB = 'lib/db imports only lib/db/*, lib/env and the wire protocol';
 const COMPONENTS = 'components/ never imports app/';
 const leaves = (folder: string) => `This relative import leaves ${folder}/`;
 
@@ -65,7 +65,7 @@ const allowed: [string, string][] = [
   ['agent/snapshots/lint-probe.ts', "import '../system';\nimport './store';"],
   ['lib/agents/protocol.ts', "import 'zod';\nimport 'node:crypto';"],
   ['lib/hosts/lint-probe.ts', "import '@/lib/db/client';\nimport '../auth/caller';\nimport './inventory';\nimport 'drizzle-orm';"],
-  ['lib/db/lint-probe.ts', "import '@/lib/db/schema';\nimport '@/lib/env';\nimport './schema';\nimport 'postgres';"],
+  ['lib/db/lint-probe.ts', "import '@/lib/db/schema';\nimport '@/lib/env';\nimport './schema';\nimport 'postgres';\nimport '@/lib/agents/protocol';"],
   ['components/ui/lint-probe.tsx', "import '@/components/ui/button';\nimport '../shell/icons';\nimport '@/lib/api/action';"],
   ['app/(app)/lint-probe.tsx', "import '@/components/ui/card';\nimport '@/lib/db/client';\nimport '../api/v1/registry';"],
 ];

@@ -16,7 +16,7 @@ import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { builds, hosts as hostsTable } from '@/lib/db/schema';
 import { resetEnvCache } from '@/lib/env';
-import { isFinalDeployment } from '@/lib/deployments/schemas';
+import { isFinalDeployment } from '@/lib/db/statuses';
 import { runAgent, startHarnessProcess, until, type AgentProcess } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 

@@ -16,6 +16,7 @@ import { memberships, notifications, users } from '@/lib/db/schema';
 import { EnvError, parseEnv, resetEnvCache } from '@/lib/env';
 import { JOBS } from '@/lib/jobs/definitions';
 import { BOSS_SCHEMA, queue } from '@/lib/jobs/queue';
+import { registerJobs } from '@/lib/jobs/register';
 import { sendNotificationEmail } from '@/lib/notify/email';
 import { EMAIL_JOB, configureEmail } from '@/lib/notify/email-queue';
 import { renderNotificationEmail } from '@/lib/notify/email-render';
@@ -157,7 +158,7 @@ async function emailed(key: string, count: number) {
 }
 
 async function jobOf(notificationId: string) {
-  return (await queue()).getJobById(EMAIL_JOB, notificationId);
+  return (await queue()).getJobById(EMAIL_JOB.queue, notificationId);
 }
 
 beforeAll(async () => {
@@ -165,16 +166,11 @@ beforeAll(async () => {
   configureEmail({ attempts: 3, retryDelaySeconds: 1, backoff: false });
   sink = new Sink();
   await sink.start();
-  const job = JOBS.find((j) => j.name === EMAIL_JOB);
-  if (!job) throw new Error(`${EMAIL_JOB} is not in JOBS`);
   // A worker like worker.ts's, for this one queue, polling faster.
   worker = new PgBoss({ connectionString: process.env.DATABASE_URL, schema: BOSS_SCHEMA, max: 2, application_name: 'notifications-test-worker' });
   worker.on('error', (error) => console.error('[test worker]', error));
   await worker.start();
-  await worker.createQueue(EMAIL_JOB);
-  await worker.work(EMAIL_JOB, { pollingIntervalSeconds: 0.5 }, async (batch) => {
-    for (const item of batch) await job.run(item.data);
-  });
+  await registerJobs(worker, JOBS.filter((j) => j.spec === EMAIL_JOB), { pollingIntervalSeconds: 0.5 });
   fx = await makeOrg();
   other = await makeOrg();
 });

@@ -12,7 +12,7 @@ import * as decideRoute from '@/app/api/v1/deployments/[id]/targets/[targetId]/d
 import * as deployments from '@/app/api/v1/deployments/route';
 import * as hosts from '@/app/api/v1/hosts/route';
 import { db } from '@/lib/db/client';
-import { deploymentTargets, hosts as hostsTable } from '@/lib/db/schema';
+import { deploymentTargets, hosts as hostsTable, notifications } from '@/lib/db/schema';
 import { runAgent, startHarness, until, type AgentProcess, type Harness } from './agent-harness';
 import { call, makeOrg, type OrgFixture } from './fixtures';
 import { finishedDeployment, saveAndBuild } from './systems';
@@ -91,6 +91,11 @@ describe('pre-switch checks', () => {
     expect(items[1]?.resolutions.map((r) => r.id)).toEqual(['run-migration', 'skip', 'abort']);
     const inbox = await call(decisionsRoute.GET, { token: fx.members.operator.token });
     expect(inbox.json.decisions).toEqual([expect.objectContaining({ deploymentId: id, host, targetId: blocked.id, decision: null })]);
+    // The people who may decide are told once, though the agent repeats its report while it waits.
+    const told = () => db().select().from(notifications).where(eq(notifications.eventKey, `${id}:${host}:decision`));
+    await until('the deciders to be notified', async () => (await told()).length >= 2 || undefined);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await told()).map((n) => n.userId).sort()).toEqual([fx.members.admin.id, fx.members.operator.id].sort());
 
     // Killed while waiting: nothing was switched, and nothing is reported as failed.
     agent.child.kill('SIGKILL');

@@ -27,7 +27,7 @@ import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { auditEvents, deployments, hostConfigs, hosts, notifications, requests, users } from '@/lib/db/schema';
 import { createDeployment } from '@/lib/deployments/create';
-import { isFinalDeployment } from '@/lib/deployments/schemas';
+import { isFinalDeployment } from '@/lib/db/statuses';
 import { requestBuild } from '@/lib/builds/request-build';
 import { findHost } from '@/lib/hosts/reach';
 import { advanceDeployment } from '@/lib/deployments/advance';

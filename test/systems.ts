@@ -8,7 +8,7 @@ import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
 import { builds } from '@/lib/db/schema';
-import { isFinalDeployment } from '@/lib/deployments/schemas';
+import { isFinalDeployment } from '@/lib/db/statuses';
 import { until } from './agent-harness';
 import { call, type Member } from './fixtures';
 

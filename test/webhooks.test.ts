@@ -16,6 +16,7 @@ import { db } from '@/lib/db/client';
 import { auditEvents, webhookDeliveries, webhooks } from '@/lib/db/schema';
 import { JOBS } from '@/lib/jobs/definitions';
 import { BOSS_SCHEMA, queue } from '@/lib/jobs/queue';
+import { registerJobs } from '@/lib/jobs/register';
 import { configureDelivery, DELIVER_JOB, sweepDeliveries } from '@/lib/notify/deliver';
 import { emitEvent, type TNotifyEvent } from '@/lib/notify/emit';
 import { verifySignature } from '@/lib/notify/sign';
@@ -94,16 +95,11 @@ async function settled(webhookId: string, count = 1) {
 beforeAll(async () => {
   // Three attempts a second apart instead of six over an hour.
   configureDelivery({ attempts: 3, retryDelaySeconds: 1, backoff: false, timeoutMs: 3_000 });
-  const job = JOBS.find((j) => j.name === DELIVER_JOB);
-  if (!job) throw new Error(`${DELIVER_JOB} is not in JOBS`);
   // A worker like worker.ts's, for this one queue, polling faster.
   worker = new PgBoss({ connectionString: process.env.DATABASE_URL, schema: BOSS_SCHEMA, max: 2, application_name: 'webhooks-test-worker' });
   worker.on('error', (error) => console.error('[test worker]', error));
   await worker.start();
-  await worker.createQueue(DELIVER_JOB);
-  await worker.work(DELIVER_JOB, { pollingIntervalSeconds: 0.5 }, async (batch) => {
-    for (const item of batch) await job.run(item.data);
-  });
+  await registerJobs(worker, JOBS.filter((j) => j.spec === DELIVER_JOB), { pollingIntervalSeconds: 0.5 });
   fx = await makeOrg();
   other = await makeOrg();
 });

@@ -1,7 +1,7 @@
-import type { ClosureDiff } from '@/lib/builds/closure';
+import type { TClosureDiff } from '@/lib/db/json-types';
 import { formatBytes } from './build-status';
 
-export function ClosureDiffView({ diff, title }: { diff: ClosureDiff; title: string }) {
+export function ClosureDiffView({ diff, title }: { diff: TClosureDiff; title: string }) {
   const empty = !diff.added.length && !diff.removed.length && !diff.changed.length;
   return (
     <div className="space-y-2 text-sm" data-testid="closure-diff">

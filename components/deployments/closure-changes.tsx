@@ -5,19 +5,19 @@ import Link from 'next/link';
 import { ClosureDiffView } from '@/components/builds/closure-diff';
 import { formatBytes } from '@/components/builds/build-status';
 import { Card, CardHeader } from '@/components/ui/card';
-import type { ClosureDiff } from '@/lib/builds/closure';
+import type { TClosureDiff } from '@/lib/db/json-types';
 import { shortSystem } from './format';
 
 export type SystemChange = {
   storePath: string;
   buildId: string;
   hosts: string[];
-  diff: ClosureDiff | null;
+  diff: TClosureDiff | null;
   /** What the diff compares against: what the host ran when it was built, or its previous build. */
   against: 'running' | 'previous' | null;
 };
 
-function Counts({ diff }: { diff: ClosureDiff }) {
+function Counts({ diff }: { diff: TClosureDiff }) {
   if (!diff.added.length && !diff.removed.length && !diff.changed.length) return <span className="text-slate-500">no package changes</span>;
   return (
     <span className="space-x-3">

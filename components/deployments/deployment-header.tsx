@@ -3,7 +3,8 @@
 import clsx from 'clsx';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import { isFinalDeployment, type TDeploymentView } from '@/lib/deployments/schemas';
+import { isFinalDeployment } from '@/lib/db/statuses';
+import type { TDeploymentView } from '@/lib/deployments/schemas';
 import { formatDuration, formatTime } from './format';
 import { PhaseBadge } from './phase-badge';
 

@@ -1,9 +1,12 @@
 // How far a deployment is: one bar of finished over total hosts, split by outcome,
 // with a count for every phase present.
 import clsx from 'clsx';
-import { FAILED_TARGET_PHASES, IN_FLIGHT_PHASES, isFinalPhase, type TDeploymentView } from '@/lib/deployments/schemas';
+import type { TargetPhase } from '@/lib/db/enums';
+import { FAILED_TARGET_PHASES, IN_FLIGHT_TARGET_PHASES, isFinalPhase, NOT_STARTED_TARGET_PHASES } from '@/lib/db/statuses';
+import type { TDeploymentView } from '@/lib/deployments/schemas';
 
-const PHASE_ORDER = ['succeeded', 'failed', 'rolled-back', 'skipped', 'cancelled', 'confirming', 'activating', 'downloading', 'sent', 'needs-decision', 'pending'];
+// Every phase, in the order the counts are listed: finished ones first, then the furthest along.
+const PHASE_ORDER: readonly string[] = ['succeeded', 'failed', 'rolled-back', 'skipped', 'cancelled', 'confirming', 'activating', 'downloading', 'sent', 'needs-decision', 'pending'] satisfies readonly TargetPhase[];
 
 type Segment = { key: string; label: string; count: number; className: string };
 
@@ -12,8 +15,8 @@ function segments(counts: Record<string, number>): Segment[] {
   return [
     { key: 'succeeded', label: 'succeeded', count: sum(['succeeded']), className: 'bg-emerald-500' },
     { key: 'failed', label: 'failed or rolled back', count: sum(FAILED_TARGET_PHASES), className: 'bg-red-500' },
-    { key: 'not-started', label: 'skipped or cancelled', count: sum(['skipped', 'cancelled']), className: 'bg-slate-400 dark:bg-slate-500' },
-    { key: 'in-flight', label: 'in flight', count: sum(IN_FLIGHT_PHASES), className: 'bg-brand-500 animate-pulse' },
+    { key: 'not-started', label: 'skipped or cancelled', count: sum(NOT_STARTED_TARGET_PHASES), className: 'bg-slate-400 dark:bg-slate-500' },
+    { key: 'in-flight', label: 'in flight', count: sum(IN_FLIGHT_TARGET_PHASES), className: 'bg-brand-500 animate-pulse' },
   ];
 }
 

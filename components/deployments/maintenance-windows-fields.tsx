@@ -4,7 +4,7 @@
 // (UTC; an end before the start runs past midnight). No day ticked means every day.
 import { Button } from '@/components/ui/button';
 import { Input } from '@/components/ui/form';
-import type { TMaintenanceWindow } from '@/lib/deployments/schemas';
+import type { TMaintenanceWindow } from '@/lib/db/json-types';
 
 const DAYS = [
   ['S', 'Sunday'],

@@ -4,8 +4,7 @@
 // defaults in settings. Values stay strings while typed; toRollout turns them into a
 // ZRollout-shaped object, or says which field is wrong, before anything is sent.
 import { Field, Input, Select } from '@/components/ui/form';
-import { ZDecisionPolicy } from '@/lib/deployments/decision-policy';
-import type { TRollout } from '@/lib/deployments/schemas';
+import { ZDecisionPolicy, type TRollout } from '@/lib/db/json-types';
 
 export type StrategyFields = {
   canaries: string;

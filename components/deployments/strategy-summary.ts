@@ -1,6 +1,6 @@
 // A strategy in words, for pages rendered on the server (lib/deployments/strategy.ts,
 // which words the maintenance windows, is not for client bundles).
-import type { TRollout } from '@/lib/deployments/schemas';
+import type { TRollout } from '@/lib/db/json-types';
 import { describeWindow } from '@/lib/deployments/strategy';
 import { formatSeconds } from './format';
 

@@ -5,11 +5,11 @@ import Link from 'next/link';
 import { Fragment } from 'react';
 import { Badge } from '@/components/ui/card';
 import { Th } from '@/components/ui/table';
-import { isFailedPhase, isFinalPhase, type TTargetView } from '@/lib/deployments/schemas';
+import { isFailedPhase, isFinalPhase, isInFlightPhase as isInFlight } from '@/lib/db/statuses';
+import type { TTargetView } from '@/lib/deployments/schemas';
 import { formatDuration, shortSystem, waveLabel } from './format';
 import { PhaseBadge } from './phase-badge';
 import { TargetChecks } from './target-checks';
-import { isInFlightPhase as isInFlight } from './phases';
 
 export function groupByWave(targets: TTargetView[]): { wave: number; targets: TTargetView[] }[] {
   const waves = new Map<number, TTargetView[]>();

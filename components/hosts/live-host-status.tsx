@@ -4,6 +4,8 @@
 // also refreshes the server-rendered parts (systems, activations).
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
+import { useEventStream } from '@/components/ui/use-event-stream';
+import { ZHostStream } from '@/lib/api/streams';
 import { HostStatusBadge, relativeTime } from './status-badge';
 
 type Snapshot = { online: boolean; lastSeen: string | null };
@@ -14,20 +16,17 @@ export function LiveHostStatus({ host, initial }: { host: string; initial: Snaps
   const [, tick] = useState(0);
   const first = useRef(true);
 
+  useEventStream(`/api/v1/hosts/${encodeURIComponent(host)}/events`, ZHostStream, (e) => {
+    if (e.event !== 'host') return;
+    setState(e.data);
+    // The first snapshot only repeats what the server rendered.
+    if (first.current) first.current = false;
+    else router.refresh();
+  });
   useEffect(() => {
-    const source = new EventSource(`/api/v1/hosts/${encodeURIComponent(host)}/events`);
-    source.addEventListener('host', (e) => {
-      setState(JSON.parse((e as MessageEvent).data) as Snapshot);
-      // The first snapshot only repeats what the server rendered.
-      if (first.current) first.current = false;
-      else router.refresh();
-    });
     const clock = setInterval(() => tick((n) => n + 1), 15_000);
-    return () => {
-      source.close();
-      clearInterval(clock);
-    };
-  }, [host, router]);
+    return () => clearInterval(clock);
+  }, []);
 
   const status = state.online ? 'online' : state.lastSeen ? 'offline' : 'never-seen';
   return (

@@ -6,7 +6,9 @@ import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { BuildStatusBadge } from '@/components/builds/build-status';
 import { ClosureDiffView } from '@/components/builds/closure-diff';
-import type { StoredDiff } from '@/lib/builds/closure';
+import { useEventStream } from '@/components/ui/use-event-stream';
+import { ZBuildStream } from '@/lib/api/streams';
+import type { TStoredDiff as StoredDiff } from '@/lib/db/json-types';
 
 type BuildState = { status: string; error: string | null; progress: { stage?: string; builds?: { done: number; expected: number } } | null };
 
@@ -14,13 +16,15 @@ function useBuild(buildId: string) {
   const [build, setBuild] = useState<BuildState>({ status: 'queued', error: null, progress: null });
   const [diff, setDiff] = useState<StoredDiff>(null);
   const [diffError, setDiffError] = useState<string>();
-  useEffect(() => {
-    const source = new EventSource(`/api/v1/builds/${buildId}/events`);
-    source.addEventListener('status', (e) => setBuild(JSON.parse((e as MessageEvent).data) as BuildState));
+  useEventStream(
+    `/api/v1/builds/${buildId}/events`,
+    ZBuildStream,
+    (e) => {
+      if (e.event === 'status') setBuild(e.data);
+    },
     // The server ends the stream when the build is finished; don't reconnect then.
-    source.onerror = () => source.close();
-    return () => source.close();
-  }, [buildId]);
+    { closeOnError: () => true },
+  );
   useEffect(() => {
     if (build.status !== 'succeeded') return;
     const controller = new AbortController();

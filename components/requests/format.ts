@@ -1,6 +1,7 @@
 // Words for requests, shared by the server pages and their live client parts, so a
 // request reads the same before and after the first live update.
-import type { TRequestStatus, TRequestView } from '@/lib/requests/schemas';
+import type { RequestStatus } from '@/lib/db/enums';
+import type { TRequestView } from '@/lib/requests/schemas';
 
 /** "Install hello", "Remove git", "A change: …" in a few words. */
 export function describeRequest(r: Pick<TRequestView, 'kind' | 'package' | 'text'>): string {
@@ -10,7 +11,7 @@ export function describeRequest(r: Pick<TRequestView, 'kind' | 'package' | 'text
   return `Change: ${text.length > 60 ? `${text.slice(0, 57)}…` : text}`;
 }
 
-export const STATUS_LABELS: Record<TRequestStatus, string> = {
+export const STATUS_LABELS: Record<RequestStatus, string> = {
   submitted: 'waiting for review',
   approved: 'approved',
   building: 'building',

@@ -1,8 +1,8 @@
 import { Badge } from '@/components/ui/card';
-import type { TRequestStatus } from '@/lib/requests/schemas';
+import type { RequestStatus } from '@/lib/db/enums';
 import { STATUS_LABELS } from './format';
 
-const TONES: Record<TRequestStatus, 'slate' | 'green' | 'amber' | 'red' | 'blue'> = {
+const TONES: Record<RequestStatus, 'slate' | 'green' | 'amber' | 'red' | 'blue'> = {
   submitted: 'amber',
   approved: 'blue',
   building: 'blue',
@@ -13,7 +13,7 @@ const TONES: Record<TRequestStatus, 'slate' | 'green' | 'amber' | 'red' | 'blue'
   withdrawn: 'slate',
 };
 
-export function RequestStatusBadge({ status }: { status: TRequestStatus }) {
+export function RequestStatusBadge({ status }: { status: RequestStatus }) {
   return (
     <span data-testid="request-status-badge" data-status={status}>
       <Badge tone={TONES[status]}>{STATUS_LABELS[status]}</Badge>

@@ -1,7 +1,8 @@
 import clsx from 'clsx';
-import type { TRequestStatus } from '@/lib/requests/schemas';
+import type { RequestStatus } from '@/lib/db/enums';
 
-const PATH = ['submitted', 'approved', 'building', 'deploying', 'live'] as const;
+/** The way to live, in order (the statuses off it end a request early). */
+const PATH = ['submitted', 'approved', 'building', 'deploying', 'live'] as const satisfies readonly RequestStatus[];
 const LABELS: Record<(typeof PATH)[number], string> = { submitted: 'Submitted', approved: 'Approved', building: 'Building', deploying: 'Deploying', live: 'Live' };
 
 type Step = { key: string; label: string; state: 'done' | 'current' | 'todo' | 'stopped' };
@@ -11,7 +12,7 @@ type Step = { key: string; label: string; state: 'done' | 'current' | 'todo' | '
  * is the one being worked on (while submitted that is the review). A request that stopped
  * (denied, withdrawn, failed) ends where it stopped.
  */
-function stepsFor(status: TRequestStatus, detail: string | null): Step[] {
+function stepsFor(status: RequestStatus, detail: string | null): Step[] {
   const stoppedAt = status === 'denied' || status === 'withdrawn' ? 1 : status === 'failed' ? 2 : -1;
   if (stoppedAt >= 0) {
     const label = status === 'denied' ? 'Denied' : status === 'withdrawn' ? 'Withdrawn' : 'Failed';
@@ -46,7 +47,7 @@ function Dot({ state, index }: { state: Step['state']; index: number }) {
 }
 
 /** submitted → approved → building → deploying → live, with the deployment phase while deploying ("activating…"). */
-export function StatusStepper({ status, phase }: { status: TRequestStatus; phase: string | null }) {
+export function StatusStepper({ status, phase }: { status: RequestStatus; phase: string | null }) {
   const steps = stepsFor(status, phase);
   return (
     <ol className="flex flex-col gap-3 sm:flex-row sm:items-center sm:gap-0" aria-label="Progress" data-testid="request-stepper" data-status={status}>

@@ -7,7 +7,9 @@
 import clsx from 'clsx';
 import Link from 'next/link';
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { ZNotificationList, type TNotification, type TNotificationList } from '@/lib/notify/people-schemas';
+import { openEventStream } from '@/lib/api/event-stream';
+import { ZNotificationStream } from '@/lib/api/streams';
+import type { TNotification, TNotificationList } from '@/lib/notify/people-schemas';
 
 // ---------------------------------------------------------------- the shared feed
 
@@ -15,7 +17,8 @@ type Feed = { summary: TNotificationList | null };
 
 let feed: Feed = { summary: null };
 const listeners = new Set<() => void>();
-let source: EventSource | null = null;
+/** Closes the feed's stream; null while none is open. */
+let source: { close: () => void } | null = null;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
 function publish(summary: TNotificationList) {
@@ -23,21 +26,22 @@ function publish(summary: TNotificationList) {
   for (const listener of listeners) listener();
 }
 
+// The one place that does not use useEventStream: the feed outlives any one bell (see above).
 function connect() {
   clearTimeout(retryTimer);
-  const es = new EventSource('/api/v1/notifications');
-  source = es;
-  es.addEventListener('notifications', (e) => {
-    const parsed = ZNotificationList.safeParse(JSON.parse((e as MessageEvent<string>).data));
-    if (parsed.success) publish(parsed.data);
-  });
-  es.addEventListener('error', () => {
-    // A dropped connection is retried by EventSource itself; an HTTP error (signed out,
-    // server restarting) closes it for good, so try again later ourselves.
-    if (es.readyState === EventSource.CLOSED && source === es && listeners.size > 0) {
-      retryTimer = setTimeout(connect, 30_000);
-    }
-  });
+  const handle = {
+    close: openEventStream('/api/v1/notifications', ZNotificationStream, {
+      onEvent: (e) => {
+        if (e.event === 'notifications') publish(e.data);
+      },
+      onError: (closed) => {
+        // A dropped connection is retried by EventSource itself; an HTTP error (signed out,
+        // server restarting) closes it for good, so try again later ourselves.
+        if (closed && source === handle && listeners.size > 0) retryTimer = setTimeout(connect, 30_000);
+      },
+    }),
+  };
+  source = handle;
 }
 
 let feedOrg: string | null = null;

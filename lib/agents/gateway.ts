@@ -14,15 +14,14 @@ import { ensureCacheKey } from '@/lib/cache/keys';
 import { db, sqlClient } from '@/lib/db/client';
 import { hosts, type Host } from '@/lib/db/schema';
 import { env } from '@/lib/env';
-import { decidedTargets, nextDeploy, nudgeWaitingDeployments, recordCheckReport, recordProgress, recordResult } from '@/lib/deployments/delivery';
-import { notifyBlocked } from '@/lib/deployments/notify';
+import { cancelsFor, decidedTargets, lostDeploys, nextDeploy, nudgeWaitingDeployments, recordCheckReport, recordProgress, recordResult } from '@/lib/deployments/delivery';
 import { nixpkgsDate } from '@/lib/hosts/nixpkgs-date';
 import { recordRestoreStatus, restoresToSend } from '@/lib/state/restore';
 import { recordStateReport } from '@/lib/state/snapshots';
 import { hostFromCredential } from './credentials';
 import { HeartbeatWriter } from './heartbeats';
 import { HOST_CHANNEL } from './host-events';
-import { MAX_MESSAGE_BYTES, parseFrame, SUBPROTOCOL, ZAgentMessage, type TServerMessage } from './protocol';
+import { MAX_MESSAGE_BYTES, parseFrame, SUBPROTOCOL, ZAgentMessage, type TRunning, type TServerMessage } from './protocol';
 
 export const HEARTBEAT_SECONDS = 15;
 const PING_MS = 30_000;
@@ -79,6 +78,14 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     for (const d of await decidedTargets(conn.hostId)) send(conn, { type: 'resolve', id: crypto.randomUUID(), targetId: d.targetId, choices: d.choices });
   }
 
+  /** Cancels for targets of cancelled deployments the host is still working on. */
+  async function sendCancels(conn: Connection) {
+    for (const c of await cancelsFor(conn.hostId)) {
+      send(conn, c);
+      log(`asked ${conn.hostName} to cancel target ${c.targetId}`);
+    }
+  }
+
   /** Restores operators asked for on this host. */
   async function sendRestores(conn: Connection) {
     for (const r of await restoresToSend(conn.hostId)) {
@@ -110,6 +117,14 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     if (!row || row.retiredAt || row.credentialHash !== conn.credentialHash) drop(conn, 4401, 'credential revoked or rotated, or host retired', 1_500);
   }
 
+  async function followRunning(conn: Connection, running: TRunning) {
+    log(`${conn.hostName} is still running target ${running.targetId} (${running.phase})`);
+    // A blocked target stays needs-decision; the agent's repeated check report asks for the decision.
+    if (running.phase === 'needs-decision') return;
+    const confirm = await recordProgress(conn.hostId, running.targetId, running.phase, `the agent reconnected, still ${running.phase}`);
+    if (confirm) send(conn, { type: 'confirm', id: crypto.randomUUID(), targetId: running.targetId });
+  }
+
   const safely = (conn: Connection, what: string, work: Promise<unknown>) =>
     void work.catch((error) => log(`${what} for ${conn.hostName} failed: ${error instanceof Error ? error.message : String(error)}`));
 
@@ -134,8 +149,19 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     await welcome(conn);
     log(`${host.name} connected (agent ${message.agentVersion})`);
     // Results of activations that ended while it was away, then whatever waits for it.
-    for (const result of message.pendingResults) await recordResult(conn.hostId, result);
-    await deliver(conn);
+    const running = message.running;
+    for (const result of message.pendingResults) if (result.targetId !== running?.targetId) await recordResult(conn.hostId, result);
+    // An agent that reconnected in the middle of an activation goes on with it: the server
+    // follows (its phase, a confirmation it may have missed) and sends nothing new until its result.
+    if (running) await followRunning(conn, running);
+    // A target in flight that the agent does not mention was lost on the way, one way or the other.
+    const lost = await lostDeploys(conn.hostId, [...message.pendingResults.map((r) => r.targetId), ...(running ? [running.targetId] : [])]);
+    for (const deploy of lost) {
+      send(conn, deploy);
+      log(`sent target ${deploy.targetId} to ${conn.hostName} again: its agent did not know it`);
+    }
+    if (!running && lost.length === 0) await deliver(conn);
+    await sendCancels(conn);
     await sendDecisions(conn);
     await sendRestores(conn);
     // Rollouts that held a place for this host release it now, not at the driver's next tick.
@@ -187,9 +213,8 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
         safely(
           conn,
           'check report',
-          recordCheckReport(conn.hostId, message).then(async (blocked) => {
+          recordCheckReport(conn.hostId, message).then((blocked) => {
             if (blocked?.decided) send(conn, { type: 'resolve', id: crypto.randomUUID(), targetId: message.targetId, choices: blocked.decided });
-            else if (blocked?.firstBlock) await notifyBlocked(blocked.orgId, blocked.deploymentId, conn.hostName);
           }),
         );
         return;
@@ -247,6 +272,7 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
       if (conn?.greeted && event === 'deploy') safely(conn, 'delivery', deliver(conn));
       if (conn?.greeted && event === 'decision') safely(conn, 'decision', sendDecisions(conn));
       if (conn?.greeted && event === 'restore') safely(conn, 'restore', sendRestores(conn));
+      if (conn?.greeted && event === 'cancel') safely(conn, 'cancel', sendCancels(conn));
     })
     .catch((error) => {
       log(`cannot LISTEN on ${HOST_CHANNEL}: ${String(error)}`);

@@ -27,3 +27,8 @@ export async function announceDecision(hostId: string) {
 export async function announceRestore(hostId: string) {
   await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`restore:${hostId}`})`);
 }
+
+/** A deployment with a target in flight on the host was cancelled: whoever holds its socket sends `cancel`. */
+export async function announceCancel(hostId: string) {
+  await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`cancel:${hostId}`})`);
+}

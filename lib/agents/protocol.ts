@@ -154,6 +154,20 @@ export function describeUnit(u: TStateUnit): string {
 
 // ------------------------------------------------------------------ agent → server
 
+export const ZPhase = z.enum(['downloading', 'activating', 'confirming']);
+
+/**
+ * The activation this agent process is running right now, reported in `hello` after a
+ * reconnect: the server follows it (no result, no second delivery) and its progress and
+ * result arrive on the new socket. `needs-decision`: blocked on a pre-switch check.
+ */
+export const ZRunning = z.strictObject({
+  targetId: z.uuid(),
+  deploymentId: z.uuid(),
+  phase: z.enum([...ZPhase.options, 'needs-decision']),
+});
+export type TRunning = z.infer<typeof ZRunning>;
+
 export const ZHello = z.strictObject({
   type: z.literal('hello'),
   id,
@@ -164,6 +178,7 @@ export const ZHello = z.strictObject({
   capabilities: z.array(text(50)).max(50).default([]),
   // Activations finished or abandoned while disconnected, reported once on reconnect.
   pendingResults: z.array(z.lazy(() => ZResult)).max(20).default([]),
+  running: ZRunning.nullable().default(null),
 });
 
 export const ZHeartbeat = z.strictObject({
@@ -180,8 +195,6 @@ export const ZHeartbeat = z.strictObject({
   nixosVersion: text(100).nullable(),
 });
 
-export const ZPhase = z.enum(['downloading', 'activating', 'confirming']);
-
 export const ZProgress = z.strictObject({
   type: z.literal('progress'),
   id,
@@ -196,7 +209,8 @@ export const ZResult = z.strictObject({
   id,
   deploymentId: z.uuid(),
   targetId: z.uuid(),
-  outcome: z.enum(['succeeded', 'failed', 'rolled-back']),
+  // cancelled: a `cancel` stopped it before the system profile changed (the host runs what it ran).
+  outcome: z.enum(['succeeded', 'failed', 'rolled-back', 'cancelled']),
   reason: prose(4000).nullable(),
   logsTail: prose(16_000),
   currentSystem: storePath.nullable(),
@@ -303,19 +317,26 @@ export const ZDeploy = z.strictObject({
 });
 
 export const ZConfirm = z.strictObject({ type: z.literal('confirm'), id, targetId: z.uuid() });
+/** Stop a target: honoured until the system profile changes (then refused, in a `progress`); the result says `cancelled`. */
 export const ZCancel = z.strictObject({ type: z.literal('cancel'), id, targetId: z.uuid() });
+/**
+ * Take a target that changed the system back to `toSystem`, the system it replaced (the agent
+ * refuses any other): during the activation (after the switch, or while it waits for the
+ * confirmation) or after it succeeded. The result says `rolled-back`.
+ */
 export const ZRollback = z.strictObject({ type: z.literal('rollback'), id, targetId: z.uuid(), toSystem: storePath });
-export const ZPing = z.strictObject({ type: z.literal('ping'), id });
 /** The resolutions chosen for a blocked target's error items (item id → resolution id; "abort" stops it). */
 export const ZResolve = z.strictObject({ type: z.literal('resolve'), id, targetId: z.uuid(), choices: z.record(text(200), text(100)) });
 
 /** Restore one snapshot of the host's store (an operator asked; the service named by the unit is stopped around it). */
 export const ZRestore = z.strictObject({ type: z.literal('restore'), id, restoreId: z.uuid(), snapshotId: z.uuid() });
 
-export const ZServerMessage = z.discriminatedUnion('type', [ZWelcome, ZDeploy, ZConfirm, ZCancel, ZRollback, ZPing, ZResolve, ZRestore]);
+export const ZServerMessage = z.discriminatedUnion('type', [ZWelcome, ZDeploy, ZConfirm, ZCancel, ZRollback, ZResolve, ZRestore]);
 export type TServerMessage = z.infer<typeof ZServerMessage>;
 export type TWelcome = z.infer<typeof ZWelcome>;
 export type TDeploy = z.infer<typeof ZDeploy>;
+export type TRollback = z.infer<typeof ZRollback>;
+export type TCancel = z.infer<typeof ZCancel>;
 export type TResolve = z.infer<typeof ZResolve>;
 export type TRestore = z.infer<typeof ZRestore>;
 

@@ -1,7 +1,24 @@
 // Server-Sent Events that poll PostgreSQL: any server instance can answer, since
 // workers and gateways write what is live (builds, hosts, deployments) to the database.
-export type PollStep = { events: { event: string; data: unknown }[]; done: boolean };
+import type { EventStreamSchema, StreamInput } from './event-stream';
 
+export type SseMessage = { event: string; data: unknown };
+export type PollStep<E extends SseMessage = SseMessage> = { events: E[]; done: boolean };
+
+/**
+ * A stream whose messages are `schema`'s events (lib/api/streams.ts), which the page parses
+ * with the same schema: the compiler holds every message the poll sends to it.
+ */
+export function typedEventStream<S extends EventStreamSchema>(
+  _schema: S,
+  poll: () => Promise<PollStep<NoInfer<StreamInput<S>>>>,
+  signal: AbortSignal,
+  intervalMs?: number,
+): ReadableStream<Uint8Array> {
+  return pollingEventStream(poll, signal, intervalMs);
+}
+
+/** Prefer typedEventStream; this untyped form stays for the streams not yet moved to it. */
 export function pollingEventStream(poll: () => Promise<PollStep>, signal: AbortSignal, intervalMs = 1_000): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let timer: NodeJS.Timeout | undefined;

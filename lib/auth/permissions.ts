@@ -1,6 +1,6 @@
 // The permission table: which role may do what. Every route handler and server action
 // declares one of these (or 'public' / 'authenticated'); tests walk them all.
-import type { Role } from '@/lib/db/schema';
+import type { Role } from '@/lib/db/enums';
 
 export const PERMISSIONS = {
   'fleet.read': 'See hosts, builds, deployments and fleet health',
@@ -20,8 +20,6 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 export const ALL_PERMISSIONS = Object.keys(PERMISSIONS) as Permission[];
-
-export const ROLES = ['admin', 'operator', 'requester', 'viewer'] as const satisfies readonly Role[];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: ALL_PERMISSIONS,

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { db } from '@/lib/db/client';
+import type { TClosureDiff } from '@/lib/db/json-types';
 import { closurePackages } from '@/lib/db/schema';
 import { runNix } from '@/lib/nix/run';
 
@@ -47,18 +48,6 @@ export async function recordClosurePackages(buildId: string, paths: string[]) {
   for (let i = 0; i < rows.length; i += 1000) await db().insert(closurePackages).values(rows.slice(i, i + 1000)).onConflictDoNothing();
 }
 
-export type ClosureDiff = {
-  added: { pname: string; version: string }[];
-  removed: { pname: string; version: string }[];
-  changed: { pname: string; from: string; to: string }[];
-  sizeBefore: number;
-  sizeAfter: number;
-  sizeDelta: number;
-};
-
-/** What a build stores (`builds.diff`): its closure against what the host ran, and against the host's previous build. */
-export type StoredDiff = { againstPrevious: (ClosureDiff & { buildId: string }) | null; againstCurrent: (ClosureDiff & { storePath: string }) | null } | null;
-
 function versionsByName(closure: PathInfo[]) {
   const map = new Map<string, Set<string>>();
   for (const p of closure) {
@@ -69,11 +58,11 @@ function versionsByName(closure: PathInfo[]) {
   return map;
 }
 
-export function diffClosures(before: PathInfo[], after: PathInfo[]): ClosureDiff {
+export function diffClosures(before: PathInfo[], after: PathInfo[]): TClosureDiff {
   const a = versionsByName(before);
   const b = versionsByName(after);
   const join = (s?: Set<string>) => [...(s ?? [])].sort().join(', ');
-  const diff: ClosureDiff = { added: [], removed: [], changed: [], sizeBefore: 0, sizeAfter: 0, sizeDelta: 0 };
+  const diff: TClosureDiff = { added: [], removed: [], changed: [], sizeBefore: 0, sizeAfter: 0, sizeDelta: 0 };
   for (const [pname, versions] of b) {
     if (!a.has(pname)) diff.added.push({ pname, version: join(versions) });
     else if (join(a.get(pname)) !== join(versions)) diff.changed.push({ pname, from: join(a.get(pname)), to: join(versions) });

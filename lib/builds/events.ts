@@ -1,14 +1,17 @@
 // Live build progress for the browser and the CLI: status, progress and new log text.
 import { eq, sql } from 'drizzle-orm';
-import { pollingEventStream } from '@/lib/api/sse';
+import type { StreamInput } from '@/lib/api/event-stream';
+import { typedEventStream } from '@/lib/api/sse';
+import { ZBuildStream } from '@/lib/api/streams';
 import { db } from '@/lib/db/client';
 import { builds } from '@/lib/db/schema';
+import { FINAL_BUILD_STATUSES, isOneOf } from '@/lib/db/statuses';
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const isFinalBuild = isOneOf(FINAL_BUILD_STATUSES);
 
 export function buildEvents(buildId: string, signal: AbortSignal): ReadableStream<Uint8Array> {
   let offset = 0;
-  return pollingEventStream(async () => {
+  return typedEventStream(ZBuildStream, async () => {
     const [row] = await db()
       .select({
         status: builds.status,
@@ -22,7 +25,7 @@ export function buildEvents(buildId: string, signal: AbortSignal): ReadableStrea
       .from(builds)
       .where(eq(builds.id, buildId));
     if (!row) return { events: [], done: true };
-    const events: { event: string; data: unknown }[] = [];
+    const events: StreamInput<typeof ZBuildStream>[] = [];
     // The log keeps its last 2 MB: if it was cut at the front, start over from what is there.
     if (row.length < offset) offset = 0;
     if (row.chunk) {
@@ -30,6 +33,6 @@ export function buildEvents(buildId: string, signal: AbortSignal): ReadableStrea
       offset += row.chunk.length;
     }
     events.push({ event: 'status', data: { status: row.status, progress: row.progress, error: row.error, storePath: row.storePath, closureSize: row.closureSize } });
-    return { events, done: FINAL.has(row.status) && offset >= row.length };
+    return { events, done: isFinalBuild(row.status) && offset >= row.length };
   }, signal);
 }

@@ -3,11 +3,11 @@
 // generated package module.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { TBuildInputs } from '@/lib/db/json-types';
 import { nixString } from '@/lib/nix/literal';
-import type { BuildInputs } from './inputs';
 
 /** Writes the flake into `dir`; the target names it as `seenAs`, where the evaluating nix sees it (lib/nix/jail.ts). */
-export async function writeBuildFlake(dir: string, hostName: string, inputs: BuildInputs, seenAs = dir) {
+export async function writeBuildFlake(dir: string, hostName: string, inputs: TBuildInputs, seenAs = dir) {
   await mkdir(path.join(dir, 'modules'), { recursive: true });
   const files: string[] = [];
   for (const m of inputs.modules) {

@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { desc, eq } from 'drizzle-orm';
 import type { Tx } from '@/lib/db/client';
+import type { TBuildInputs } from '@/lib/db/json-types';
 import { fleetSettings, hostConfigs, type Host } from '@/lib/db/schema';
 import { settingsOf } from '@/lib/hosts/configs';
 import { generatedModule } from '@/lib/hosts/generated-module';
@@ -13,16 +14,6 @@ import { modulesForTags } from '@/lib/hosts/modules';
 import { resolveNixpkgsSource } from '@/lib/packages/source';
 
 export const BUILD_SYSTEM = 'x86_64-linux';
-
-export type BuildInputs = {
-  system: string;
-  nixpkgs: { key: string; flakeRef: string; standin: boolean; contentHash?: string };
-  configVersion: number;
-  modules: { name: string; version: number; text: string }[];
-  hostModule: string;
-  packages: string[];
-  generatedModule: string;
-};
 
 async function treeHash(dir: string): Promise<string> {
   const hash = createHash('sha256');
@@ -35,7 +26,7 @@ async function treeHash(dir: string): Promise<string> {
 }
 
 /** The host's system from its latest config, or with another package list (what a self-service request would make). */
-export async function assembleInputs(tx: Tx, host: Host, override: { packages?: string[] } = {}): Promise<BuildInputs> {
+export async function assembleInputs(tx: Tx, host: Host, override: { packages?: string[] } = {}): Promise<TBuildInputs> {
   const [settings] = await tx.select({ nixpkgs: fleetSettings.nixpkgsSource }).from(fleetSettings).where(eq(fleetSettings.orgId, host.orgId));
   const source = resolveNixpkgsSource(settings?.nixpkgs ?? null);
   const [config] = await tx.select().from(hostConfigs).where(eq(hostConfigs.hostId, host.id)).orderBy(desc(hostConfigs.version)).limit(1);
@@ -55,7 +46,7 @@ export async function assembleInputs(tx: Tx, host: Host, override: { packages?: 
   };
 }
 
-export function inputHash(hostName: string, inputs: BuildInputs): string {
+export function inputHash(hostName: string, inputs: TBuildInputs): string {
   // configVersion is left out: a revert to identical text reuses the earlier build.
   const { configVersion: _ignored, ...material } = inputs;
   return createHash('sha256').update(JSON.stringify({ hostName, ...material })).digest('hex');

@@ -5,19 +5,21 @@ import { z } from 'zod';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
+import { BUILD_STATUSES } from '@/lib/db/enums';
+import { ZBuildProgress, type TStoredDiff } from '@/lib/db/json-types';
 import { buildPaths, builds, hosts, users } from '@/lib/db/schema';
 import { assertTokenReaches, reach, seesWholeFleet, type HostInReach } from '@/lib/hosts/reach';
-import { diffClosures, type StoredDiff } from './closure';
+import { diffClosures } from './closure';
 
 export const ZBuildSummary = z.object({
   id: z.uuid(),
   host: z.string(),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  status: z.enum(BUILD_STATUSES),
   configVersion: z.number(),
   storePath: z.string().nullable(),
   closureSize: z.number().nullable(),
   error: z.string().nullable(),
-  progress: z.unknown().nullable(),
+  progress: ZBuildProgress.nullable(),
   createdBy: z.string().nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
@@ -94,12 +96,12 @@ export async function diffBuilds(caller: Caller, fromId: string, toId: string) {
 }
 
 /** The stored closure diffs of several builds of the organisation in one query (builds pruned since are simply absent). */
-export async function storedDiffs(caller: Caller, ids: string[]): Promise<Map<string, StoredDiff>> {
+export async function storedDiffs(caller: Caller, ids: string[]): Promise<Map<string, TStoredDiff>> {
   const orgId = caller.org.id;
   if (ids.length === 0) return new Map();
   const rows = await db()
     .select({ id: builds.id, diff: builds.diff })
     .from(builds)
     .where(and(eq(builds.orgId, orgId), inArray(builds.id, ids)));
-  return new Map(rows.map((r) => [r.id, (r.diff ?? null) as StoredDiff]));
+  return new Map(rows.map((r) => [r.id, r.diff ?? null]));
 }

@@ -1,14 +1,24 @@
 // The `build-host-system` job: claim the build (only one worker can), write the
 // flake, run `nix build`, stream progress and log into the build row, push the
 // closure to the signed cache, record its paths and the closure diff.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+//
+// A build's `nix` runs in a process group of its own (lib/nix/run.ts), recorded on the
+// row with the worker's machine, boot and pid. Whoever takes a build over (a retried
+// job, or the sweep in ./sweep.ts) kills the old group first when it is on this machine,
+// then builds again: a worker killed with SIGKILL leaves no second `nix build` running
+// beside the new one. A worker that stops (SIGTERM) kills its groups and puts its
+// builds back in the queue.
+import { mkdir, rm } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
 import path from 'node:path';
-import { and, desc, eq, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { db } from '@/lib/db/client';
+import type { TBuildInputs } from '@/lib/db/json-types';
 import { buildPaths, builds, hosts, type Host } from '@/lib/db/schema';
 import { env } from '@/lib/env';
+import { groupGone, isAlive, killGroup, onThisMachine, thisProcess } from '@/lib/jobs/processes';
+import { makeTempDir } from '@/lib/jobs/temp-dirs';
 import { buildNetwork } from '@/lib/nix/build-network';
 import { NixProgressReader } from '@/lib/nix/progress';
 import { runNix } from '@/lib/nix/run';
@@ -17,7 +27,6 @@ import { knownSecrets, redactSecrets } from '@/lib/nix/secrets';
 import { pushClosure, storeHashOf } from '@/lib/cache/storage';
 import { closureOf, diffClosures, recordClosurePackages, type PathInfo } from './closure';
 import { localFlakeDir, writeBuildFlake } from './flake';
-import type { BuildInputs } from './inputs';
 
 export const WORKER_ID = `${hostname()}:${process.pid}`;
 /** A running build whose worker has not reported for this long is taken over. */
@@ -27,15 +36,121 @@ const MAX_LOG_CHARS = 2_000_000;
 
 const ZBuildOutput = z.array(z.object({ outputs: z.object({ out: z.string() }) })).min(1);
 
-/** Claims a queued build, or a running one whose worker went silent. Returns null if someone else has it. */
+type Build = typeof builds.$inferSelect;
+type WorkerRecord = Pick<Build, 'workerHost' | 'workerBootId' | 'workerPid' | 'workerStart' | 'heartbeatAt'>;
+type GroupRecord = Pick<Build, 'workerHost' | 'workerBootId' | 'nixPgid' | 'nixStart'>;
+
+/**
+ * The worker of a running build is gone: on this machine, when its pid is no longer the
+ * same process (at once, whatever its heartbeat says; and never while it lives, so a
+ * live worker's nix is never killed from here); elsewhere, when it has been silent for
+ * STALE_AFTER_MS.
+ */
+export function workerGone(row: WorkerRecord): 'dead' | 'silent' | null {
+  if (row.workerPid !== null && onThisMachine({ host: row.workerHost, bootId: row.workerBootId })) {
+    return isAlive({ pid: row.workerPid, start: row.workerStart }) ? null : 'dead';
+  }
+  if (!row.heartbeatAt || row.heartbeatAt.getTime() < Date.now() - STALE_AFTER_MS) return 'silent';
+  return null;
+}
+
+/**
+ * Kills the `nix build` a gone worker left running, when it runs on this machine; a
+ * group on another machine is left to that machine's next worker. Waits until the group is empty.
+ */
+export async function killOrphan(buildId: string, row: GroupRecord) {
+  if (row.nixPgid === null || !onThisMachine({ host: row.workerHost, bootId: row.workerBootId })) return;
+  const killed = killGroup({ pid: row.nixPgid, start: row.nixStart }, 'SIGKILL');
+  if (killed.length === 0) return;
+  console.error(`[builds] build ${buildId}: killed the orphaned nix process group ${row.nixPgid} (${killed.length} processes) of a dead worker`);
+  if (!(await groupGone(row.nixPgid))) throw new Error(`build ${buildId}: the orphaned nix process group ${row.nixPgid} did not die`);
+}
+
+/** The columns a claim writes: this worker, where it runs, and no nix group yet. */
+function ownedBy(workerId: string) {
+  const me = thisProcess();
+  return { workerId, workerHost: me.host, workerBootId: me.bootId, workerPid: me.pid, workerStart: me.start, nixPgid: null, nixStart: null };
+}
+
+/** The row as `workerId` claimed it: a worker taken over (it went silent) writes nothing more. */
+function owned(buildId: string, workerId: string) {
+  return and(eq(builds.id, buildId), eq(builds.workerId, workerId));
+}
+
+/**
+ * Claims a queued build, or takes over a running one whose worker is gone (killing its
+ * orphaned nix first, see killOrphan). Returns null if someone else has it. The update is
+ * guarded on the state that was read, so of two claimers one wins.
+ */
 export async function claimBuild(buildId: string, workerId = WORKER_ID) {
-  const stale = new Date(Date.now() - STALE_AFTER_MS);
-  const [row] = await db()
+  const [row] = await db().select().from(builds).where(eq(builds.id, buildId));
+  if (!row) return null;
+  let guard;
+  if (row.status === 'queued') {
+    guard = eq(builds.status, 'queued');
+  } else if (row.status === 'running') {
+    const gone = workerGone(row);
+    if (!gone) return null;
+    await killOrphan(buildId, row);
+    guard = and(
+      eq(builds.status, 'running'),
+      row.workerId === null ? isNull(builds.workerId) : eq(builds.workerId, row.workerId),
+      // A silent worker that speaks again keeps its build.
+      gone === 'silent' ? lt(builds.heartbeatAt, new Date(Date.now() - STALE_AFTER_MS)) : undefined,
+    );
+  } else {
+    return null;
+  }
+  const [claimed] = await db()
     .update(builds)
-    .set({ status: 'running', workerId, heartbeatAt: new Date(), startedAt: sql`coalesce(${builds.startedAt}, now())` })
-    .where(and(eq(builds.id, buildId), or(eq(builds.status, 'queued'), and(eq(builds.status, 'running'), lt(builds.heartbeatAt, stale)))))
+    .set({ status: 'running', ...ownedBy(workerId), heartbeatAt: new Date(), startedAt: sql`coalesce(${builds.startedAt}, now())` })
+    .where(and(eq(builds.id, buildId), guard))
     .returning();
-  return row ?? null;
+  return claimed ?? null;
+}
+
+/**
+ * Puts a running build whose worker is gone back in the queue, after killing its
+ * orphaned nix (the sweep, ./sweep.ts). False when it was not gone or someone else moved it first.
+ */
+export async function releaseGoneBuild(buildId: string): Promise<boolean> {
+  const [row] = await db().select().from(builds).where(eq(builds.id, buildId));
+  if (!row || row.status !== 'running') return false;
+  const gone = workerGone(row);
+  if (!gone) return false;
+  await killOrphan(buildId, row);
+  const released = await db()
+    .update(builds)
+    .set({ status: 'queued', workerId: null, nixPgid: null, nixStart: null })
+    .where(
+      and(
+        eq(builds.id, buildId),
+        eq(builds.status, 'running'),
+        row.workerId === null ? isNull(builds.workerId) : eq(builds.workerId, row.workerId),
+        gone === 'silent' ? lt(builds.heartbeatAt, new Date(Date.now() - STALE_AFTER_MS)) : undefined,
+      ),
+    )
+    .returning({ id: builds.id });
+  return released.length > 0;
+}
+
+/** This process's builds in progress, so that a stopping worker can stop them. */
+const inProgress = new Map<string, AbortController>();
+let stopping = false;
+
+/** A build handed back to the queue because its worker is stopping: pg-boss retries the job elsewhere. */
+export class BuildReleased extends Error {}
+
+/**
+ * The worker is stopping: no new build starts here, and those in progress have their
+ * nix process groups killed and go back to the queue (status queued; their jobs fail
+ * and are retried by pg-boss, or re-sent by the sweep). Resolves when they have.
+ */
+export async function stopBuilds(timeoutMs = 10_000) {
+  stopping = true;
+  for (const controller of inProgress.values()) controller.abort();
+  const end = Date.now() + timeoutMs;
+  while (inProgress.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** Collects log lines and progress and writes them to the row about once a second; Flotilla's secrets never reach the row. */
@@ -49,7 +164,10 @@ class BuildReporter {
   lastError: string | null = null;
   private secrets = knownSecrets(process.env, env().dataDir);
 
-  constructor(private buildId: string) {
+  constructor(
+    private buildId: string,
+    private workerId: string,
+  ) {
     this.timer = setInterval(() => void this.flush(), HEARTBEAT_MS);
   }
 
@@ -77,7 +195,7 @@ class BuildReporter {
       await db()
         .update(builds)
         .set({ log: sql`right(${builds.log} || ${chunk}, ${MAX_LOG_CHARS})`, progress, heartbeatAt: new Date() })
-        .where(eq(builds.id, this.buildId));
+        .where(owned(this.buildId, this.workerId));
     });
     return this.flushing;
   }
@@ -124,7 +242,7 @@ const JAILED_FLAKE = '/flotilla/flake';
  * nixpkgs source, and Nix's fetcher cache (so a real nixpkgs is not downloaded again
  * for every build). Nix's build directories go to `dir`/tmp, on disk.
  */
-async function buildJail(dir: string, inputs: BuildInputs) {
+async function buildJail(dir: string, inputs: TBuildInputs) {
   const cacheHome = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
   await mkdir(path.join(cacheHome, 'nix'), { recursive: true });
   await mkdir(path.join(dir, 'root'));
@@ -142,15 +260,30 @@ async function buildJail(dir: string, inputs: BuildInputs) {
 }
 
 export async function runBuild(buildId: string, workerId = WORKER_ID): Promise<'built' | 'skipped' | 'failed'> {
+  if (stopping) throw new BuildReleased(`build ${buildId}: this worker is stopping`);
   const build = await claimBuild(buildId, workerId);
   if (!build) return 'skipped';
+  const controller = new AbortController();
+  inProgress.set(buildId, controller);
+  try {
+    return await buildClaimed(build, workerId, controller.signal);
+  } finally {
+    inProgress.delete(buildId);
+  }
+}
+
+async function buildClaimed(build: Build, workerId: string, signal: AbortSignal): Promise<'built' | 'skipped' | 'failed'> {
+  const buildId = build.id;
   const [host] = await db().select().from(hosts).where(eq(hosts.id, build.hostId));
   if (!host) throw new Error(`build ${buildId} has no host`);
-  const inputs = build.inputs as BuildInputs;
-  const reporter = new BuildReporter(buildId);
-  const dir = await mkdtemp(path.join(env().dataDir, 'builds-tmp-'));
+  // Only rows from before inputs were recorded hold `{}` (TBuildInputsAtRest); requestBuild always writes them.
+  const inputs = build.inputs as TBuildInputs;
+  const reporter = new BuildReporter(buildId, workerId);
+  // Named for this process: a worker that starts after this one died removes it (lib/jobs/temp-dirs.ts).
+  const dir = await makeTempDir(env().dataDir, 'build');
+  const mine = owned(buildId, workerId);
   try {
-    if (build.log) reporter.note(`--- taken over by ${workerId} after the previous worker went silent ---`);
+    if (build.log) reporter.note(`--- taken over by ${workerId} after the previous worker stopped or went silent ---`);
     // Never a build outside the sandbox or as root: the worker checked at start, and this
     // holds for any process that builds (the check runs once per process).
     await requireBuildSandbox();
@@ -165,13 +298,22 @@ export async function runBuild(buildId: string, workerId = WORKER_ID): Promise<'
       jail: jail.jail,
       env: jail.env,
       timeoutMs: 3 * 60 * 60 * 1000,
+      signal,
+      // Recorded before anything else can happen, so a takeover can find the group.
+      onSpawn: (group) =>
+        void db()
+          .update(builds)
+          .set({ nixPgid: group.pid, nixStart: group.start })
+          .where(mine)
+          .catch((error: unknown) => console.error(`[builds] build ${buildId}: could not record the nix process group`, error)),
     });
+    if (signal.aborted) throw new BuildReleased(`build ${buildId}: this worker is stopping; the build goes back to the queue`);
     if (result.code !== 0) {
       await reporter.close();
       const message = result.timedOut
         ? 'The build took longer than 3 hours and was stopped'
         : (reporter.lastError ?? `nix build failed (exit ${result.code}) without an error message; see the log`);
-      await db().update(builds).set({ status: 'failed', error: message, finishedAt: new Date(), progress: { stage: 'failed', ...reporter.reader.progress } }).where(eq(builds.id, buildId));
+      await db().update(builds).set({ status: 'failed', error: message, finishedAt: new Date(), progress: { stage: 'failed', ...reporter.reader.progress }, nixPgid: null, nixStart: null }).where(mine);
       return 'failed';
     }
     const storePath = ZBuildOutput.parse(JSON.parse(result.stdout))[0]?.outputs.out as string;
@@ -183,33 +325,30 @@ export async function runBuild(buildId: string, workerId = WORKER_ID): Promise<'
       .values(closure.map((p) => ({ buildId, storeHash: storeHashOf(p.path), storePath: p.path, narSize: p.narSize })))
       .onConflictDoNothing();
     await recordClosurePackages(buildId, closure.map((p) => p.path));
-    await pushClosure(build.orgId, storePath, closure.map((p) => p.path), { onProgress: (line) => reporter.line(line) });
+    await pushClosure(build.orgId, storePath, closure.map((p) => p.path), { onProgress: (line) => reporter.line(line), signal });
     reporter.note(`pushed ${closure.length} paths to the cache, signed`);
     const diff = await diffAgainst(host, buildId, closure);
     reporter.stage = 'done';
     await reporter.close();
-    await db()
+    const [done] = await db()
       .update(builds)
-      .set({ status: 'succeeded', storePath, closureSize: closure.reduce((n, p) => n + p.narSize, 0), diff, finishedAt: new Date(), error: null })
-      .where(eq(builds.id, buildId));
-    return 'built';
+      .set({ status: 'succeeded', storePath, closureSize: closure.reduce((n, p) => n + p.narSize, 0), diff, finishedAt: new Date(), error: null, nixPgid: null, nixStart: null })
+      .where(mine)
+      .returning({ id: builds.id });
+    // Taken over while it ran (this worker went silent): the new owner's outcome is the build's.
+    return done ? 'built' : 'skipped';
   } catch (error) {
+    if (error instanceof BuildReleased || signal.aborted) {
+      reporter.note(`--- ${workerId} stopped; the build goes back to the queue ---`);
+      await reporter.close().catch(() => {});
+      await db().update(builds).set({ status: 'queued', workerId: null, nixPgid: null, nixStart: null }).where(and(mine, eq(builds.status, 'running')));
+      throw error instanceof BuildReleased ? error : new BuildReleased(`build ${buildId}: this worker is stopping; the build goes back to the queue`);
+    }
     await reporter.close().catch(() => {});
     const message = reporter.redact(error instanceof Error ? error.message : String(error));
-    await db().update(builds).set({ status: 'failed', error: message.slice(0, 4000), finishedAt: new Date() }).where(eq(builds.id, buildId));
+    await db().update(builds).set({ status: 'failed', error: message.slice(0, 4000), finishedAt: new Date(), nixPgid: null, nixStart: null }).where(mine);
     return 'failed';
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** The watchdog: running builds whose worker went silent go back to the queue. */
-export async function requeueStaleBuilds(send: (buildId: string) => Promise<unknown>) {
-  const stale = await db()
-    .update(builds)
-    .set({ status: 'queued', workerId: null })
-    .where(and(eq(builds.status, 'running'), lt(builds.heartbeatAt, new Date(Date.now() - STALE_AFTER_MS))))
-    .returning({ id: builds.id });
-  for (const { id } of stale) await send(id);
-  return stale.length;
 }

@@ -5,6 +5,7 @@
 import { and, eq, inArray, isNull, lt, notInArray, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { builds, cacheObjects, fleetSettings } from '@/lib/db/schema';
+import { FINAL_BUILD_STATUSES, OPEN_TARGET_PHASES } from '@/lib/db/statuses';
 import { cacheBackend } from './storage';
 
 /** Store paths the cache must keep serving for this organisation, whatever their age. */
@@ -13,7 +14,7 @@ const pinnedPaths = (orgId: string) => sql`
   union select booted_system from hosts where org_id = ${orgId} and booted_system is not null
   union select desired_system from hosts where org_id = ${orgId} and desired_system is not null
   union select t.store_path from deployment_targets t join deployments d on d.id = t.deployment_id
-        where d.org_id = ${orgId} and t.phase in ('pending', 'sent', 'downloading', 'activating', 'confirming', 'needs-decision')
+        where d.org_id = ${orgId} and t.phase in ${OPEN_TARGET_PHASES}
   union (select distinct on (host_id) store_path from builds
         where org_id = ${orgId} and status = 'succeeded' and not preview and store_path is not null and pruned_at is null
         order by host_id, finished_at desc)`;
@@ -28,7 +29,7 @@ export async function pruneCache(orgId: string, now = new Date()) {
       and(
         eq(builds.orgId, orgId),
         isNull(builds.prunedAt),
-        inArray(builds.status, ['succeeded', 'failed', 'cancelled']),
+        inArray(builds.status, FINAL_BUILD_STATUSES),
         lt(builds.finishedAt, cutoff),
         sql`coalesce(${builds.storePath}, '') not in (${pinnedPaths(orgId)})`,
       ),

@@ -18,11 +18,41 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { TStateUnit } from '@/lib/agents/protocol';
+import type {
+  TBuildInputsAtRest,
+  TBuildProgress,
+  TCheckItems,
+  TDecisionChoices,
+  THostHealth,
+  THostSettingsAtRest,
+  TRequestPayload,
+  TRolloutAtRest,
+  TRolloutInput,
+  TStoredDiff,
+  TStoredPayload,
+} from './json-types';
+import {
+  ALERT_KINDS,
+  BUILD_STATUSES,
+  DEPLOYMENT_SOURCES,
+  DEPLOYMENT_STATUSES,
+  METRIC_RESOLUTIONS,
+  PACKAGE_INDEX_STATUSES,
+  PACKAGE_POLICY_RULES,
+  REQUEST_KINDS,
+  REQUEST_STATUSES,
+  RESTORE_STATUSES,
+  ROLES,
+  TARGET_PHASES,
+  WEBHOOK_DELIVERY_STATUSES,
+  WEBHOOK_FORMATS,
+} from './enums';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 
-export const roleEnum = pgEnum('role', ['admin', 'operator', 'requester', 'viewer']);
+export const roleEnum = pgEnum('role', ROLES);
 
 // ---------------------------------------------------------------- tenancy and people
 
@@ -140,7 +170,7 @@ export const fleetSettings = pgTable('fleet_settings', {
     .references(() => organizations.id, { onDelete: 'cascade' }),
   // A flake reference; null means the in-repo stand-in (FLOTILLA_NIXPKGS overrides).
   nixpkgsSource: text('nixpkgs_source'),
-  rolloutDefaults: jsonb('rollout_defaults').notNull().default(sql`'{}'::jsonb`),
+  rolloutDefaults: jsonb('rollout_defaults').notNull().default(sql`'{}'::jsonb`).$type<TRolloutInput>(),
   // The binary cache signing key pair, made on first start. The secret half is
   // encrypted with a key derived from AUTH_SECRET (lib/crypto/secret-box.ts).
   cacheKeyName: text('cache_key_name'),
@@ -171,13 +201,13 @@ export const hosts = pgTable(
     // When its nixpkgs was cut (from nixosVersion, lib/hosts/nixpkgs-date.ts), for "outdated".
     nixpkgsDate: date('nixpkgs_date', { mode: 'string' }),
     agentVersion: text('agent_version'),
-    lastHealth: jsonb('last_health'),
+    lastHealth: jsonb('last_health').$type<THostHealth>(),
     // The final phase of the host's newest finished deployment target, kept here so the
     // fleet overview can count hosts whose last deployment failed without a join.
     lastDeployPhase: text('last_deploy_phase'),
     lastDeployAt: ts('last_deploy_at'),
     // The state units its running system declares, as the agent last reported them (lib/state).
-    stateUnits: jsonb('state_units').notNull().default(sql`'[]'::jsonb`),
+    stateUnits: jsonb('state_units').notNull().default(sql`'[]'::jsonb`).$type<TStateUnit[]>(),
     retiredAt: ts('retired_at'),
     createdAt: createdAt(),
   },
@@ -225,7 +255,7 @@ export const hostConfigs = pgTable(
       .references(() => hosts.id, { onDelete: 'cascade' }),
     version: integer('version').notNull(),
     module: text('module').notNull(),
-    settings: jsonb('settings').notNull().default(sql`'{}'::jsonb`),
+    settings: jsonb('settings').notNull().default(sql`'{}'::jsonb`).$type<THostSettingsAtRest>(),
     authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
     onBehalfOf: uuid('on_behalf_of').references(() => users.id, { onDelete: 'set null' }),
     message: text('message').notNull().default(''),
@@ -289,14 +319,14 @@ export const packageIndex = pgTable(
 
 export const packageIndexSources = pgTable('package_index_sources', {
   source: text('source').primaryKey(),
-  status: text('status', { enum: ['building', 'ready', 'failed'] }).notNull(),
+  status: text('status', { enum: PACKAGE_INDEX_STATUSES }).notNull(),
   packageCount: integer('package_count').notNull().default(0),
   error: text('error'),
   startedAt: ts('started_at').notNull().defaultNow(),
   finishedAt: ts('finished_at'),
 });
 
-export const buildStatusEnum = pgEnum('build_status', ['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export const buildStatusEnum = pgEnum('build_status', BUILD_STATUSES);
 
 export const builds = pgTable(
   'builds',
@@ -313,15 +343,15 @@ export const builds = pgTable(
     // "the host's newest build" until a saved config with the same inputs reuses it.
     preview: boolean('preview').notNull().default(false),
     // Which module versions went in, so a build can be reproduced and explained.
-    inputs: jsonb('inputs').notNull().default(sql`'{}'::jsonb`),
+    inputs: jsonb('inputs').notNull().default(sql`'{}'::jsonb`).$type<TBuildInputsAtRest>(),
     inputHash: text('input_hash').notNull(),
     status: buildStatusEnum('status').notNull().default('queued'),
     storePath: text('store_path'),
     closureSize: bigint('closure_size', { mode: 'number' }),
-    progress: jsonb('progress'),
+    progress: jsonb('progress').$type<TBuildProgress>(),
     log: text('log').notNull().default(''),
     error: text('error'),
-    diff: jsonb('diff'),
+    diff: jsonb('diff').$type<TStoredDiff>(),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
     startedAt: ts('started_at'),
@@ -330,6 +360,16 @@ export const builds = pgTable(
     // silent is taken over by the retried job instead of staying "running" forever.
     workerId: text('worker_id'),
     heartbeatAt: ts('heartbeat_at'),
+    // Where that worker runs (hostname and boot id), its pid and start time (clock ticks
+    // since boot, since pids are reused), and the process group of its `nix build`: on the
+    // same machine and boot, whoever takes the build over knows at once whether the
+    // worker is dead, and kills the orphaned build first (lib/builds/run-build.ts).
+    workerHost: text('worker_host'),
+    workerBootId: text('worker_boot_id'),
+    workerPid: integer('worker_pid'),
+    workerStart: bigint('worker_start', { mode: 'number' }),
+    nixPgid: integer('nix_pgid'),
+    nixStart: bigint('nix_start', { mode: 'number' }),
     // Cache entries of old builds are pruned; the row and its log stay.
     prunedAt: ts('pruned_at'),
   },
@@ -394,18 +434,8 @@ export const cacheKeyRotations = pgTable(
   (t) => [uniqueIndex('cache_key_rotations_previous_idx').on(t.orgId, t.previousKey), index('cache_key_rotations_org_idx').on(t.orgId, t.createdAt)],
 );
 
-export const deploymentStatusEnum = pgEnum('deployment_status', [
-  'pending',
-  'canary',
-  'rolling',
-  'paused',
-  'succeeded',
-  'failed',
-  'halted',
-  'cancelled',
-  'rolled-back',
-]);
-export const deploymentSourceEnum = pgEnum('deployment_source', ['ui', 'api', 'request', 'rollback']);
+export const deploymentStatusEnum = pgEnum('deployment_status', DEPLOYMENT_STATUSES);
+export const deploymentSourceEnum = pgEnum('deployment_source', DEPLOYMENT_SOURCES);
 
 export const deployments = pgTable(
   'deployments',
@@ -415,7 +445,7 @@ export const deployments = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
     status: deploymentStatusEnum('status').notNull().default('pending'),
-    strategy: jsonb('strategy').notNull(),
+    strategy: jsonb('strategy').notNull().$type<TRolloutAtRest>(),
     source: deploymentSourceEnum('source').notNull(),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     // A rollback deployment points at the deployment it undoes.
@@ -437,19 +467,7 @@ export const deployments = pgTable(
   ],
 );
 
-export const targetPhaseEnum = pgEnum('target_phase', [
-  'pending',
-  'sent',
-  'downloading',
-  'activating',
-  'confirming',
-  'needs-decision',
-  'succeeded',
-  'failed',
-  'rolled-back',
-  'skipped',
-  'cancelled',
-]);
+export const targetPhaseEnum = pgEnum('target_phase', TARGET_PHASES);
 
 export const deploymentTargets = pgTable(
   'deployment_targets',
@@ -482,8 +500,8 @@ export const deploymentTargets = pgTable(
     log: text('log').notNull().default(''),
     // Pre-switch check items the agent reported ({id, check, level, message, resolutions}),
     // and the resolution a person chose for each blocking one (item id → resolution id).
-    checks: jsonb('checks'),
-    decision: jsonb('decision'),
+    checks: jsonb('checks').$type<TCheckItems>(),
+    decision: jsonb('decision').$type<TDecisionChoices>(),
     decidedBy: uuid('decided_by').references(() => users.id, { onDelete: 'set null' }),
     decidedAt: ts('decided_at'),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -510,17 +528,8 @@ export const closurePackages = pgTable(
   (t) => [primaryKey({ columns: [t.buildId, t.storePath] }), index('closure_packages_pname_idx').on(t.pname, t.version)],
 );
 
-export const requestKindEnum = pgEnum('request_kind', ['install', 'remove', 'change']);
-export const requestStatusEnum = pgEnum('request_status', [
-  'submitted',
-  'approved',
-  'denied',
-  'building',
-  'deploying',
-  'live',
-  'failed',
-  'withdrawn',
-]);
+export const requestKindEnum = pgEnum('request_kind', REQUEST_KINDS);
+export const requestStatusEnum = pgEnum('request_status', REQUEST_STATUSES);
 
 export const requests = pgTable(
   'requests',
@@ -536,7 +545,7 @@ export const requests = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     kind: requestKindEnum('kind').notNull(),
-    payload: jsonb('payload').notNull().default(sql`'{}'::jsonb`),
+    payload: jsonb('payload').notNull().default(sql`'{}'::jsonb`).$type<TRequestPayload>(),
     reason: text('reason').notNull(),
     status: requestStatusEnum('status').notNull().default('submitted'),
     reviewerId: uuid('reviewer_id').references(() => users.id, { onDelete: 'set null' }),
@@ -562,7 +571,7 @@ export const requests = pgTable(
   ],
 );
 
-export const packagePolicyRuleEnum = pgEnum('package_policy_rule', ['pre-approved', 'never-allowed']);
+export const packagePolicyRuleEnum = pgEnum('package_policy_rule', PACKAGE_POLICY_RULES);
 
 // Per organisation: packages requests get without review, and packages they never get.
 export const packagePolicies = pgTable(
@@ -617,7 +626,7 @@ export const notifications = pgTable(
   (t) => [uniqueIndex('notifications_user_event_key').on(t.userId, t.eventKey), index('notifications_user_idx').on(t.userId, t.createdAt)],
 );
 
-export const webhookFormatEnum = pgEnum('webhook_format', ['generic', 'slack']);
+export const webhookFormatEnum = pgEnum('webhook_format', WEBHOOK_FORMATS);
 
 export const webhooks = pgTable(
   'webhooks',
@@ -641,7 +650,7 @@ export const webhooks = pgTable(
   (t) => [index('webhooks_org_idx').on(t.orgId)],
 );
 
-export const webhookDeliveryStatusEnum = pgEnum('webhook_delivery_status', ['pending', 'delivered', 'failed']);
+export const webhookDeliveryStatusEnum = pgEnum('webhook_delivery_status', WEBHOOK_DELIVERY_STATUSES);
 
 export const webhookDeliveries = pgTable(
   'webhook_deliveries',
@@ -653,7 +662,7 @@ export const webhookDeliveries = pgTable(
     event: text('event').notNull(),
     // Identifies the occurrence (e.g. deployment id + event), so one event is queued once per webhook.
     eventKey: text('event_key').notNull(),
-    payload: jsonb('payload').notNull(),
+    payload: jsonb('payload').notNull().$type<TStoredPayload>(),
     status: webhookDeliveryStatusEnum('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastStatusCode: integer('last_status_code'),
@@ -687,7 +696,7 @@ export const auditEvents = pgTable(
   (t) => [index('audit_events_org_at_idx').on(t.orgId, t.at), index('audit_events_org_action_idx').on(t.orgId, t.action)],
 );
 
-export const metricResolutionEnum = pgEnum('metric_resolution', ['raw', 'hour', 'day']);
+export const metricResolutionEnum = pgEnum('metric_resolution', METRIC_RESOLUTIONS);
 
 export const hostMetrics = pgTable(
   'host_metrics',
@@ -735,7 +744,7 @@ export const rollupMarks = pgTable('rollup_marks', {
   upTo: ts('up_to').notNull(),
 });
 
-export const alertKindEnum = pgEnum('alert_kind', ['host-offline', 'deployment-failed', 'disk-low', 'units-failed']);
+export const alertKindEnum = pgEnum('alert_kind', ALERT_KINDS);
 
 export const alertRules = pgTable(
   'alert_rules',
@@ -823,7 +832,7 @@ export const stateSnapshots = pgTable(
   (t) => [primaryKey({ columns: [t.hostId, t.id] }), index('state_snapshots_host_idx').on(t.hostId, t.takenAt)],
 );
 
-export const restoreStatusEnum = pgEnum('restore_status', ['pending', 'sent', 'running', 'succeeded', 'failed']);
+export const restoreStatusEnum = pgEnum('restore_status', RESTORE_STATUSES);
 
 // Restores an operator asked for: sent to the host's agent, which reports how it went.
 export const snapshotRestores = pgTable(
@@ -859,6 +868,30 @@ export const authFailures = pgTable(
     expiresAt: ts('expires_at').notNull(),
   },
   (t) => [index('auth_failures_expires_idx').on(t.expiresAt)],
+);
+
+// The transactional outbox (lib/events): a domain event written by the transaction that
+// made the change, so its effects (webhooks, notifications, announcements, jobs) cannot be
+// lost when a process dies after the commit. `done` lists the subscribers that already
+// handled it, so a retry after a partial failure calls only the others.
+export const outboxEvents = pgTable(
+  'outbox_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').notNull().$type<Record<string, unknown>>(),
+    done: text('done').array().notNull().default(sql`'{}'::text[]`),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    availableAt: ts('available_at').notNull().defaultNow(),
+    deliveredAt: ts('delivered_at'),
+  },
+  (t) => [
+    index('outbox_events_pending_idx').on(t.availableAt).where(sql`delivered_at is null`),
+    index('outbox_events_delivered_idx').on(t.deliveredAt),
+  ],
 );
 
 export type Organization = typeof organizations.$inferSelect;

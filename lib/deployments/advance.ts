@@ -3,35 +3,38 @@
 // phase or status it expects, so two drivers, a driver killed half-way or a replayed
 // wake-up never release a target twice or move anything backwards. Targets are only
 // *released* here; the server process holding a host's socket sends them
-// (lib/deployments/delivery.ts), after the NOTIFY that follows the commit.
+// (lib/deployments/delivery.ts), after the NOTIFY that follows the commit. What must
+// follow a step (announcements, milestones, nudges) is written as outbox events in the
+// step's own transaction (lib/events), so a driver killed after the commit loses none.
 import { and, eq, gt, inArray, isNull, ne, notInArray, sql } from 'drizzle-orm';
 import { db, type Tx } from '@/lib/db/client';
+import { ZRollout, type TRollout } from '@/lib/db/json-types';
 import { builds, deployments, deploymentTargets, hosts, type Host } from '@/lib/db/schema';
+import { ACTIVE_DEPLOYMENT_STATUSES, isFailedPhase, isFinalDeployment, isFinalPhase, isInFlightPhase, NOT_STARTED_TARGET_PHASES, ROLLING_DEPLOYMENT_STATUSES } from '@/lib/db/statuses';
 import { announceDeployment } from '@/lib/agents/host-events';
+import { emit, transaction } from '@/lib/events/outbox';
 import { writeDeployment } from './create';
-import { nudgeRollout } from './events';
-import { notifyDeployment, type DeploymentEvent } from './notify';
-import { ACTIVE_DEPLOYMENT_STATUSES, IN_FLIGHT_PHASES, isFailedPhase, isFinalPhase, ZRollout, type TRollout } from './schemas';
+import type { DeploymentMilestone } from './notify';
 import { limitsFor, outsideWindow } from './strategy';
 
 type Deployment = typeof deployments.$inferSelect;
 type Target = typeof deploymentTargets.$inferSelect;
 type Row = { t: Target; host: Pick<Host, 'id' | 'name' | 'online' | 'tags' | 'currentSystem' | 'lastHealth'> };
 
-/** What a step decided that must happen after its transaction commits. */
-type Effects = { announce: Set<string>; events: DeploymentEvent[]; rollback: string | null; nudge: string[] };
+/** What a step decided that must happen after its transaction commits: written to the outbox before it does. */
+type Effects = { announce: Set<string>; events: DeploymentMilestone[]; rollback: string | null; nudge: string[] };
 
 const NOT_STARTED = 'not started: ';
 
 /** Advances one deployment as far as it can go now. Returns false when another driver holds it. */
 export async function advanceDeployment(id: string, now = new Date()): Promise<boolean> {
-  const effects = await db().transaction(async (tx) => {
+  return transaction(async (tx) => {
     const [d] = await tx
       .select()
       .from(deployments)
       .where(and(eq(deployments.id, id), inArray(deployments.status, [...ACTIVE_DEPLOYMENT_STATUSES])))
       .for('update', { skipLocked: true });
-    if (!d) return null;
+    if (!d) return false;
     const rows = await tx
       .select({
         t: deploymentTargets,
@@ -42,14 +45,12 @@ export async function advanceDeployment(id: string, now = new Date()): Promise<b
       .where(eq(deploymentTargets.deploymentId, id));
     const effects: Effects = { announce: new Set(), events: [], rollback: null, nudge: [] };
     await new Step(tx, d, rows, now, effects).run();
-    return effects;
+    // Dispatched after the commit, so the process that delivers reads what was written.
+    if (effects.announce.size) await emit(tx, { type: 'target.released', deploymentId: id, hostIds: [...effects.announce] });
+    for (const type of effects.events) await emit(tx, { type, deploymentId: id });
+    for (const other of effects.nudge) await emit(tx, { type: 'deployment.changed', deploymentId: other });
+    return true;
   });
-  if (!effects) return false;
-  // After commit, so the process that delivers reads what was written.
-  for (const hostId of effects.announce) await announceDeployment(hostId);
-  for (const event of effects.events) await notifyDeployment(id, event);
-  for (const other of effects.nudge) await nudgeRollout(other);
-  return true;
 }
 
 class Step {
@@ -103,14 +104,14 @@ class Step {
       if (failed.length) {
         await this.cancelUnstarted('a build failed');
         await this.setStatus('failed', `Build failed for ${failed.join(', ')}; nothing was sent`);
-        this.effects.events.push('finished');
+        this.effects.events.push('deployment.finished');
         return false;
       }
       if (waiting) return false;
     }
     const hasCanaries = this.rows.some((r) => r.t.wave === 0);
     await this.setStatus(hasCanaries ? 'canary' : 'rolling', null, { startedAt: this.now });
-    this.effects.events.push('started');
+    this.effects.events.push('deployment.started');
     return true;
   }
 
@@ -139,7 +140,7 @@ class Step {
     // Nothing left to hold back (a one-host deployment, the last wave): it simply failed.
     if (this.strategy.onFailure === 'halt' && this.rows.every((r) => isFinalPhase(r.t.phase))) {
       await this.setStatus('failed', reason);
-      this.effects.events.push('finished');
+      this.effects.events.push('deployment.finished');
       return;
     }
     await this.cancelUnstarted('the deployment halted');
@@ -149,7 +150,7 @@ class Step {
     } else {
       await this.setStatus('halted', reason);
     }
-    this.effects.events.push('halted');
+    this.effects.events.push('deployment.halted');
   }
 
   /** Canaries must all succeed, then stay healthy until watchUntil, before the waves start. */
@@ -245,8 +246,8 @@ class Step {
           ne(deployments.id, this.d.id),
           gt(deployments.createdAt, this.d.createdAt),
           eq(deployments.orgId, this.d.orgId),
-          notInArray(deploymentTargets.phase, ['cancelled', 'skipped']),
-          notInArray(deployments.status, ['pending']),
+          notInArray(deploymentTargets.phase, [...NOT_STARTED_TARGET_PHASES]),
+          ne(deployments.status, 'pending'),
         ),
       );
     return new Map(newer.map((n) => [n.hostId, n.deploymentId]));
@@ -262,7 +263,7 @@ class Step {
     if (failed) parts.push(`${failed} failed`);
     if (count('skipped')) parts.push(`${count('skipped')} skipped`);
     await this.setStatus(failed ? 'failed' : 'succeeded', parts.join(', '), { finishedAt: this.now });
-    this.effects.events.push('finished');
+    this.effects.events.push('deployment.finished');
   }
 
   // ------------------------------------------------------------------ rollback
@@ -270,7 +271,7 @@ class Step {
   /** A new deployment returning every host this one touched to the system it ran before. */
   private async createRollback(reason: string): Promise<string | null> {
     const touched = this.rows.filter(
-      (r) => (r.t.phase === 'succeeded' || (IN_FLIGHT_PHASES as readonly string[]).includes(r.t.phase)) && r.t.previousSystem && r.t.previousSystem !== r.t.storePath,
+      (r) => (r.t.phase === 'succeeded' || isInFlightPhase(r.t.phase)) && r.t.previousSystem && r.t.previousSystem !== r.t.storePath,
     );
     if (touched.length === 0) return null;
     const owner = { orgId: this.d.orgId, userId: this.d.createdBy, actor: { system: 'rollout', orgId: this.d.orgId } };
@@ -283,7 +284,7 @@ class Step {
   // ------------------------------------------------------------------ writes
 
   private async setStatus(status: Deployment['status'], reason: string | null, extra: Partial<Deployment> = {}) {
-    const final = !(ACTIVE_DEPLOYMENT_STATUSES as readonly string[]).includes(status) && status !== 'paused';
+    const final = isFinalDeployment(status);
     await this.tx
       .update(deployments)
       .set({ status, reason: reason ?? this.d.reason, updatedAt: this.now, ...(final ? { finishedAt: this.now } : {}), ...extra })
@@ -310,7 +311,7 @@ class Step {
 function canaryProblem(r: Row): string | null {
   if (!r.host.online) return 'went offline';
   if (r.host.currentSystem !== r.t.storePath) return 'no longer runs the deployed system';
-  const failedUnits = (r.host.lastHealth as { failedUnits?: string[] | null } | null)?.failedUnits;
+  const failedUnits = r.host.lastHealth?.failedUnits;
   if (failedUnits?.length) return `failed units: ${failedUnits.slice(0, 5).join(', ')}`;
   return null;
 }
@@ -346,7 +347,7 @@ export async function reannounceStuckTargets(olderThanSeconds = 5) {
         eq(deploymentTargets.phase, 'pending'),
         sql`${deploymentTargets.releasedAt} < now() - make_interval(secs => ${olderThanSeconds})`,
         eq(hosts.online, true),
-        inArray(deployments.status, ['canary', 'rolling']),
+        inArray(deployments.status, ROLLING_DEPLOYMENT_STATUSES),
       ),
     );
   for (const r of rows) await announceDeployment(r.hostId);

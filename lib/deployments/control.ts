@@ -1,17 +1,18 @@
 // What people do to a running deployment: pause, resume, cancel, and roll back a whole
-// deployment. Each is one guarded transaction on the deployment row, audited.
+// deployment. Each is one guarded transaction on the deployment row, audited, that also
+// writes the outbox events waking the rollout engine (lib/events).
 import { and, eq, inArray } from 'drizzle-orm';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
-import { db, type Tx } from '@/lib/db/client';
+import type { Tx } from '@/lib/db/client';
+import { ZRollout } from '@/lib/db/json-types';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
+import { IN_FLIGHT_TARGET_PHASES, ROLLING_DEPLOYMENT_STATUSES, UNFINISHED_DEPLOYMENT_STATUSES } from '@/lib/db/statuses';
 import { rollbackStrategy } from './advance';
 import { assertTokenReaches } from '@/lib/hosts/reach';
+import { emit, transaction } from '@/lib/events/outbox';
 import { writeDeployment, type Systems } from './create';
-import { nudgeRollout } from './events';
-import { notifyDeployment } from './notify';
-import { IN_FLIGHT_PHASES, ZRollout } from './schemas';
 
 type Status = (typeof deployments.$inferSelect)['status'];
 
@@ -36,8 +37,8 @@ function refuse(action: string, status: Status): never {
   throw new AppError('conflict', `Cannot ${action} a deployment that is ${status}`, { status });
 }
 
-async function transition(caller: Caller, id: string, action: string, from: Status[], change: (tx: Tx, d: typeof deployments.$inferSelect) => Promise<Partial<typeof deployments.$inferSelect>>) {
-  const result = await db().transaction(async (tx) => {
+async function transition(caller: Caller, id: string, action: string, from: readonly Status[], change: (tx: Tx, d: typeof deployments.$inferSelect) => Promise<Partial<typeof deployments.$inferSelect>>) {
+  return transaction(async (tx) => {
     const d = await lockDeployment(tx, caller, id);
     if (!from.includes(d.status)) refuse(action, d.status);
     const set = await change(tx, d);
@@ -46,15 +47,15 @@ async function transition(caller: Caller, id: string, action: string, from: Stat
       .set({ ...set, updatedAt: new Date() })
       .where(and(eq(deployments.id, id), eq(deployments.status, d.status)));
     await recordAudit(tx, caller, { action: `deployment.${action}`, objectType: 'deployment', objectId: id, before: { status: d.status }, after: { status: set.status } });
+    await emit(tx, { type: 'deployment.changed', deploymentId: id });
+    if (set.status === 'cancelled') await emit(tx, { type: 'deployment.finished', deploymentId: id });
     return { id, status: set.status as Status };
   });
-  await nudgeRollout(id);
-  return result;
 }
 
 /** Nothing new starts; what is in flight finishes. */
 export function pauseDeployment(caller: Caller, id: string) {
-  return transition(caller, id, 'pause', ['canary', 'rolling'], async (_tx, d) => ({ status: 'paused', pausedAt: new Date(), reason: `paused by ${caller.user.email} while ${d.status}` }));
+  return transition(caller, id, 'pause', ROLLING_DEPLOYMENT_STATUSES, async (_tx, d) => ({ status: 'paused', pausedAt: new Date(), reason: `paused by ${caller.user.email} while ${d.status}` }));
 }
 
 /** Back to the canary stage if the canaries had not passed yet, else to the waves. */
@@ -68,34 +69,39 @@ export function resumeDeployment(caller: Caller, id: string) {
 }
 
 /**
- * Stops the deployment: targets not yet sent are cancelled. A host in the middle of
- * activating is never confirmed, so its agent rolls back by itself (magic rollback).
+ * Stops the deployment: targets not yet sent are cancelled; agents working on one are
+ * sent `cancel`, which they honour until their profile changes. A host past that point
+ * is never confirmed, so its agent rolls back by itself (magic rollback).
  */
-export async function cancelDeployment(caller: Caller, id: string) {
-  const result = await transition(caller, id, 'cancel', ['pending', 'canary', 'rolling', 'paused'], async (tx) => {
+export function cancelDeployment(caller: Caller, id: string) {
+  return transition(caller, id, 'cancel', UNFINISHED_DEPLOYMENT_STATUSES, async (tx) => {
     await tx
       .update(deploymentTargets)
       .set({ phase: 'cancelled', error: `not started: cancelled by ${caller.user.email}`, finishedAt: new Date(), updatedAt: new Date() })
       .where(and(eq(deploymentTargets.deploymentId, id), eq(deploymentTargets.phase, 'pending')));
+    // Hosts already working on it are told to stop, which they do until their profile changes.
+    const inFlight = await tx
+      .select({ hostId: deploymentTargets.hostId })
+      .from(deploymentTargets)
+      .where(and(eq(deploymentTargets.deploymentId, id), inArray(deploymentTargets.phase, [...IN_FLIGHT_TARGET_PHASES])));
+    if (inFlight.length) await emit(tx, { type: 'deployment.cancelled', deploymentId: id, hostIds: inFlight.map((t) => t.hostId) });
     return { status: 'cancelled', finishedAt: new Date(), reason: `cancelled by ${caller.user.email}` };
   });
-  await notifyDeployment(id, 'finished');
-  return result;
 }
 
 /**
  * A new deployment that takes every host this one changed back to the system it ran
  * before. The original stops starting anything and is marked rolled back.
  */
-export async function rollbackDeployment(caller: Caller, id: string) {
-  const created = await db().transaction(async (tx) => {
+export function rollbackDeployment(caller: Caller, id: string) {
+  return transaction(async (tx) => {
     const d = await lockDeployment(tx, caller, id);
     if (d.status === 'rolled-back' || d.status === 'pending') refuse('roll back', d.status);
     const rows = await tx
       .select({ t: deploymentTargets, host: hosts })
       .from(deploymentTargets)
       .innerJoin(hosts, eq(hosts.id, deploymentTargets.hostId))
-      .where(and(eq(deploymentTargets.deploymentId, id), inArray(deploymentTargets.phase, ['succeeded', ...IN_FLIGHT_PHASES])));
+      .where(and(eq(deploymentTargets.deploymentId, id), inArray(deploymentTargets.phase, ['succeeded', ...IN_FLIGHT_TARGET_PHASES])));
     const touched = rows.filter((r) => r.t.previousSystem && r.t.previousSystem !== r.t.storePath);
     if (touched.length === 0) throw new AppError('conflict', 'No host of this deployment has a previous system to go back to');
     // Whatever was still waiting will not start now.
@@ -110,8 +116,9 @@ export async function rollbackDeployment(caller: Caller, id: string) {
       .update(deployments)
       .set({ status: 'rolled-back', reason: `rolled back by ${caller.user.email} in deployment ${rollback.id}`, finishedAt: d.finishedAt ?? new Date(), updatedAt: new Date() })
       .where(and(eq(deployments.id, id), eq(deployments.status, d.status)));
+    await emit(tx, { type: 'deployment.changed', deploymentId: rollback.id });
+    // Webhooks and the requests that followed the original hear that it ended.
+    await emit(tx, { type: 'deployment.finished', deploymentId: id });
     return rollback;
   });
-  await nudgeRollout(created.id);
-  return created;
 }

@@ -1,7 +1,8 @@
 // Starting a deployment: every named host must be an active host of the organisation
 // (and within a scoped token's tags), and every store path a closure the organisation's
 // cache holds, or nothing starts. The rows are written with their waves planned; the
-// rollout driver (lib/deployments/driver.ts) takes it from there.
+// rollout driver (lib/deployments/driver.ts) takes it from there, woken by the outbox
+// event the same transaction writes.
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
@@ -9,10 +10,11 @@ import { can, type Caller } from '@/lib/auth/caller';
 import { requestBuild } from '@/lib/builds/request-build';
 import { storeHashOf } from '@/lib/cache/storage';
 import { db, type Tx } from '@/lib/db/client';
+import type { TRollout, TRolloutInput } from '@/lib/db/json-types';
 import { builds, cacheObjects, deployments, deploymentTargets, fleetSettings, hosts, type Host } from '@/lib/db/schema';
 import { assertTokenReaches, reach, type HostInReach } from '@/lib/hosts/reach';
-import { nudgeRollout } from './events';
-import { type TCreateDeployment, type TRollout, type TRolloutInput, type TWavePlan } from './schemas';
+import { emit, transaction } from '@/lib/events/outbox';
+import type { TCreateDeployment, TWavePlan } from './schemas';
 import { effectiveStrategy, outsideWindow, planWaves } from './strategy';
 
 type Source = 'ui' | 'api' | 'request' | 'rollback';
@@ -76,7 +78,7 @@ export async function previewDeployment(caller: Caller, input: TCreateDeployment
 }
 
 /** Each host's system to deploy: given (deploy.json), built now, or its newest good build. */
-async function resolveSystems(caller: Caller, input: TCreateDeployment, found: HostInReach[]) {
+async function resolveSystems(tx: Tx, caller: Caller, input: TCreateDeployment, found: HostInReach[]) {
   const systems: Systems = new Map();
   if ('agents' in input) {
     await assertCached(caller.org.id, Object.values(input.agents));
@@ -85,15 +87,15 @@ async function resolveSystems(caller: Caller, input: TCreateDeployment, found: H
   }
   if (input.build) {
     for (const h of found) {
-      const { buildId } = await requestBuild(caller, h);
-      const [b] = await db().select({ status: builds.status, storePath: builds.storePath }).from(builds).where(eq(builds.id, buildId));
+      const { buildId } = await requestBuild(caller, h, {}, tx);
+      const [b] = await tx.select({ status: builds.status, storePath: builds.storePath }).from(builds).where(eq(builds.id, buildId));
       systems.set(h.id, { storePath: b?.status === 'succeeded' ? b.storePath : null, buildId });
     }
     return systems;
   }
   const unbuilt: string[] = [];
   for (const h of found) {
-    const [b] = await db()
+    const [b] = await tx
       .select({ id: builds.id, storePath: builds.storePath })
       .from(builds)
       .where(and(eq(builds.hostId, h.id), eq(builds.status, 'succeeded'), eq(builds.preview, false), isNull(builds.prunedAt)))
@@ -106,17 +108,25 @@ async function resolveSystems(caller: Caller, input: TCreateDeployment, found: H
   return systems;
 }
 
-export async function createDeployment(caller: Caller, input: TCreateDeployment, source: Source = 'api') {
+/**
+ * Starts a deployment: its builds (when asked), its rows and the event that wakes the
+ * rollout engine in one transaction — the caller's when given (an approved request
+ * commits its approval and its deployment together), else its own.
+ */
+export async function createDeployment(caller: Caller, input: TCreateDeployment, source: Source = 'api', inTx?: Tx) {
   if ('hosts' in input && input.build && !can(caller, 'builds.run')) {
     throw new AppError('forbidden', 'Building before deploying needs the "builds.run" permission; deploy built systems with build: false');
   }
   const found = await namedHosts(caller, requestedNames(input));
   const strategy = await orgStrategy(caller.org.id, input.rollout);
-  const systems = await resolveSystems(caller, input, found);
-  const owner = { orgId: caller.org.id, userId: caller.user.id, actor: caller };
-  const created = await db().transaction((tx) => writeDeployment(tx, owner, found, strategy, systems, source));
-  await nudgeRollout(created.id);
-  return created;
+  const write = async (tx: Tx) => {
+    const systems = await resolveSystems(tx, caller, input, found);
+    const owner = { orgId: caller.org.id, userId: caller.user.id, actor: caller };
+    const created = await writeDeployment(tx, owner, found, strategy, systems, source);
+    await emit(tx, { type: 'deployment.changed', deploymentId: created.id });
+    return created;
+  };
+  return inTx ? write(inTx) : transaction(write);
 }
 
 export type Systems = Map<string, { storePath: string | null; buildId: string | null }>;

@@ -1,22 +1,23 @@
 // Decisions on pre-switch checks (DESIGN.md §10): a target whose checks found an error
 // waits in `needs-decision` until a person picks a resolution for each error item. The
 // decision is stored on the target (so it survives the agent restarting, the server
-// restarting, a reboot) and sent to the agent by whichever server holds its socket.
+// restarting, a reboot) and sent to the agent by whichever server holds its socket, woken
+// by the outbox event written with the decision.
 import { and, asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
-import { announceDecision } from '@/lib/agents/host-events';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
+import { emit, transaction } from '@/lib/events/outbox';
 import { assertTokenReaches } from '@/lib/hosts/reach';
 import { parseCheckItems, parseDecision } from './schemas';
 
 export const ZDecide = z.strictObject({ choices: z.record(z.string().max(200), z.string().max(100)) });
 
 export async function decideTarget(caller: Caller, deploymentId: string, targetId: string, choices: Record<string, string>) {
-  const hostId = await db().transaction(async (tx) => {
+  return transaction(async (tx) => {
     const [row] = await tx
       .select({ target: deploymentTargets, host: { name: hosts.name, tags: hosts.tags } })
       .from(deploymentTargets)
@@ -39,10 +40,9 @@ export async function decideTarget(caller: Caller, deploymentId: string, targetI
     if (problems.length) throw new AppError('unprocessable', problems.join('; '), { problems });
     await tx.update(deploymentTargets).set({ decision: choices, decidedBy: caller.user.id, decidedAt: new Date(), updatedAt: new Date() }).where(eq(deploymentTargets.id, targetId));
     await recordAudit(tx, caller, { action: 'deployment.decide', objectType: 'deployment_target', objectId: targetId, after: { deploymentId, host: row.host.name, choices } });
-    return row.target.hostId;
+    await emit(tx, { type: 'target.decided', deploymentId, hostId: row.target.hostId });
+    return { targetId, choices };
   });
-  await announceDecision(hostId);
-  return { targetId, choices };
 }
 
 /** The operators' inbox: every target of the organisation waiting for a decision, oldest first. */

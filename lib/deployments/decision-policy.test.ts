@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TCheckItem } from '@/lib/agents/protocol';
-import { policyChoices, ZDecisionPolicy } from './decision-policy';
+import { ZDecisionPolicy } from '@/lib/db/json-types';
+import { policyChoices } from './decision-policy';
 
 const item = (id: string, resolutions: string[], level: TCheckItem['level'] = 'error'): TCheckItem => ({
   id,

@@ -2,20 +2,8 @@
 // check item id or pattern → resolution id, e.g. `{"flotilla:snapshot-space": "skip-snapshots",
 // "migrate:*": "run-migration", "*": "abort"}`. When a blocked target's every error item has
 // an applicable rule, the server decides at once; otherwise a person does. Browser-safe.
-import { z } from 'zod';
 import type { TCheckItem } from '@/lib/agents/protocol';
-
-export const ZDecisionPolicy = z
-  .record(
-    z
-      .string()
-      .min(1)
-      .max(200)
-      .regex(/^[A-Za-z0-9_.:@*-]+$/, 'An item id, or a pattern with * (e.g. "migrate:*")'),
-    z.string().min(1).max(100),
-  )
-  .refine((p) => Object.keys(p).length <= 50, 'At most 50 rules');
-export type TDecisionPolicy = z.infer<typeof ZDecisionPolicy>;
+import type { TDecisionPolicy } from '@/lib/db/json-types';
 
 const matches = (pattern: string, id: string) =>
   pattern === id || (pattern.includes('*') && new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(id));

@@ -1,12 +1,15 @@
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import { pollingEventStream } from '@/lib/api/sse';
+import { typedEventStream } from '@/lib/api/sse';
+import { ZDeploymentStream } from '@/lib/api/streams';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts, users } from '@/lib/db/schema';
-import { FAILED_TARGET_PHASES, isFinalDeployment, parseCheckItems, parseDecision, ZRollout, type TDeploymentView } from './schemas';
+import { ZRollout } from '@/lib/db/json-types';
+import { FAILED_TARGET_PHASES, isFinalDeployment, UNFINISHED_DEPLOYMENT_STATUSES } from '@/lib/db/statuses';
+import { parseCheckItems, parseDecision, type TDeploymentView } from './schemas';
 import { outsideWindow } from './strategy';
 
 export async function getDeployment(caller: Caller, id: string): Promise<TDeploymentView> {
@@ -79,7 +82,6 @@ export async function getDeployment(caller: Caller, id: string): Promise<TDeploy
 /** The history page's and the API's status filter: one status, or every deployment still moving. */
 export const DEPLOYMENT_FILTERS = ['active', 'succeeded', 'failed', 'halted', 'rolled-back', 'cancelled'] as const;
 export type DeploymentFilter = (typeof DEPLOYMENT_FILTERS)[number];
-const ACTIVE_STATUSES = ['pending', 'canary', 'rolling', 'paused'] as const;
 
 export const ZDeploymentListQuery = z.object({
   status: z.enum(DEPLOYMENT_FILTERS).optional(),
@@ -108,7 +110,7 @@ export async function listDeployments(caller: Caller, query: TDeploymentListQuer
   const { status, limit, offset } = ZDeploymentListQuery.parse(query);
   const where = and(
     eq(deployments.orgId, caller.org.id),
-    status === undefined ? undefined : status === 'active' ? inArray(deployments.status, [...ACTIVE_STATUSES]) : eq(deployments.status, status),
+    status === undefined ? undefined : status === 'active' ? inArray(deployments.status, [...UNFINISHED_DEPLOYMENT_STATUSES]) : eq(deployments.status, status),
   );
   const counted = (phases: readonly string[]) =>
     sql<number>`(select count(*) from deployment_targets t where t.deployment_id = ${deployments.id} and t.phase::text in (${sql.join(
@@ -153,12 +155,12 @@ export async function listDeployments(caller: Caller, query: TDeploymentListQuer
 /** Live view of a deployment: its status and every target's phase, sent when they change. */
 export function deploymentEvents(caller: Caller, id: string, signal: AbortSignal) {
   let last = '';
-  return pollingEventStream(async () => {
+  return typedEventStream(ZDeploymentStream, async () => {
     const view = await getDeployment(caller, id);
     const snapshot = JSON.stringify(view);
     const done = isFinalDeployment(view.status);
     if (snapshot === last) return { events: [], done };
     last = snapshot;
-    return { events: [{ event: 'deployment', data: view }], done };
+    return { events: [{ event: 'deployment' as const, data: view }], done };
   }, signal);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ZRollout, ZRolloutInput } from './schemas';
+import { ZRollout, ZRolloutInput } from '@/lib/db/json-types';
 import { effectiveStrategy, limitsFor, outsideWindow, planWaves, resolveCount, windowOpen } from './strategy';
 
 const host = (name: string, online = true, tags: string[] = []) => ({ id: name, name, online, tags });

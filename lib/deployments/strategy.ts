@@ -1,6 +1,6 @@
 // Pure rollout arithmetic: counts and percentages, which host goes in which wave, and
 // whether a maintenance window is open. No database here, so it is easy to test.
-import { ZRollout, ZRolloutInput, type TCountOrPercent, type TMaintenanceWindow, type TRollout, type TRolloutInput } from './schemas';
+import { ZRollout, ZRolloutInput, type TCountOrPercent, type TMaintenanceWindow, type TRollout, type TRolloutInput } from '@/lib/db/json-types';
 
 /** A count as given, or a percentage of `total`; `round` decides which way a share rounds. */
 export function resolveCount(value: TCountOrPercent, total: number, round: 'up' | 'down'): number {

@@ -8,13 +8,13 @@ import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
+import { ALERT_KINDS } from '@/lib/db/enums';
 import { alertFirings, alertRules, hosts } from '@/lib/db/schema';
 import { env } from '@/lib/env';
 import { FAILED_UNITS_SQL, HOST_STATUS_SQL, STORE_FREE_SQL } from '@/lib/hosts/status-sql';
 import { emitEvent } from '@/lib/notify/emit';
 import { notifyPeople, usersWithPermission } from '@/lib/notify/people';
 
-export const ALERT_KINDS = ['host-offline', 'deployment-failed', 'disk-low', 'units-failed'] as const;
 
 export const ZAlertRule = z
   .strictObject({
@@ -110,7 +110,7 @@ async function matching(rule: Rule, now: Date): Promise<{ hostId: string; summar
       where.push(sql`${FAILED_UNITS_SQL} > 0`);
       const rows = await db().select(base).from(hosts).where(and(...where));
       return rows.map((h) => {
-        const units = ((h.lastHealth as { failedUnits?: string[] } | null)?.failedUnits ?? []).slice(0, 5).join(', ');
+        const units = (h.lastHealth?.failedUnits ?? []).slice(0, 5).join(', ');
         return { hostId: h.id, summary: `${h.name} has failed units: ${units}` };
       });
     }

@@ -6,6 +6,7 @@ import type { Caller } from '@/lib/auth/caller';
 import { and, asc, eq, gte, isNull, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { deployments, fleetSamples, hosts } from '@/lib/db/schema';
+import { FAILED_DEPLOYMENT_STATUSES } from '@/lib/db/statuses';
 import { HOST_STATUS_SQL, OUTDATED_DAYS } from '@/lib/hosts/status-sql';
 
 const count = (condition: ReturnType<typeof sql>) => sql<number>`count(*) filter (where ${condition})::int`;
@@ -105,7 +106,7 @@ export async function deploymentsPerDay(orgId: string, days = 30) {
       day: sql<string>`to_char(date_trunc('day', ${deployments.createdAt} at time zone 'UTC'), 'YYYY-MM-DD')`,
       started: sql<number>`count(*)::int`,
       succeeded: count(sql`${deployments.status} = 'succeeded'`),
-      failed: count(sql`${deployments.status} in ('failed', 'halted', 'rolled-back')`),
+      failed: count(sql`${deployments.status} in ${FAILED_DEPLOYMENT_STATUSES}`),
     })
     .from(deployments)
     .where(and(eq(deployments.orgId, orgId), gte(deployments.createdAt, since)))

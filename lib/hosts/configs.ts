@@ -3,24 +3,20 @@
 // carries both sides, never a silent overwrite. Text that does not parse is a 422
 // and nothing is written.
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db, type Tx } from '@/lib/db/client';
+import { ZHostSettings, type THostSettings } from '@/lib/db/json-types';
 import { hostConfigs, hosts, users, type HostConfig } from '@/lib/db/schema';
 import { assertKnownPackages } from '@/lib/packages/validate';
-import { ZStateUnits, type TStateUnit } from '@/lib/state/schemas';
+import type { TStateUnit } from '@/lib/state/schemas';
 import type { HostInReach } from './reach';
 import type { TConfigVersion, TSaveConfig } from './schemas';
 import { assertNixSyntax } from './validate';
 
-// A unit list that no longer parses (an older shape) is left out rather than failing every read.
-const ZSettings = z.object({ packages: z.array(z.string()).default([]), state: ZStateUnits.catch([]).default([]) }).catch({ packages: [], state: [] });
-export type HostSettings = z.infer<typeof ZSettings>;
-
-export function settingsOf(config: Pick<HostConfig, 'settings'>): HostSettings {
-  return ZSettings.parse(config.settings);
+export function settingsOf(config: Pick<HostConfig, 'settings'>): THostSettings {
+  return ZHostSettings.parse(config.settings);
 }
 
 function present(config: HostConfig, author: string | null): TConfigVersion {

@@ -1,13 +1,17 @@
 // Live host status for the host page: presence, systems and the newest activations,
 // sent whenever they change.
 import { desc, eq } from 'drizzle-orm';
-import { pollingEventStream } from '@/lib/api/sse';
+import { typedEventStream } from '@/lib/api/sse';
+import { ZHostStream, type THostSnapshot } from '@/lib/api/streams';
 import { db } from '@/lib/db/client';
 import { deploymentTargets, hosts } from '@/lib/db/schema';
 
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
 export function hostEvents(hostId: string, signal: AbortSignal) {
   let last = '';
-  return pollingEventStream(
+  return typedEventStream(
+    ZHostStream,
     async () => {
       const [host] = await db()
         .select({
@@ -29,10 +33,17 @@ export function hostEvents(hostId: string, signal: AbortSignal) {
         .where(eq(deploymentTargets.hostId, hostId))
         .orderBy(desc(deploymentTargets.updatedAt))
         .limit(5);
-      const snapshot = JSON.stringify({ ...host, activations });
+      const { retiredAt: _retired, ...live } = host;
+      const data: THostSnapshot = {
+        ...live,
+        lastSeen: iso(host.lastSeen),
+        enrolledAt: iso(host.enrolledAt),
+        activations: activations.map((a) => ({ ...a, updatedAt: a.updatedAt.toISOString() })),
+      };
+      const snapshot = JSON.stringify(data);
       if (snapshot === last) return { events: [], done: false };
       last = snapshot;
-      return { events: [{ event: 'host', data: JSON.parse(snapshot) as unknown }], done: false };
+      return { events: [{ event: 'host' as const, data }], done: false };
     },
     signal,
     2_000,

@@ -1,5 +1,6 @@
 // Shapes of hosts, configs and shared modules, shared by the REST API, the pages and tests.
 import { z } from 'zod';
+import { BUILD_STATUSES } from '@/lib/db/enums';
 import { ZEmail } from '@/lib/orgs/schemas';
 import { ZStateUnit, ZStateUnits } from '@/lib/state/schemas';
 
@@ -104,7 +105,7 @@ export const ZHostSummary = z.object({
   needsReboot: z.boolean(),
   enrolled: z.boolean(),
   configVersion: z.number().nullable(),
-  lastBuild: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).nullable(),
+  lastBuild: z.enum(BUILD_STATUSES).nullable(),
   agentVersion: z.string().nullable(),
   nixosVersion: z.string().nullable(),
   lastDeployPhase: z.string().nullable(),

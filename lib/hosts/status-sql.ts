@@ -2,6 +2,7 @@
 // alerts and the fleet samples must agree, so all of them use these.
 import { sql, type SQL } from 'drizzle-orm';
 import { hosts } from '@/lib/db/schema';
+import { FAILED_TARGET_PHASES } from '@/lib/db/statuses';
 import type { THostStatusFilter } from './schemas';
 
 /** Free space on the Nix store below which a host counts as low on disk. */
@@ -18,7 +19,7 @@ export const HOST_STATUS_SQL = {
   'never-seen': sql`${hosts.lastSeen} is null`,
   'up-to-date': sql`${hosts.currentSystem} is not null and (${hosts.desiredSystem} is null or ${hosts.desiredSystem} = ${hosts.currentSystem})`,
   drifted: sql`${hosts.desiredSystem} is not null and ${hosts.desiredSystem} is distinct from ${hosts.currentSystem}`,
-  failed: sql`${hosts.lastDeployPhase} in ('failed', 'rolled-back')`,
+  failed: sql`${hosts.lastDeployPhase} in ${FAILED_TARGET_PHASES}`,
   'needs-reboot': sql`${hosts.bootedSystem} is not null and ${hosts.bootedSystem} is distinct from ${hosts.currentSystem}`,
   'low-disk': sql`${storeFree} < ${LOW_DISK_BYTES}`,
   'units-failed': sql`${failedUnits} > 0`,

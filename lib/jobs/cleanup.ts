@@ -1,8 +1,10 @@
 // Periodic clean-up: secrets that can no longer be used are deleted so the tables
-// holding them stay small. Audit events keep what happened to them.
+// holding them stay small. Audit events keep what happened to them. Delivered outbox
+// events go after a week (lib/events/dispatch.ts).
 import { and, isNotNull, lt, or } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { enrollTokens, invitations } from '@/lib/db/schema';
+import { pruneOutbox } from '@/lib/events/dispatch';
 
 const KEEP_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -16,5 +18,5 @@ export async function cleanup(now = new Date()) {
     .delete(enrollTokens)
     .where(or(lt(enrollTokens.expiresAt, cutoff), and(isNotNull(enrollTokens.usedAt), lt(enrollTokens.usedAt, cutoff))))
     .returning({ id: enrollTokens.id });
-  return { invitations: staleInvitations.length, enrollTokens: staleEnrollTokens.length };
+  return { invitations: staleInvitations.length, enrollTokens: staleEnrollTokens.length, outboxEvents: await pruneOutbox() };
 }

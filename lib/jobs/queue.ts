@@ -1,6 +1,9 @@
 // Sending jobs from any process (the web server, the worker): one small pg-boss
-// client per process that runs no workers and no schedules.
+// client per process that runs no workers and no schedules. Senders are typed against
+// the job's payload schema and the payload is parsed before it is sent, so a job the
+// worker would refuse is never queued.
 import PgBoss from 'pg-boss';
+import { parsePayload, type JobPayload, type JobSpec, type RetryPolicy } from './spec';
 
 const globalForQueue = globalThis as unknown as { flotillaQueue?: Promise<PgBoss> };
 
@@ -24,9 +27,33 @@ export function queue(): Promise<PgBoss> {
   return globalForQueue.flotillaQueue;
 }
 
-/** Sends a job; the queue is created on first use so senders need not wait for a worker. */
-export async function sendJob(name: string, data: object, options: PgBoss.SendOptions = {}) {
-  const boss = await queue();
-  await boss.createQueue(name);
-  return boss.send(name, data, options);
+export type SendJobOptions = {
+  /** A deterministic job id (an entity's id): sending twice queues one job. */
+  id?: string;
+  /** With singletonSeconds: at most one job with this key per interval (pg-boss's throttle). */
+  singletonKey?: string;
+  singletonSeconds?: number;
+  startAfter?: number | string | Date;
+  /** Changes to the job's retry policy for this send (a sender whose policy is configurable). */
+  retry?: Partial<RetryPolicy>;
+};
+
+/** pg-boss's options for a send: the job's retry policy under the sender's changes. */
+export function sendOptions(spec: JobSpec, options: SendJobOptions = {}): PgBoss.SendOptions {
+  const { retry, ...rest } = options;
+  return { ...spec.retry, ...retry, ...rest };
+}
+
+/** Sends a job through `boss`; the queue is created on first use so senders need not wait for a worker. Null when the id or throttle already had one. */
+export async function sendOn<J extends JobSpec>(boss: PgBoss, spec: J, data: JobPayload<J>, options: SendJobOptions = {}): Promise<string | null> {
+  // Validated here, parsed again by the worker: the input is what is sent, so a schema with
+  // defaults or transforms sees the same input on both sides.
+  parsePayload(spec, data);
+  await boss.createQueue(spec.queue);
+  return boss.send(spec.queue, (data ?? {}) as object, sendOptions(spec, options));
+}
+
+/** Sends a job from this process: `sendJob(BUILD_JOB, { buildId }, { id: buildId })`. */
+export async function sendJob<J extends JobSpec>(spec: J, data: JobPayload<J>, options: SendJobOptions = {}): Promise<string | null> {
+  return sendOn(await queue(), spec, data, options);
 }

@@ -5,6 +5,7 @@
 import 'server-only';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { killGroup, startTicks, type ProcessRef } from '@/lib/jobs/processes';
 import { nixEnvironment } from './environment';
 import { jailArgs, type Jail } from './jail';
 
@@ -67,8 +68,37 @@ export type NixOptions = {
   jail?: Jail;
   /** Called for each complete stderr line as it arrives (progress, logs). */
   onStderrLine?: (line: string) => void;
+  /** Aborting kills the command's whole process group. */
   signal?: AbortSignal;
+  /** Called once the command runs, with its process group (its leader's pid and start time): a build records it. */
+  onSpawn?: (group: ProcessRef) => void;
 };
+
+/**
+ * Every Nix command runs in a process group of its own (`detached`), so that stopping it
+ * stops everything it started: `unshare`, the jail's shell and `nix` itself (Nix's
+ * sandboxed builders live in PID namespaces under it and die with it). These are the
+ * groups this process has running; they are killed when it exits, whatever the reason
+ * (a SIGTERM that stops the worker, process.exit, an uncaught error).
+ *
+ * A SIGKILL of this process runs nothing, and Linux's PR_SET_PDEATHSIG is out of Node's
+ * reach (and follows the spawning thread, not the process). No watchdog process is
+ * added for it: a build records its group with its host and boot id on the build row,
+ * and whoever takes the build over on this machine kills that group first
+ * (lib/builds/run-build.ts); a worker that starts here runs the builds sweep at once,
+ * which does so for every build still recorded with a dead worker of this machine. An
+ * orphan outlives its worker only until then, and writes nothing anywhere: its results
+ * were only ever reported by the worker that died. (One taken over from another machine,
+ * after 90 s of silence, runs to its end there: nothing here can reach it.)
+ */
+const liveGroups = new Map<number, ProcessRef>();
+
+/** Kills every Nix command this process is running (their whole groups). */
+export function killNixGroups(signal: NodeJS.Signals = 'SIGKILL') {
+  for (const group of liveGroups.values()) killGroup(group, signal);
+}
+
+process.once('exit', () => killNixGroups());
 
 export class NixNotFound extends Error {}
 
@@ -92,18 +122,40 @@ export function runNix(command: NixCommand, args: string[], opts: NixOptions = {
       cwd: opts.jail ? '/' : opts.cwd,
       env: nixEnvironment({ ...opts.env, ...jailed, NIX_CONFIG: nixConfig() }),
       stdio: ['pipe', 'pipe', 'pipe'],
-      signal: opts.signal,
+      // Its own process group (setsid): see liveGroups.
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
     let pending = '';
     let timedOut = false;
+    const group: ProcessRef | null = child.pid ? { pid: child.pid, start: startTicks(child.pid) } : null;
+    if (group) {
+      liveGroups.set(group.pid, group);
+      opts.onSpawn?.(group);
+    }
+    const stop = () => {
+      if (group) killGroup(group, 'SIGKILL');
+      else child.kill('SIGKILL');
+    };
+    const onAbort = () => stop();
+    if (opts.signal?.aborted) stop();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = opts.timeoutMs
       ? setTimeout(() => {
           timedOut = true;
-          child.kill('SIGKILL');
+          stop();
         }, opts.timeoutMs)
       : undefined;
+    const done = () => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      // Whatever the leader left behind in its group goes with it.
+      if (group) {
+        killGroup(group, 'SIGKILL');
+        liveGroups.delete(group.pid);
+      }
+    };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
@@ -114,7 +166,7 @@ export function runNix(command: NixCommand, args: string[], opts: NixOptions = {
       for (const line of lines) opts.onStderrLine(line);
     });
     child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      done();
       if (error.code !== 'ENOENT') return reject(error);
       reject(
         new NixNotFound(
@@ -125,7 +177,7 @@ export function runNix(command: NixCommand, args: string[], opts: NixOptions = {
       );
     });
     child.on('close', (code) => {
-      clearTimeout(timer);
+      done();
       if (pending && opts.onStderrLine) opts.onStderrLine(pending);
       resolve({ code: code ?? -1, stdout, stderr, timedOut });
     });

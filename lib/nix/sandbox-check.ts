@@ -3,10 +3,11 @@
 // /etc/group would only say what ought to happen; the probe builds a tiny derivation
 // and asks it what it sees. It takes about 100 ms and runs once per process.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { makeTempDir } from '@/lib/jobs/temp-dirs';
 import { nixString } from './literal';
 import { runNix } from './run';
 
@@ -52,7 +53,7 @@ function refusal(stderr: string): BuildSandboxUnavailable {
 /** Builds the probe derivation now (no cache); what requireBuildSandbox runs once per process. */
 export async function probeBuildSandbox(): Promise<SandboxReport> {
   const started = Date.now();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'flotilla-sandbox-probe-'));
+  const dir = await makeTempDir(os.tmpdir(), 'sandbox-probe');
   try {
     // Readable by everyone, so that only the sandbox (not file modes) can hide it from the builder.
     await chmod(dir, 0o755);

@@ -2,16 +2,25 @@
 // pg-boss does the waiting between attempts (retryLimit/retryDelay/retryBackoff); the
 // row counts attempts, so the handler knows when the last one failed and says so.
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { open } from '@/lib/crypto/secret-box';
 import { db } from '@/lib/db/client';
 import { webhookDeliveries, webhooks } from '@/lib/db/schema';
 import { sendJob } from '@/lib/jobs/queue';
-import { ZStoredPayload, webhookUrlProblem, type TStoredPayload } from './schemas';
+import { jobSpec } from '@/lib/jobs/spec';
+import { ZStoredPayload, type TStoredPayload } from '@/lib/db/json-types';
+import { webhookUrlProblem } from './schemas';
 import { AddressRefused } from './address-guard';
 import { postGuarded } from './outbound';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signBody } from './sign';
 
-export const DELIVER_JOB = 'webhook-deliver';
+export const DELIVER_JOB = jobSpec({
+  name: 'webhook-deliver',
+  version: 1,
+  payload: z.object({ deliveryId: z.uuid() }),
+  // The sender applies this process's policy (configureDelivery); a hung attempt is cut by the fetch timeout long before expiry.
+  retry: { retryLimit: 5, retryDelay: 60, retryBackoff: true, expireInSeconds: 5 * 60 },
+});
 export const SWEEP_JOB = 'webhook-sweep';
 
 export type DeliveryPolicy = {
@@ -46,14 +55,7 @@ export async function enqueueDelivery(deliveryId: string) {
   await sendJob(
     DELIVER_JOB,
     { deliveryId },
-    {
-      id: deliveryId,
-      retryLimit: policy.attempts - 1,
-      retryDelay: policy.retryDelaySeconds,
-      retryBackoff: policy.backoff,
-      // A hung attempt is cut by the fetch timeout long before this.
-      expireInSeconds: 5 * 60,
-    },
+    { id: deliveryId, retry: { retryLimit: policy.attempts - 1, retryDelay: policy.retryDelaySeconds, retryBackoff: policy.backoff } },
   );
 }
 

@@ -1,9 +1,17 @@
 // Queuing notification e-mail, for any process: no SMTP code here, so the web server's
 // bundle never carries nodemailer (the worker's job is in ./email.ts).
+import { z } from 'zod';
 import { env, type TSmtp } from '@/lib/env';
 import { sendJob } from '@/lib/jobs/queue';
+import { jobSpec } from '@/lib/jobs/spec';
 
-export const EMAIL_JOB = 'notification-email';
+export const EMAIL_JOB = jobSpec({
+  name: 'notification-email',
+  version: 1,
+  payload: z.object({ notificationId: z.uuid() }),
+  // The sender applies this process's policy (configureEmail); the SMTP timeouts in ./email.ts end a hung attempt long before expiry.
+  retry: { retryLimit: 4, retryDelay: 30, retryBackoff: true, expireInSeconds: 5 * 60 },
+});
 
 export type EmailPolicy = {
   /** Attempts in all, the first included. */
@@ -37,13 +45,6 @@ export async function enqueueNotificationEmail(notificationId: string) {
   await sendJob(
     EMAIL_JOB,
     { notificationId },
-    {
-      id: notificationId,
-      retryLimit: policy.attempts - 1,
-      retryDelay: policy.retryDelaySeconds,
-      retryBackoff: policy.backoff,
-      // The SMTP timeouts in ./email.ts end a hung attempt long before this.
-      expireInSeconds: 5 * 60,
-    },
+    { id: notificationId, retry: { retryLimit: policy.attempts - 1, retryDelay: policy.retryDelaySeconds, retryBackoff: policy.backoff } },
   );
 }

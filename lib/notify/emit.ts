@@ -5,7 +5,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { webhookDeliveries, webhooks } from '@/lib/db/schema';
 import { enqueueDelivery } from './deliver';
-import { ZNotifyEvent, webhookUrlProblem, type TStoredPayload } from './schemas';
+import type { TStoredPayload } from '@/lib/db/json-types';
+import { ZNotifyEvent, webhookUrlProblem } from './schemas';
 
 export type TNotifyEvent = {
   type: string; // e.g. 'deployment.started' | 'deployment.halted' | 'deployment.finished'

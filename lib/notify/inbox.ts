@@ -2,7 +2,8 @@
 // Every query is scoped to the caller's user and organisation, whatever ids come in.
 import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { pollingEventStream } from '@/lib/api/sse';
+import { typedEventStream } from '@/lib/api/sse';
+import { ZNotificationStream } from '@/lib/api/streams';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { notifications } from '@/lib/db/schema';
@@ -87,14 +88,15 @@ const STREAM_LIFETIME_MS = 5 * 60_000;
 export function notificationStream(caller: Caller, signal: AbortSignal): ReadableStream<Uint8Array> {
   let last = '';
   const until = Date.now() + STREAM_LIFETIME_MS;
-  return pollingEventStream(
+  return typedEventStream(
+    ZNotificationStream,
     async () => {
       const summary = await notificationSummary(caller, { limit: BELL_SIZE });
       const snapshot = JSON.stringify(summary);
       const done = Date.now() >= until;
       if (snapshot === last) return { events: [], done };
       last = snapshot;
-      return { events: [{ event: 'notifications', data: summary }], done };
+      return { events: [{ event: 'notifications' as const, data: summary }], done };
     },
     signal,
     STREAM_POLL_MS,

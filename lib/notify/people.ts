@@ -3,7 +3,8 @@
 // after their transaction commits: a notice about a change that rolled back would be a lie.
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { ROLES, roleAllows, type Permission } from '@/lib/auth/permissions';
+import { roleAllows, type Permission } from '@/lib/auth/permissions';
+import { ROLES } from '@/lib/db/enums';
 import { db } from '@/lib/db/client';
 import { memberships, notifications, users } from '@/lib/db/schema';
 import { enqueueNotificationEmail, smtpConfig } from './email-queue';

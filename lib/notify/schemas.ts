@@ -1,6 +1,7 @@
 // Shapes of outgoing webhooks shared by emitEvent, the delivery job, the REST API and
 // the settings page.
 import { z } from 'zod';
+import { WEBHOOK_DELIVERY_STATUSES, WEBHOOK_FORMATS } from '@/lib/db/enums';
 
 /** Event types a webhook can subscribe to. An empty subscription means all, including ones added later. */
 export const WEBHOOK_EVENTS = [
@@ -20,7 +21,6 @@ export const ZWebhookEventName = z.enum(WEBHOOK_EVENTS);
 /** What "Send test" delivers; it goes to the chosen webhook whatever its subscription. */
 export const TEST_EVENT = 'webhook.test';
 
-export const WEBHOOK_FORMATS = ['generic', 'slack'] as const;
 export const ZWebhookFormat = z.enum(WEBHOOK_FORMATS);
 
 /**
@@ -70,7 +70,7 @@ export const ZCreateWebhook = z.strictObject({
 });
 export type TCreateWebhook = z.infer<typeof ZCreateWebhook>;
 
-export const ZDeliveryStatus = z.enum(['pending', 'delivered', 'failed']);
+export const ZDeliveryStatus = z.enum(WEBHOOK_DELIVERY_STATUSES);
 
 export const ZWebhookSummary = z.object({
   id: z.uuid(),
@@ -108,14 +108,6 @@ export const ZNotifyEvent = z.object({
   url: z.string().max(2048).optional(),
   data: z.record(z.string(), z.unknown()),
 });
-
-/** What a delivery row keeps in `payload`: the body is built from it at send time. */
-export const ZStoredPayload = z.object({
-  summary: z.string(),
-  url: z.string().optional(),
-  data: z.record(z.string(), z.unknown()),
-});
-export type TStoredPayload = z.infer<typeof ZStoredPayload>;
 
 /**
  * The settings form: the API's shape plus an "All events" box, so that "all" is a

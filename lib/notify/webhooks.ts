@@ -12,7 +12,8 @@ import { webhookDeliveries, webhooks } from '@/lib/db/schema';
 import { env } from '@/lib/env';
 import { webhookTargetProblem } from './address-guard';
 import { enqueueDelivery } from './deliver';
-import { TEST_EVENT, type TCreateWebhook, type TDelivery, type TStoredPayload, type TWebhookSummary } from './schemas';
+import type { TStoredPayload } from '@/lib/db/json-types';
+import { TEST_EVENT, type TCreateWebhook, type TDelivery, type TWebhookSummary } from './schemas';
 import { generateWebhookSecret } from './sign';
 
 function requireManage(caller: Caller) {

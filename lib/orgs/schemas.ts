@@ -1,8 +1,8 @@
 // Shapes for organisations and their members, shared by forms, REST API and tests.
 import { z } from 'zod';
 import { ZPassword } from '@/lib/auth/password-policy';
-// ROLES (not the drizzle enum) keeps this file free of server-only imports, so forms in the browser can share it.
-import { ROLES } from '@/lib/auth/permissions';
+// The enum's values without drizzle (lib/db/enums.ts) keep this file free of server-only imports, so forms in the browser can share it.
+import { ROLES } from '@/lib/db/enums';
 
 export const ZRole = z.enum(ROLES);
 export const ZEmail = z.email('Enter a valid e-mail address').max(320).transform((v) => v.toLowerCase());

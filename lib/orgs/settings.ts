@@ -3,8 +3,8 @@ import { eq } from 'drizzle-orm';
 import { recordAudit } from '@/lib/audit/record';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
+import { ZRolloutInput, type TRolloutInput } from '@/lib/db/json-types';
 import { fleetSettings, organizations } from '@/lib/db/schema';
-import { ZRolloutInput, type TRolloutInput } from '@/lib/deployments/schemas';
 import { effectiveStrategy } from '@/lib/deployments/strategy';
 import { env } from '@/lib/env';
 

@@ -2,15 +2,17 @@
 // sees only their own, and only their own machines.
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { pollingEventStream } from '@/lib/api/sse';
+import { typedEventStream } from '@/lib/api/sse';
+import { ZRequestStream } from '@/lib/api/streams';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hostAssignees, hosts, requestComments, requests, users } from '@/lib/db/schema';
+import { isFinalRequest, OPEN_REQUEST_STATUSES, UNDER_WAY_REQUEST_STATUSES } from '@/lib/db/statuses';
 import { latestPackages } from '@/lib/hosts/configs';
 import { hostStatus } from '@/lib/hosts/inventory';
 import { installedPackages } from '@/lib/packages/installed';
-import { isFinalRequest, type TRequestListQuery, type TRequestView } from './schemas';
+import type { TRequestListQuery, TRequestView } from './schemas';
 
 /** May this caller see every request of the organisation, or only their own? */
 export function seesAllRequests(caller: Caller) {
@@ -32,14 +34,13 @@ type Row = Awaited<ReturnType<ReturnType<typeof select>['where']>>[number];
 
 function present(row: Row, comments: TRequestView['comments'] = []): TRequestView {
   const r = row.request;
-  const payload = r.payload as { package?: string; text?: string };
   const iso = (d: Date | null) => d?.toISOString() ?? null;
   return {
     id: r.id,
     host: row.host,
     kind: r.kind,
-    package: payload.package ?? null,
-    text: payload.text ?? null,
+    package: r.payload.package ?? null,
+    text: r.payload.text ?? null,
     reason: r.reason,
     status: r.status,
     requester: row.requester,
@@ -61,7 +62,7 @@ function present(row: Row, comments: TRequestView['comments'] = []): TRequestVie
 export async function listRequests(caller: Caller, query: TRequestListQuery): Promise<TRequestView[]> {
   const where: SQL[] = [eq(requests.orgId, caller.org.id)];
   if (!seesAllRequests(caller) || query.mine === 'true') where.push(eq(requests.requesterId, caller.user.id));
-  if (query.status === 'open') where.push(inArray(requests.status, ['submitted', 'approved', 'building', 'deploying']));
+  if (query.status === 'open') where.push(inArray(requests.status, OPEN_REQUEST_STATUSES));
   else if (query.status !== 'all') where.push(eq(requests.status, query.status));
   if (query.host) where.push(eq(hosts.name, query.host));
   if (query.package) where.push(sql`${requests.payload}->>'package' = ${query.package}`);
@@ -97,13 +98,13 @@ export async function getRequest(caller: Caller, id: string): Promise<TRequestVi
 /** The request as it changes, until it is final (then one last event). */
 export function requestEvents(caller: Caller, id: string, signal: AbortSignal) {
   let last = '';
-  return pollingEventStream(async () => {
+  return typedEventStream(ZRequestStream, async () => {
     const view = await getRequest(caller, id);
     const snapshot = JSON.stringify(view);
     const done = isFinalRequest(view.status);
     if (snapshot === last) return { events: [], done };
     last = snapshot;
-    return { events: [{ event: 'request', data: view }], done };
+    return { events: [{ event: 'request' as const, data: view }], done };
   }, signal);
 }
 
@@ -120,7 +121,7 @@ export async function myMachines(caller: Caller) {
     ? await db()
         .select({ hostId: requests.hostId, n: sql<number>`count(*)::int` })
         .from(requests)
-        .where(and(eq(requests.orgId, caller.org.id), inArray(requests.status, ['approved', 'building', 'deploying']), inArray(requests.hostId, ids)))
+        .where(and(eq(requests.orgId, caller.org.id), inArray(requests.status, UNDER_WAY_REQUEST_STATUSES), inArray(requests.hostId, ids)))
         .groupBy(requests.hostId)
     : [];
   return Promise.all(
@@ -146,7 +147,7 @@ export async function myMachines(caller: Caller) {
 export async function requestStats(caller: Caller) {
   const [row] = await db()
     .select({
-      open: sql<number>`count(*) filter (where ${requests.status} in ('submitted', 'approved', 'building', 'deploying'))::int`,
+      open: sql<number>`count(*) filter (where ${inArray(requests.status, OPEN_REQUEST_STATUSES)})::int`,
       decided: sql<number>`count(*) filter (where ${requests.decidedAt} is not null)::int`,
       approved: sql<number>`count(*) filter (where ${requests.decidedAt} is not null and ${requests.status} <> 'denied')::int`,
       denied: sql<number>`count(*) filter (where ${requests.status} = 'denied')::int`,

@@ -10,6 +10,7 @@ import type { Caller } from '@/lib/auth/caller';
 import { effectivePermissions } from '@/lib/auth/permissions';
 import { requestBuild } from '@/lib/builds/request-build';
 import { db } from '@/lib/db/client';
+import { transaction } from '@/lib/events/outbox';
 import { deploymentTargets, hosts, requestComments, requests, users } from '@/lib/db/schema';
 import { createDeployment } from '@/lib/deployments/create';
 import { appendVersion, latestPackages } from '@/lib/hosts/configs';
@@ -19,7 +20,6 @@ import { tell } from './tell';
 import { assertKnownPackages } from '@/lib/packages/validate';
 import { policyFor } from './policy';
 import { seesAllRequests } from './queries';
-import { syncRequestsForDeployment } from './progress';
 import type { TApprove } from './schemas';
 
 type RequestRow = typeof requests.$inferSelect;
@@ -47,8 +47,6 @@ async function loadRequest(caller: Caller, id: string): Promise<RequestRow & { h
   return { ...row.request, hostName: row.hostName, host: row.host };
 }
 
-const payloadOf = (r: RequestRow) => r.payload as { package?: string; text?: string };
-
 /** The package list the request would leave on the host, computed the same way a save does, so a preview build is reused. */
 export function packagesAfter(current: string[], kind: RequestRow['kind'], pkg: string | undefined): string[] {
   if (!pkg || kind === 'change') return current;
@@ -61,7 +59,7 @@ export async function previewRequest(caller: Caller, id: string) {
   const r = await loadRequest(caller, id);
   const host = await reach(caller, r.host);
   const before = await latestPackages(r.hostId);
-  const after = packagesAfter(before, r.kind, payloadOf(r).package);
+  const after = packagesAfter(before, r.kind, r.payload.package);
   if (r.kind === 'change') return { before, after, buildId: null };
   const { buildId } = await requestBuild(caller, host, { packages: after });
   await db().update(requests).set({ previewBuildId: buildId, updatedAt: new Date() }).where(eq(requests.id, id));
@@ -73,7 +71,7 @@ export async function approveRequest(caller: Caller, id: string, input: TApprove
   const r = await loadRequest(caller, id);
   await reach(caller, r.host);
   if (r.status !== 'submitted') throw new AppError('conflict', `This request is already ${r.status}`, { status: r.status });
-  const pkg = input.package ?? payloadOf(r).package;
+  const pkg = input.package ?? r.payload.package;
   if (r.kind === 'install' && pkg) {
     await assertKnownPackages(caller.org.id, [pkg]);
     const policy = await policyFor(caller.org.id, pkg);
@@ -83,7 +81,9 @@ export async function approveRequest(caller: Caller, id: string, input: TApprove
   if (input.module !== undefined) await assertNixSyntax(input.module);
 
   const what = r.kind === 'change' ? 'the requested change' : `${r.kind === 'install' ? 'install' : 'remove'} ${pkg}`;
-  const version = await db().transaction(async (tx) => {
+  // The approval, its config version, the requester's notice and the deployment commit together:
+  // a process dying half-way leaves the request submitted or building, never approved and forgotten.
+  return transaction(async (tx) => {
     const [locked] = await tx.select().from(requests).where(and(eq(requests.id, id), eq(requests.status, 'submitted'))).for('update');
     if (!locked) throw new AppError('conflict', 'This request was decided meanwhile');
     const [row] = await tx.select().from(hosts).where(eq(hosts.id, r.hostId));
@@ -103,35 +103,34 @@ export async function approveRequest(caller: Caller, id: string, input: TApprove
       .where(eq(requests.id, id));
     if (input.comment) await tx.insert(requestComments).values({ requestId: id, authorId: caller.user.id, body: input.comment });
     await recordAudit(tx, caller, { action: 'request.approve', objectType: 'request', objectId: id, after: { host: host.name, version: saved.version, ...(input.package ? { editedPackage: input.package } : {}) } });
-    return saved.version;
+    const version = saved.version;
+    await tell(tx, caller.org.id, [r.requesterId], {
+      kind: 'request.approved',
+      key: `${id}:approved`,
+      title: `${caller.via === 'policy' ? 'Pre-approved' : 'Approved'}: ${what} on ${r.hostName}`,
+      body: input.comment ?? 'It is being built and deployed now.',
+      url: `/requests/${id}`,
+    }, { id, host: r.hostName, kind: r.kind, package: pkg ?? null, configVersion: version, autoApproved: caller.via === 'policy', reviewer: caller.via === 'policy' ? null : caller.user.email });
+    try {
+      // A savepoint: a deployment that cannot start leaves the approval standing.
+      const deployment = await tx.transaction((sp) => createDeployment(caller, { hosts: [r.hostName], build: true }, 'request', sp));
+      const [target] = await tx.select({ buildId: deploymentTargets.buildId }).from(deploymentTargets).where(eq(deploymentTargets.deploymentId, deployment.id));
+      await tx.update(requests).set({ deploymentId: deployment.id, buildId: target?.buildId ?? null, status: 'building', updatedAt: new Date() }).where(eq(requests.id, id));
+      return { id, status: 'building' as const, configVersion: version, deploymentId: deployment.id };
+    } catch (error) {
+      // The config version stands (it is what was approved); the requester learns the rollout could not start.
+      const failure = `Approved, but the deployment could not start: ${error instanceof Error ? error.message : String(error)}`;
+      await tx.update(requests).set({ status: 'failed', failure, updatedAt: new Date() }).where(eq(requests.id, id));
+      await tell(tx, caller.org.id, [r.requesterId], { kind: 'request.failed', key: `${id}:failed`, title: `Could not deploy ${what} on ${r.hostName}`, body: failure, url: `/requests/${id}` }, { id, host: r.hostName, failure });
+      return { id, status: 'failed' as const, configVersion: version, deploymentId: null };
+    }
   });
-
-  await tell(caller.org.id, [r.requesterId], {
-    kind: 'request.approved',
-    key: `${id}:approved`,
-    title: `${caller.via === 'policy' ? 'Pre-approved' : 'Approved'}: ${what} on ${r.hostName}`,
-    body: input.comment ?? 'It is being built and deployed now.',
-    url: `/requests/${id}`,
-  }, { id, host: r.hostName, kind: r.kind, package: pkg ?? null, configVersion: version, autoApproved: caller.via === 'policy', reviewer: caller.via === 'policy' ? null : caller.user.email });
-  try {
-    const deployment = await createDeployment(caller, { hosts: [r.hostName], build: true }, 'request');
-    const [target] = await db().select({ buildId: deploymentTargets.buildId }).from(deploymentTargets).where(eq(deploymentTargets.deploymentId, deployment.id));
-    await db().update(requests).set({ deploymentId: deployment.id, buildId: target?.buildId ?? null, status: 'building', updatedAt: new Date() }).where(eq(requests.id, id));
-    await syncRequestsForDeployment(deployment.id);
-    return { id, status: 'building' as const, configVersion: version, deploymentId: deployment.id };
-  } catch (error) {
-    // The config version stands (it is what was approved); the requester learns the rollout could not start.
-    const failure = `Approved, but the deployment could not start: ${error instanceof Error ? error.message : String(error)}`;
-    await db().update(requests).set({ status: 'failed', failure, updatedAt: new Date() }).where(eq(requests.id, id));
-    await tell(caller.org.id, [r.requesterId], { kind: 'request.failed', key: `${id}:failed`, title: `Could not deploy ${what} on ${r.hostName}`, body: failure, url: `/requests/${id}` }, { id, host: r.hostName, failure });
-    return { id, status: 'failed' as const, configVersion: version, deploymentId: null };
-  }
 }
 
 export async function denyRequest(caller: Caller, id: string, comment: string) {
   const r = await loadRequest(caller, id);
   await reach(caller, r.host);
-  await db().transaction(async (tx) => {
+  await transaction(async (tx) => {
     const [updated] = await tx
       .update(requests)
       .set({ status: 'denied', reviewerId: caller.user.id, decidedAt: new Date(), decisionComment: comment, updatedAt: new Date() })
@@ -140,8 +139,8 @@ export async function denyRequest(caller: Caller, id: string, comment: string) {
     if (!updated) throw new AppError('conflict', `This request is already ${r.status}`, { status: r.status });
     await tx.insert(requestComments).values({ requestId: id, authorId: caller.user.id, body: comment });
     await recordAudit(tx, caller, { action: 'request.deny', objectType: 'request', objectId: id, after: { comment } });
+    await tell(tx, caller.org.id, [r.requesterId], { kind: 'request.denied', key: `${id}:denied`, title: `Denied: your request for ${r.hostName}`, body: comment, url: `/requests/${id}` }, { id, host: r.hostName, kind: r.kind, ...r.payload, reviewer: caller.user.email, comment });
   });
-  await tell(caller.org.id, [r.requesterId], { kind: 'request.denied', key: `${id}:denied`, title: `Denied: your request for ${r.hostName}`, body: comment, url: `/requests/${id}` }, { id, host: r.hostName, kind: r.kind, ...payloadOf(r), reviewer: caller.user.email, comment });
   return { id, status: 'denied' as const };
 }
 
@@ -168,18 +167,17 @@ export async function commentOnRequest(caller: Caller, id: string, body: string)
   // Someone else's request does not exist for a requester; a viewer sees it but may not write.
   if (!isRequester && !seesAllRequests(caller)) throw new AppError('not_found', 'No such request');
   if (!isRequester && !caller.permissions.has('requests.review')) throw new AppError('forbidden', 'Only the requester and reviewers may comment');
-  const [comment] = await db().transaction(async (tx) => {
-    const rows = await tx.insert(requestComments).values({ requestId: id, authorId: caller.user.id, body }).returning();
+  return transaction(async (tx) => {
+    const [comment] = await tx.insert(requestComments).values({ requestId: id, authorId: caller.user.id, body }).returning();
+    if (!comment) throw new Error('insert returned nothing');
     await tx.update(requests).set({ updatedAt: new Date() }).where(eq(requests.id, id));
     await recordAudit(tx, caller, { action: 'request.comment', objectType: 'request', objectId: id });
-    return rows;
+    const notice = { kind: 'request.comment', key: `${id}:comment:${comment.id}`, title: `${caller.user.name || caller.user.email} commented on the request for ${r.hostName}`, body, url: `/requests/${id}` };
+    // The requester's words go to whoever decided, or to every reviewer while nobody has; a reviewer's to the requester.
+    const to = !isRequester ? [r.requesterId] : r.reviewerId ? [r.reviewerId] : { permission: 'requests.review' as const, except: caller.user.id };
+    await tell(tx, caller.org.id, to, notice);
+    return { id: comment.id };
   });
-  const notice = { kind: 'request.comment', key: `${id}:comment:${comment?.id}`, title: `${caller.user.name || caller.user.email} commented on the request for ${r.hostName}`, body, url: `/requests/${id}` };
-  // The requester's words go to whoever decided, or to every reviewer while nobody has; a reviewer's to the requester.
-  if (!isRequester) await tell(caller.org.id, [r.requesterId], notice);
-  else if (r.reviewerId) await tell(caller.org.id, [r.reviewerId], notice);
-  else await tell(caller.org.id, { permission: 'requests.review', except: caller.user.id }, notice);
-  return { id: comment?.id as string };
 }
 
 /** The same decision for many requests (typically one package for several hosts); each succeeds or fails on its own. */

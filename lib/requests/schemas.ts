@@ -1,12 +1,7 @@
 // Self-service requests (DESIGN.md §9): shapes shared by the API, the pages and the tests.
 import { z } from 'zod';
+import { REQUEST_STATUSES } from '@/lib/db/enums';
 import { ZHostName } from '@/lib/hosts/schemas';
-
-export const REQUEST_STATUSES = ['submitted', 'approved', 'denied', 'building', 'deploying', 'live', 'failed', 'withdrawn'] as const;
-export type TRequestStatus = (typeof REQUEST_STATUSES)[number];
-/** Statuses after which a request never moves again. */
-export const FINAL_REQUEST_STATUSES = ['denied', 'live', 'failed', 'withdrawn'] as const;
-export const isFinalRequest = (status: string) => (FINAL_REQUEST_STATUSES as readonly string[]).includes(status);
 
 /** A nixpkgs attribute path as the package index lists it (e.g. `hello`, `python3Packages.requests`). */
 export const ZPackageAttr = z.string().trim().min(1).max(200).regex(/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/, 'Not a package attribute name');

@@ -5,6 +5,7 @@ import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { db } from '@/lib/db/client';
+import { transaction } from '@/lib/events/outbox';
 import { and, eq, isNull } from 'drizzle-orm';
 import { hosts, requests } from '@/lib/db/schema';
 import { latestPackages } from '@/lib/hosts/configs';
@@ -48,26 +49,26 @@ export async function submitRequest(caller: Caller, input: TCreateRequest) {
     throw new AppError('unprocessable', `${input.package} is not among the packages Flotilla installs on ${host.name}`);
   }
   const payload = input.kind === 'change' ? { text: input.text } : { package: input.package };
-  const created = await db().transaction(async (tx) => {
+  const what = input.kind === 'change' ? 'a change' : `${input.kind === 'install' ? 'to install' : 'to remove'} ${input.package}`;
+  const created = await transaction(async (tx) => {
     const [row] = await tx
       .insert(requests)
       .values({ orgId: caller.org.id, hostId: host.id, requesterId: caller.user.id, kind: input.kind, payload, reason: input.reason })
       .returning();
     if (!row) throw new Error('insert returned nothing');
     await recordAudit(tx, caller, { action: 'request.create', objectType: 'request', objectId: row.id, after: { host: host.name, kind: input.kind, ...payload, reason: input.reason } });
+    if (!autoApprove) {
+      await tell(tx, caller.org.id, { permission: 'requests.review', except: caller.user.id }, {
+        kind: 'request.submitted',
+        key: `${row.id}:submitted`,
+        title: `${caller.user.name || caller.user.email} asks ${what} on ${host.name}`,
+        body: input.reason,
+        url: `/requests/${row.id}`,
+      }, { id: row.id, host: host.name, kind: input.kind, ...payload, reason: input.reason, requester: caller.user.email });
+    }
     return row;
   });
-  const what = input.kind === 'change' ? 'a change' : `${input.kind === 'install' ? 'to install' : 'to remove'} ${input.package}`;
-  if (autoApprove) {
-    await approveRequest(policyCaller(caller), created.id, { comment: 'Pre-approved by the organisation’s package policy' });
-  } else {
-    await tell(caller.org.id, { permission: 'requests.review', except: caller.user.id }, {
-      kind: 'request.submitted',
-      key: `${created.id}:submitted`,
-      title: `${caller.user.name || caller.user.email} asks ${what} on ${host.name}`,
-      body: input.reason,
-      url: `/requests/${created.id}`,
-    }, { id: created.id, host: host.name, kind: input.kind, ...payload, reason: input.reason, requester: caller.user.email });
-  }
+  // A pre-approved request that this process did not get to approve (it died just now) stays submitted: a reviewer sees it.
+  if (autoApprove) await approveRequest(policyCaller(caller), created.id, { comment: 'Pre-approved by the organisation’s package policy' });
   return { id: created.id, autoApproved: autoApprove };
 }

@@ -6,16 +6,15 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
-import { announceRestore } from '@/lib/agents/host-events';
 import type { TRestore, TRestoreStatus } from '@/lib/agents/protocol';
 import { db } from '@/lib/db/client';
 import { hosts, snapshotRestores, stateSnapshots } from '@/lib/db/schema';
+import { OPEN_RESTORE_STATUSES } from '@/lib/db/statuses';
+import { emit, transaction } from '@/lib/events/outbox';
 import type { HostInReach } from '@/lib/hosts/reach';
 
-const OPEN = ['pending', 'sent', 'running'] as const;
-
 export async function requestRestore(caller: Caller, host: HostInReach, snapshotId: string) {
-  const restore = await db().transaction(async (tx) => {
+  const restore = await transaction(async (tx) => {
     // One change at a time per host: the lock makes "nothing open" and the insert one step.
     const [locked] = await tx.select({ id: hosts.id }).from(hosts).where(and(eq(hosts.id, host.id), isNull(hosts.retiredAt))).for('update');
     if (!locked) throw new AppError('not_found', `No host named "${host.name}"`);
@@ -27,7 +26,7 @@ export async function requestRestore(caller: Caller, host: HostInReach, snapshot
     const [open] = await tx
       .select({ id: snapshotRestores.id })
       .from(snapshotRestores)
-      .where(and(eq(snapshotRestores.hostId, host.id), inArray(snapshotRestores.status, [...OPEN])));
+      .where(and(eq(snapshotRestores.hostId, host.id), inArray(snapshotRestores.status, OPEN_RESTORE_STATUSES)));
     if (open) throw new AppError('conflict', `A restore on ${host.name} is still under way (${open.id})`);
     const [row] = await tx
       .insert(snapshotRestores)
@@ -39,9 +38,9 @@ export async function requestRestore(caller: Caller, host: HostInReach, snapshot
       objectId: host.id,
       after: { host: host.name, unit: snapshot.unit, snapshotId, takenAt: snapshot.takenAt.toISOString(), restoreId: row!.id },
     });
+    await emit(tx, { type: 'restore.requested', restoreId: row!.id, hostId: host.id });
     return row!;
   });
-  await announceRestore(restore.hostId);
   return { id: restore.id, snapshotId, unit: restore.unit, status: restore.status };
 }
 
@@ -54,7 +53,7 @@ export async function restoresToSend(hostId: string): Promise<TRestore[]> {
   const rows = await db()
     .update(snapshotRestores)
     .set({ status: sql`case when ${snapshotRestores.status} = 'pending' then 'sent'::restore_status else ${snapshotRestores.status} end` })
-    .where(and(eq(snapshotRestores.hostId, hostId), inArray(snapshotRestores.status, [...OPEN])))
+    .where(and(eq(snapshotRestores.hostId, hostId), inArray(snapshotRestores.status, OPEN_RESTORE_STATUSES)))
     .returning({ id: snapshotRestores.id, snapshotId: snapshotRestores.snapshotId });
   return rows.map((r) => ({ type: 'restore', id: crypto.randomUUID(), restoreId: r.id, snapshotId: r.snapshotId }));
 }
@@ -65,5 +64,5 @@ export async function recordRestoreStatus(hostId: string, message: TRestoreStatu
   await db()
     .update(snapshotRestores)
     .set({ status: message.status, message: message.message, ...(final ? { finishedAt: new Date() } : {}) })
-    .where(and(eq(snapshotRestores.id, message.restoreId), eq(snapshotRestores.hostId, hostId), inArray(snapshotRestores.status, [...OPEN])));
+    .where(and(eq(snapshotRestores.id, message.restoreId), eq(snapshotRestores.hostId, hostId), inArray(snapshotRestores.status, OPEN_RESTORE_STATUSES)));
 }

@@ -101,9 +101,12 @@ async function startRogue(script: (ws: WebSocket, seen: (type: TAgentMessage['ty
   let scripted = false;
   wss.on('connection', (ws) => {
     const seen = (type: TAgentMessage['type']) => until(`the agent's ${type}`, async () => messages.find((m) => m.type === type));
+    const reconnection = scripted;
     ws.on('message', (data) => {
       const message = ZAgentMessage.parse(JSON.parse(data.toString()));
       messages.push(message);
+      // Greets a reconnection like any server (the agent sends nothing but hello before a welcome).
+      if (reconnection && message.type === 'hello') ws.send(JSON.stringify({ type: 'welcome', id: crypto.randomUUID(), host, cacheUrl: `file://${rogue.cache}`, cachePublicKey: rogue.public, heartbeatSeconds: 30, serverTime: new Date().toISOString() }));
       // Confirms like a real server, so nothing but the agent's own checks stands in the way.
       if (message.type === 'progress' && message.phase === 'confirming') ws.send(JSON.stringify({ type: 'confirm', id: crypto.randomUUID(), targetId: message.targetId }));
     });

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { action } from '@/lib/api/action';
 import { cancelDeployment, pauseDeployment, resumeDeployment, rollbackDeployment } from '@/lib/deployments/control';
 import { createDeployment, previewDeployment } from '@/lib/deployments/create';
-import { ZDeployHosts, ZStorePath } from '@/lib/deployments/schemas';
+import { ZStorePath } from '@/lib/agents/protocol';
+import { ZDeployHosts } from '@/lib/deployments/schemas';
 import { ZHostName } from '@/lib/hosts/schemas';
 
 export const deployAction = action(

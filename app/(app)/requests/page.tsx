@@ -8,7 +8,9 @@ import { Card, EmptyState, PageHeader } from '@/components/ui/card';
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { listRequests, requestStats, seesAllRequests } from '@/lib/requests/queries';
-import { isFinalRequest, REQUEST_STATUSES, ZRequestListQuery } from '@/lib/requests/schemas';
+import { REQUEST_STATUSES } from '@/lib/db/enums';
+import { isFinalRequest } from '@/lib/db/statuses';
+import { ZRequestListQuery } from '@/lib/requests/schemas';
 import { RequestFilters } from './request-filters';
 import { RequestTable, type RequestRow } from './request-table';
 

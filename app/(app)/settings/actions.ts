@@ -7,7 +7,7 @@ import { AppError } from '@/lib/api/errors';
 import { ORG_COOKIE, userMemberships } from '@/lib/auth/membership';
 import { changePassword, ZChangePassword } from '@/lib/orgs/profile';
 import { ZOrgSettings } from '@/lib/orgs/schemas';
-import { ZRolloutInput } from '@/lib/deployments/schemas';
+import { ZRolloutInput } from '@/lib/db/json-types';
 import { renameOrg, setBuildRetention, setRolloutDefaults } from '@/lib/orgs/settings';
 import { rotateCacheKey, ZRotateKey } from '@/lib/cache/key-rotation';
 

@@ -7,7 +7,7 @@ import { fieldsFrom, serverFieldErrors, StrategyFieldset, toRollout, type FieldE
 import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input } from '@/components/ui/form';
-import type { TRollout } from '@/lib/deployments/schemas';
+import type { TRollout } from '@/lib/db/json-types';
 import { changePasswordAction, renameOrgAction, rotateCacheKeyAction, setRetentionAction, setRolloutDefaultsAction } from './actions';
 
 export function OrgNameForm({ name, editable }: { name: string; editable: boolean }) {

@@ -4,9 +4,8 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import { BuildStatusBadge, formatBytes } from '@/components/builds/build-status';
 import { Card, CardHeader } from '@/components/ui/card';
-
-type Progress = { stage?: string; builds?: { done: number; expected: number }; copies?: { done: number; expected: number } } | null;
-type Status = { status: string; progress: unknown; error: string | null; storePath: string | null; closureSize: number | null };
+import { useEventStream } from '@/components/ui/use-event-stream';
+import { ZBuildStream, type TBuildStatusEvent as Status } from '@/lib/api/streams';
 
 export function LiveBuild({ id, initial }: { id: string; initial: Status }) {
   const router = useRouter();
@@ -15,27 +14,28 @@ export function LiveBuild({ id, initial }: { id: string; initial: Status }) {
   const logBox = useRef<HTMLPreElement>(null);
   const follow = useRef(true);
 
-  useEffect(() => {
-    const source = new EventSource(`/api/v1/builds/${id}/events`);
-    source.addEventListener('log', (e) => setLog((prev) => prev + (JSON.parse((e as MessageEvent).data) as { text: string }).text));
-    source.addEventListener('status', (e) => {
-      const next = JSON.parse((e as MessageEvent).data) as Status;
+  useEventStream(
+    `/api/v1/builds/${id}/events`,
+    ZBuildStream,
+    (e) => {
+      if (e.event === 'log') setLog((prev) => prev + e.data.text);
+      if (e.event !== 'status') return;
+      const next = e.data;
       setState((prev) => {
         // The diff is rendered on the server: fetch it once the build finishes.
         if (prev.status !== next.status && (next.status === 'succeeded' || next.status === 'failed')) router.refresh();
         return next;
       });
-    });
+    },
     // The server closes the stream when the build is finished; don't reconnect then.
-    source.onerror = () => source.close();
-    return () => source.close();
-  }, [id, router]);
+    { closeOnError: () => true },
+  );
 
   useEffect(() => {
     if (follow.current && logBox.current) logBox.current.scrollTop = logBox.current.scrollHeight;
   }, [log]);
 
-  const progress = state.progress as Progress;
+  const { progress } = state;
   const builds = progress?.builds;
   const percent = builds && builds.expected > 0 ? Math.round((builds.done / builds.expected) * 100) : state.status === 'succeeded' ? 100 : 0;
   return (

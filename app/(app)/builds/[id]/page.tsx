@@ -5,7 +5,6 @@ import { ClosureDiffView } from '@/components/builds/closure-diff';
 import { Card, CardHeader, PageHeader } from '@/components/ui/card';
 import { AppError } from '@/lib/api/errors';
 import { pageCaller } from '@/lib/auth/page';
-import type { StoredDiff } from '@/lib/builds/closure';
 import { getBuild } from '@/lib/builds/queries';
 import { LiveBuild } from './live-build';
 
@@ -20,7 +19,7 @@ export default async function BuildPage({ params }: { params: Promise<{ id: stri
     if (error instanceof AppError && (error.code === 'not_found' || error.code === 'forbidden')) notFound();
     throw error;
   });
-  const diff = build.diff as StoredDiff;
+  const { diff } = build;
   return (
     <>
       <PageHeader

@@ -10,7 +10,7 @@ import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import type { TDeploymentView } from '@/lib/deployments/schemas';
 import { ConfirmDialog } from '@/components/ui/modal';
-import { isInFlightPhase } from '@/components/deployments/phases';
+import { isInFlightPhase, UNFINISHED_DEPLOYMENT_STATUSES, isOneOf } from '@/lib/db/statuses';
 
 /** Hosts a rollback would take back: this deployment changed (or is changing) their system. */
 export function rollbackCandidates(view: TDeploymentView) {
@@ -21,7 +21,7 @@ export function availableControls(view: TDeploymentView) {
   return {
     pause: view.status === 'canary' || view.status === 'rolling',
     resume: view.status === 'paused',
-    cancel: ['pending', 'canary', 'rolling', 'paused'].includes(view.status),
+    cancel: isOneOf(UNFINISHED_DEPLOYMENT_STATUSES)(view.status),
     rollback: view.status !== 'pending' && view.status !== 'rolled-back' && rollbackCandidates(view).length > 0,
   };
 }

@@ -10,26 +10,26 @@ import { DeploymentProgress } from '@/components/deployments/deployment-progress
 import { TargetWaves } from '@/components/deployments/target-waves';
 import { useNow } from '@/components/deployments/use-now';
 import { Card, CardHeader } from '@/components/ui/card';
-import { isInFlightPhase } from '@/components/deployments/phases';
-import { isFinalDeployment, type TDeploymentView } from '@/lib/deployments/schemas';
+import { useEventStream } from '@/components/ui/use-event-stream';
+import { ZDeploymentStream } from '@/lib/api/streams';
+import { isFinalDeployment, isInFlightPhase } from '@/lib/db/statuses';
+import type { TDeploymentView } from '@/lib/deployments/schemas';
 
 function useLiveDeployment(initial: TDeploymentView) {
   const [view, setView] = useState(initial);
   const final = useRef(isFinalDeployment(initial.status));
-  useEffect(() => {
-    const source = new EventSource(`/api/v1/deployments/${initial.id}/events`);
-    source.addEventListener('deployment', (e) => {
-      const next = JSON.parse((e as MessageEvent<string>).data) as TDeploymentView;
-      final.current = isFinalDeployment(next.status);
-      setView(next);
-    });
+  useEventStream(
+    `/api/v1/deployments/${initial.id}/events`,
+    ZDeploymentStream,
+    (e) => {
+      if (e.event !== 'deployment') return;
+      final.current = isFinalDeployment(e.data.status);
+      setView(e.data);
+    },
     // The server ends the stream once the deployment is final; before that a dropped
     // connection is worth the browser's own reconnect.
-    source.onerror = () => {
-      if (final.current) source.close();
-    };
-    return () => source.close();
-  }, [initial.id]);
+    { closeOnError: () => final.current },
+  );
   return [view, setView] as const;
 }
 

@@ -10,7 +10,7 @@ import { PackageSearch } from '@/components/requests/package-search';
 import { Button } from '@/components/ui/button';
 import { FormError, Select } from '@/components/ui/form';
 import { approveRequestAction } from '../actions';
-import type { TRequestDetail } from './live-request';
+import type { TRequestDetail } from '@/lib/api/streams';
 import type { PackageLists } from './review-panel';
 
 type Props = { view: TRequestDetail; packages: PackageLists | null; message: string; onCancel: () => void; onDecided: (view: TRequestDetail) => void };

@@ -8,16 +8,15 @@ import { useRouter } from 'next/navigation';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { CommentThread } from '@/components/requests/comment-thread';
 import { formatTime, phaseLabel } from '@/components/requests/format';
-import { isFinalRequest } from '@/lib/requests/schemas';
 import { RequestStatusBadge } from '@/components/requests/request-status-badge';
 import { StatusStepper } from '@/components/requests/status-stepper';
 import { ActionButton } from '@/components/ui/action-button';
 import { Card, CardHeader } from '@/components/ui/card';
-import type { TRequestView } from '@/lib/requests/schemas';
+import { useEventStream } from '@/components/ui/use-event-stream';
+import { ZRequestStream, type TRequestDetail } from '@/lib/api/streams';
+import { isFinalRequest } from '@/lib/db/statuses';
 import { commentOnRequestAction, withdrawRequestAction } from '../actions';
 import { ReviewPanel, type PackageLists } from './review-panel';
-
-export type TRequestDetail = TRequestView & { progress: { deployment: string | null; phase: string | null } };
 
 type Me = { email: string; isRequester: boolean; canReview: boolean; canWithdraw: boolean; seesFleet: boolean };
 
@@ -30,16 +29,16 @@ function useLiveRequest(initial: TRequestDetail) {
     status.current = view.status;
   });
   const apply = useCallback((next: TRequestDetail) => setView((prev) => (next.updatedAt >= prev.updatedAt ? next : prev)), []);
-  useEffect(() => {
-    if (isFinalRequest(status.current)) return;
-    const source = new EventSource(`/api/v1/requests/${initial.id}/events`);
-    source.addEventListener('request', (e) => apply(JSON.parse((e as MessageEvent).data) as TRequestDetail));
+  // A request that was final when the page was rendered has nothing to follow.
+  useEventStream(
+    isFinalRequest(initial.status) ? null : `/api/v1/requests/${initial.id}/events`,
+    ZRequestStream,
+    (e) => {
+      if (e.event === 'request') apply(e.data);
+    },
     // The server ends the stream once the request is final; otherwise let the browser reconnect.
-    source.onerror = () => {
-      if (isFinalRequest(status.current)) source.close();
-    };
-    return () => source.close();
-  }, [initial.id, apply]);
+    { closeOnError: () => isFinalRequest(status.current) },
+  );
   return [view, apply] as const;
 }
 

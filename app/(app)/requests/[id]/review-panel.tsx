@@ -14,7 +14,7 @@ import { FormError } from '@/components/ui/form';
 import type { ActionState } from '@/lib/api/action';
 import { approveRequestAction, denyRequestAction, previewRequestAction } from '../actions';
 import { EditAndApprove } from './edit-and-approve';
-import type { TRequestDetail } from './live-request';
+import type { TRequestDetail } from '@/lib/api/streams';
 
 export type PackageLists = { before: string[]; after: string[] };
 

@@ -4,7 +4,8 @@ import { useActionState, useState, useTransition } from 'react';
 import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input, Select } from '@/components/ui/form';
-import { ROLE_LABELS, ROLES } from '@/lib/auth/permissions';
+import { ROLE_LABELS } from '@/lib/auth/permissions';
+import { ROLES } from '@/lib/db/enums';
 import type { Role } from '@/lib/db/schema';
 import { addMemberAction, changeRoleAction, removeMemberAction, revokeInvitationAction } from './actions';
 
