@@ -68,5 +68,5 @@ export async function call(handler: GuardedRoute, opts: CallOptions = {}) {
   } catch {
     json = text;
   }
-  return { status: res.status, json: json as Record<string, any> };
+  return { status: res.status, json: json as Record<string, any>, headers: res.headers };
 }

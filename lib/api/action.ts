@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import type { Caller } from '@/lib/auth/caller';
 import type { HostInReach } from '@/lib/hosts/reach';
 import { assertNoControlCharacters } from './control-characters';
-import { AppError, safeErrorForLog } from './errors';
+import { isDatabaseUnavailable } from '@/lib/db/errors';
+import { AppError, databaseUnavailable, safeErrorForLog } from './errors';
 import { authorize, parse, resolveHost, type Access } from './route';
 
 export type ActionState<R = unknown> =
@@ -68,6 +69,7 @@ function failure(error: unknown): ActionState<never> {
     const fields = issues ? Object.fromEntries(issues.map((i) => [i.path, i.message])) : undefined;
     return { ok: false, error: { code: error.code, message: error.message, fields, details: fields ? undefined : error.details }, at: Date.now() };
   }
+  if (isDatabaseUnavailable(error)) return failure(databaseUnavailable());
   console.error('[action] unexpected error', safeErrorForLog(error));
   return { ok: false, error: { code: 'internal', message: 'Something went wrong; the error was logged' }, at: Date.now() };
 }

@@ -1,6 +1,7 @@
 // Typed application errors, mapped to HTTP status in one place (DESIGN.md §13:
 // errors are {error: {code, message, details?}}).
 import type { z } from 'zod';
+import { isDatabaseUnavailable } from '@/lib/db/errors';
 
 export const ERROR_STATUS = {
   invalid_json: 400,
@@ -14,6 +15,7 @@ export const ERROR_STATUS = {
   unprocessable: 422,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -48,6 +50,10 @@ export function validationError(error: z.ZodError, what = 'request'): AppError {
   return new AppError('invalid_request', `Invalid ${what}${where}: ${first?.message ?? 'malformed'}`, { issues });
 }
 
+const DATABASE_RETRY_SECONDS = 5;
+
+export const databaseUnavailable = () => new AppError('unavailable', 'The database is unavailable right now; try again in a few seconds');
+
 /** Every 429 says when to come back: the limiter's `details.retryAfterSeconds`, else a minute. */
 function retryAfterSeconds(details: unknown): number {
   const seconds = typeof details === 'object' && details !== null && 'retryAfterSeconds' in details ? details.retryAfterSeconds : undefined;
@@ -59,7 +65,13 @@ export function errorResponse(error: unknown): Response {
     const headers: Record<string, string> = {};
     if (error.code === 'unauthorized') headers['www-authenticate'] = 'Bearer realm="flotilla"';
     if (error.code === 'rate_limited') headers['retry-after'] = String(retryAfterSeconds(error.details));
+    if (error.code === 'unavailable') headers['retry-after'] = String(DATABASE_RETRY_SECONDS);
     return Response.json(error.toJSON(), { status: error.status, headers });
+  }
+  // The database restarting is not a server bug: a 503 clients may retry, not a 500 storm.
+  if (isDatabaseUnavailable(error)) {
+    console.error('[api] database unavailable', safeErrorForLog(error));
+    return errorResponse(databaseUnavailable());
   }
   // Never an empty 500: the cause goes to the log (without SQL parameters), the caller gets a stable shape.
   console.error('[api] unexpected error', safeErrorForLog(error));
