@@ -70,6 +70,18 @@ const LIB_DB = [
   },
 ];
 
+// The agent gateway is the transport and the trust boundary in front of the agents: the
+// domains behind it come in as handlers (lib/fleet/agent-handlers.ts), so what a socket
+// can reach is one list, not whatever the gateway happens to import.
+const GATEWAY_FILE = 'lib/agents/gateway.ts';
+const GATEWAY = [
+  ...LIB,
+  {
+    regex: '^@/(?!(lib/agents|lib/api/errors|lib/auth|lib/db|lib/env)(/|$))',
+    message: 'lib/agents/gateway.ts imports only lib/agents, lib/auth, lib/db, lib/env and lib/api/errors: domains come in as handlers (lib/fleet/agent-handlers.ts).',
+  },
+];
+
 // components/ are reusable UI: pages and routes import them, never the other way round.
 const COMPONENTS = [{ regex: aliasUnder('app'), message: 'components/ never imports app/: pass what the component needs (a server action too) as a prop from the page.' }];
 
@@ -127,6 +139,11 @@ export default defineConfig(
   ...boundary('lib', LIB),
   ...boundary('lib/db', LIB_DB),
   ...boundary('components', COMPONENTS),
+  {
+    name: 'flotilla/boundary/gateway',
+    files: [GATEWAY_FILE],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...GATEWAY, ...EVERYWHERE, climbsOut(1, 'lib')] }] },
+  },
   {
     name: 'flotilla/boundary/protocol',
     files: [PROTOCOL_FILE],

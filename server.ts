@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import next from 'next';
 import { createGateway } from '@/lib/agents/gateway';
+import { agentHandlers } from '@/lib/fleet/agent-handlers';
 import { AGENT_WS_PATH } from '@/lib/agents/protocol';
 import { markClientAddress } from '@/lib/auth/limiter/client-address';
 import { urlHasControlCharacter } from '@/lib/api/control-characters';
@@ -33,7 +34,7 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
   const handle = app.getRequestHandler();
   const nextUpgrade = app.getUpgradeHandler();
   const { requests, duration } = metrics();
-  const gateway = createGateway();
+  const gateway = createGateway({ handlers: agentHandlers });
   const securityHeaders = Object.entries(baseSecurityHeaders());
 
   const server = http.createServer((req, res) => {

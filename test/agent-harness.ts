@@ -8,6 +8,7 @@ import path from 'node:path';
 import { NextRequest } from 'next/server';
 import * as enrollRoute from '@/app/api/agent/enroll/route';
 import { createGateway, type Gateway } from '@/lib/agents/gateway';
+import { agentHandlers } from '@/lib/fleet/agent-handlers';
 import { startRolloutDriver } from '@/lib/deployments/driver';
 import { startOutboxDispatcher } from '@/lib/events/dispatch';
 import { AGENT_WS_PATH } from '@/lib/agents/protocol';
@@ -20,7 +21,7 @@ const root = path.resolve(import.meta.dirname, '..');
 export type Harness = { base: string; gateway: Gateway; close: () => Promise<void> };
 
 export async function startHarness(opts: { port?: number; driver?: boolean } = {}): Promise<Harness> {
-  const gateway = createGateway({ log: () => {} });
+  const gateway = createGateway({ handlers: agentHandlers, log: () => {} });
   const driver = opts.driver === false ? null : startRolloutDriver({ tickMs: 250, log: () => {} });
   // What a worker runs beside its driver: the outbox's background dispatcher.
   const outbox = opts.driver === false ? null : startOutboxDispatcher({ intervalMs: 500, log: () => {} });

@@ -58,3 +58,9 @@ export async function revokeHostCredential(caller: Caller, host: Host) {
     await announceCredentialChange(tx, host.id);
   });
 }
+
+/** The host's credential is no longer `credentialHash` (revoked or rotated), or the host was retired. */
+export async function credentialEnded(hostId: string, credentialHash: string): Promise<boolean> {
+  const [row] = await db().select({ credentialHash: hosts.credentialHash, retiredAt: hosts.retiredAt }).from(hosts).where(eq(hosts.id, hostId));
+  return !row || row.retiredAt !== null || row.credentialHash !== credentialHash;
+}

@@ -3,25 +3,18 @@
 // one host; a malformed or unexpected message closes that socket only.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { and, eq, isNull } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { WebSocket, WebSocketServer } from 'ws';
 import { safeErrorForLog } from '@/lib/api/errors';
 import { parseAuthorization } from '@/lib/auth/authorization';
 import { clientAddressOf } from '@/lib/auth/limiter/client-address';
 import { authLimiter } from '@/lib/auth/limiter/limits';
-import { KEY_ROTATION_EVENT, keyRotationsFor } from '@/lib/cache/key-rotation';
-import { ensureCacheKey } from '@/lib/cache/keys';
 import { db, sqlClient } from '@/lib/db/client';
 import { hosts, type Host } from '@/lib/db/schema';
-import { env } from '@/lib/env';
-import { cancelsFor, decidedTargets, lostDeploys, nextDeploy, nudgeWaitingDeployments, recordCheckReport, recordProgress, recordResult } from '@/lib/deployments/delivery';
-import { nixpkgsDate } from '@/lib/hosts/nixpkgs-date';
-import { recordRestoreStatus, restoresToSend } from '@/lib/state/restore';
-import { recordStateReport } from '@/lib/state/snapshots';
-import { hostFromCredential } from './credentials';
+import { credentialEnded, hostFromCredential } from './credentials';
 import { HeartbeatWriter } from './heartbeats';
 import { HOST_CHANNEL } from './host-events';
-import { MAX_MESSAGE_BYTES, parseFrame, SUBPROTOCOL, ZAgentMessage, type TRunning, type TServerMessage } from './protocol';
+import { MAX_MESSAGE_BYTES, parseFrame, SUBPROTOCOL, ZAgentMessage, type TAgentMessage, type THello, type TServerMessage } from './protocol';
 
 export const HEARTBEAT_SECONDS = 15;
 const PING_MS = 30_000;
@@ -29,7 +22,28 @@ const SILENCE_MS = 60_000;
 /** Per connection: a burst of 60 messages, refilled at 20 a second. */
 const RATE = { burst: 60, perSecond: 20 };
 
-type Connection = { ws: WebSocket; hostId: string; hostName: string; orgId: string; credentialHash: string; ip: string; lastHeard: number; tokens: number; refilledAt: number; greeted: boolean };
+type Connection = { ws: WebSocket; hostId: string; hostName: string; orgId: string; credentialHash: string; ip: string; lastHeard: number; tokens: number; refilledAt: number; greeted: boolean; link: HostLink };
+
+/** One connected host as the handlers see it: who it is, and a way to answer it. */
+export type HostLink = { hostId: string; hostName: string; orgId: string; credentialHash: string; send: (message: TServerMessage) => void; log: (line: string) => void };
+
+/**
+ * What the fleet does with its agents' messages and its hosts' events
+ * (lib/fleet/agent-handlers.ts), given to the gateway by whoever runs it: the gateway is
+ * the transport and the trust boundary, and knows no domain behind it.
+ */
+export type AgentHandlers = {
+  /** Records a new socket's `hello`; false when the host may not connect (its credential ended meanwhile, or it was retired). */
+  admit: (link: HostLink, message: THello) => Promise<boolean>;
+  /** After an admitted `hello`: the welcome, and whatever waits for the host. */
+  hello: (link: HostLink, message: THello) => Promise<void>;
+  /** Any other message but heartbeats (which the gateway batches itself), after the hello. */
+  message: (link: HostLink, message: Exclude<TAgentMessage, { type: 'hello' | 'heartbeat' }>) => Promise<void>;
+  /** A `<event>:<host id>` heard on the host channel, for a host connected here. */
+  event: (link: HostLink, event: string) => Promise<void>;
+  /** Events whose id is an organisation's: every connected host of it hears them. */
+  orgEvents: readonly string[];
+};
 
 export type Gateway = {
   handleUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -42,7 +56,8 @@ function reject(socket: Duplex, status: string, message: string, extraHeaders = 
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${extraHeaders}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 
-export function createGateway(opts: { log?: (line: string) => void } = {}): Gateway {
+export function createGateway(opts: { handlers: AgentHandlers; log?: (line: string) => void }): Gateway {
+  const { handlers } = opts;
   const log = opts.log ?? ((line: string) => console.log(`[agents] ${line}`));
   const wss = new WebSocketServer({
     noServer: true,
@@ -65,107 +80,18 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
     setTimeout(() => conn.ws.terminate(), graceMs).unref();
   };
 
-  /** Sends the host its next released target, if it has one and nothing in flight. */
-  async function deliver(conn: Connection) {
-    const deploy = await nextDeploy(conn.hostId);
-    if (!deploy) return;
-    send(conn, deploy);
-    log(`sent ${deploy.storePath} to ${conn.hostName} (target ${deploy.targetId})`);
-  }
-
-  /** Decisions made for this host's blocked targets (the agent resumes on `resolve`). */
-  async function sendDecisions(conn: Connection) {
-    for (const d of await decidedTargets(conn.hostId)) send(conn, { type: 'resolve', id: crypto.randomUUID(), targetId: d.targetId, choices: d.choices });
-  }
-
-  /** Cancels for targets of cancelled deployments the host is still working on. */
-  async function sendCancels(conn: Connection) {
-    for (const c of await cancelsFor(conn.hostId)) {
-      send(conn, c);
-      log(`asked ${conn.hostName} to cancel target ${c.targetId}`);
-    }
-  }
-
-  /** Restores operators asked for on this host. */
-  async function sendRestores(conn: Connection) {
-    for (const r of await restoresToSend(conn.hostId)) {
-      send(conn, r);
-      log(`asked ${conn.hostName} to restore snapshot ${r.snapshotId} (restore ${r.restoreId})`);
-    }
-  }
-
-  /**
-   * The cache and key agents compare with what they pinned (they never adopt them from
-   * here), and the signed rotations that lead from any earlier key to the current one.
-   */
-  async function welcome(conn: Connection) {
-    const key = await ensureCacheKey(conn.orgId);
-    send(conn, {
-      type: 'welcome',
-      id: crypto.randomUUID(),
-      host: conn.hostName,
-      cacheUrl: `${env().publicUrl}/cache`,
-      cachePublicKey: key.publicKey,
-      keyRotations: await keyRotationsFor(conn.orgId),
-      heartbeatSeconds: HEARTBEAT_SECONDS,
-      serverTime: new Date().toISOString(),
-    });
-  }
-
   async function dropIfCredentialEnded(conn: Connection) {
-    const [row] = await db().select({ credentialHash: hosts.credentialHash, retiredAt: hosts.retiredAt }).from(hosts).where(eq(hosts.id, conn.hostId));
-    if (!row || row.retiredAt || row.credentialHash !== conn.credentialHash) drop(conn, 4401, 'credential revoked or rotated, or host retired', 1_500);
-  }
-
-  async function followRunning(conn: Connection, running: TRunning) {
-    log(`${conn.hostName} is still running target ${running.targetId} (${running.phase})`);
-    // A blocked target stays needs-decision; the agent's repeated check report asks for the decision.
-    if (running.phase === 'needs-decision') return;
-    const confirm = await recordProgress(conn.hostId, running.targetId, running.phase, `the agent reconnected, still ${running.phase}`);
-    if (confirm) send(conn, { type: 'confirm', id: crypto.randomUUID(), targetId: running.targetId });
+    if (await credentialEnded(conn.hostId, conn.credentialHash)) drop(conn, 4401, 'credential revoked or rotated, or host retired', 1_500);
   }
 
   const safely = (conn: Connection, what: string, work: Promise<unknown>) =>
     void work.catch((error) => log(`${what} for ${conn.hostName} failed: ${error instanceof Error ? error.message : String(error)}`));
 
-  async function onHello(conn: Connection, message: Extract<ReturnType<typeof ZAgentMessage.parse>, { type: 'hello' }>) {
-    const [host] = await db()
-      .update(hosts)
-      .set({
-        online: true,
-        lastSeen: new Date(),
-        agentVersion: message.agentVersion,
-        currentSystem: message.currentSystem,
-        bootedSystem: message.bootedSystem,
-        nixosVersion: message.nixosVersion,
-        nixpkgsDate: nixpkgsDate(message.nixosVersion),
-      })
-      // Still this credential and not retired: a socket accepted just before a revoke or a
-      // retire (whose NOTIFY found no connection yet) is closed here, at its first message.
-      .where(and(eq(hosts.id, conn.hostId), eq(hosts.credentialHash, conn.credentialHash), isNull(hosts.retiredAt)))
-      .returning();
-    if (!host) return drop(conn, 4401, 'credential revoked or host retired');
+  async function onHello(conn: Connection, message: THello) {
+    if (!(await handlers.admit(conn.link, message))) return drop(conn, 4401, 'credential revoked or host retired');
+    // From here the host's events reach this socket.
     conn.greeted = true;
-    await welcome(conn);
-    log(`${host.name} connected (agent ${message.agentVersion})`);
-    // Results of activations that ended while it was away, then whatever waits for it.
-    const running = message.running;
-    for (const result of message.pendingResults) if (result.targetId !== running?.targetId) await recordResult(conn.hostId, result);
-    // An agent that reconnected in the middle of an activation goes on with it: the server
-    // follows (its phase, a confirmation it may have missed) and sends nothing new until its result.
-    if (running) await followRunning(conn, running);
-    // A target in flight that the agent does not mention was lost on the way, one way or the other.
-    const lost = await lostDeploys(conn.hostId, [...message.pendingResults.map((r) => r.targetId), ...(running ? [running.targetId] : [])]);
-    for (const deploy of lost) {
-      send(conn, deploy);
-      log(`sent target ${deploy.targetId} to ${conn.hostName} again: its agent did not know it`);
-    }
-    if (!running && lost.length === 0) await deliver(conn);
-    await sendCancels(conn);
-    await sendDecisions(conn);
-    await sendRestores(conn);
-    // Rollouts that held a place for this host release it now, not at the driver's next tick.
-    await nudgeWaitingDeployments(conn.hostId);
+    await handlers.hello(conn.link, message);
   }
 
   function onMessage(conn: Connection, data: string) {
@@ -189,41 +115,16 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
       case 'heartbeat':
         heartbeats.add(conn.hostId, message, conn.lastHeard);
         return;
-      case 'progress':
-        safely(
-          conn,
-          'progress',
-          recordProgress(conn.hostId, message.targetId, message.phase, message.message).then((confirm) => {
-            if (confirm) send(conn, { type: 'confirm', id: crypto.randomUUID(), targetId: message.targetId });
-          }),
-        );
-        return;
-      case 'result':
-        log(`${conn.hostName}: target ${message.targetId} ${message.outcome}`);
-        safely(conn, 'result', recordResult(conn.hostId, message).then(() => deliver(conn)));
-        return;
-      case 'state':
-        safely(conn, 'state report', recordStateReport(conn.hostId, message));
-        return;
-      case 'restore-status':
-        log(`${conn.hostName}: restore ${message.restoreId} ${message.status}`);
-        safely(conn, 'restore status', recordRestoreStatus(conn.hostId, message));
-        return;
-      case 'check-report':
-        safely(
-          conn,
-          'check report',
-          recordCheckReport(conn.hostId, message).then((blocked) => {
-            if (blocked?.decided) send(conn, { type: 'resolve', id: crypto.randomUUID(), targetId: message.targetId, choices: blocked.decided });
-          }),
-        );
+      default:
+        safely(conn, message.type, handlers.message(conn.link, message));
         return;
     }
   }
 
   function accept(ws: WebSocket, host: Host, ip: string) {
     const previous = connections.get(host.id);
-    const conn: Connection = { ws, hostId: host.id, hostName: host.name, orgId: host.orgId, credentialHash: host.credentialHash ?? '', ip, lastHeard: Date.now(), tokens: RATE.burst, refilledAt: Date.now(), greeted: false };
+    const identity = { hostId: host.id, hostName: host.name, orgId: host.orgId, credentialHash: host.credentialHash ?? '' };
+    const conn: Connection = { ws, ...identity, ip, lastHeard: Date.now(), tokens: RATE.burst, refilledAt: Date.now(), greeted: false, link: { ...identity, send: (message) => send(conn, message), log } };
     connections.set(host.id, conn);
     if (previous) drop(previous, 4000, 'replaced by a newer connection from the same host');
     ws.on('message', (data, isBinary) => {
@@ -258,21 +159,18 @@ export function createGateway(opts: { log?: (line: string) => void } = {}): Gate
   // once (within 1.5 s even if its agent ignores the close handshake).
   const listening = sqlClient()
     .listen(HOST_CHANNEL, (payload) => {
-      const [event, hostId] = payload.split(':');
-      // The organisation's key was rotated: its agents get the signed statement now, before the next deploy needs it.
-      if (event === KEY_ROTATION_EVENT) {
-        for (const c of connections.values()) if (c.greeted && c.orgId === hostId) safely(c, 'welcome after a key rotation', welcome(c));
+      const [event = '', id] = payload.split(':');
+      if (handlers.orgEvents.includes(event)) {
+        for (const c of connections.values()) if (c.greeted && c.orgId === id) safely(c, event, handlers.event(c.link, event));
         return;
       }
-      const conn = hostId ? connections.get(hostId) : undefined;
+      const conn = id ? connections.get(id) : undefined;
+      if (!conn) return;
       // The event says the host's credential changed, not to what: a socket that already
       // holds the new one (an agent that enrolled again and connected before this NOTIFY
       // arrived) stays; one on a revoked or replaced credential, or of a retired host, goes.
-      if (conn && event === 'credential') safely(conn, 'credential check', dropIfCredentialEnded(conn));
-      if (conn?.greeted && event === 'deploy') safely(conn, 'delivery', deliver(conn));
-      if (conn?.greeted && event === 'decision') safely(conn, 'decision', sendDecisions(conn));
-      if (conn?.greeted && event === 'restore') safely(conn, 'restore', sendRestores(conn));
-      if (conn?.greeted && event === 'cancel') safely(conn, 'cancel', sendCancels(conn));
+      if (event === 'credential') safely(conn, 'credential check', dropIfCredentialEnded(conn));
+      else if (conn.greeted) safely(conn, event, handlers.event(conn.link, event));
     })
     .catch((error) => {
       log(`cannot LISTEN on ${HOST_CHANNEL}: ${String(error)}`);

@@ -12,6 +12,7 @@ import * as enrollRoute from '@/app/api/agent/enroll/route';
 import * as deploymentById from '@/app/api/v1/deployments/[id]/route';
 import * as deploymentsRoute from '@/app/api/v1/deployments/route';
 import { createGateway } from '@/lib/agents/gateway';
+import { agentHandlers } from '@/lib/fleet/agent-handlers';
 import { AGENT_WS_PATH } from '@/lib/agents/protocol';
 import type { GuardedRoute } from '@/lib/api/route';
 import { markClientAddress } from '@/lib/auth/limiter/client-address';
@@ -52,7 +53,7 @@ const server = http.createServer(async (req, res) => {
   }
 });
 
-const gateway = createGateway({ log });
+const gateway = createGateway({ handlers: agentHandlers, log });
 server.on('upgrade', (req, socket, head) => {
   socket.on('error', () => socket.destroy());
   markClientAddress(req);

@@ -1,0 +1,153 @@
+// What the fleet does with what its agents say, and what it sends them when something
+// changes for their host: the domains behind the agent gateway (deliveries and results,
+// state reports and restores, the cache's key), composed in one place. The gateway
+// (lib/agents/gateway.ts) is the transport and the trust boundary: it authenticates,
+// parses every frame, limits rates and hands each accepted message here with the host
+// it came from; it imports none of these domains.
+import { and, eq, isNull } from 'drizzle-orm';
+import { HEARTBEAT_SECONDS, type AgentHandlers, type HostLink } from '@/lib/agents/gateway';
+import type { TRunning } from '@/lib/agents/protocol';
+import { KEY_ROTATION_EVENT, keyRotationsFor } from '@/lib/cache/key-rotation';
+import { ensureCacheKey } from '@/lib/cache/keys';
+import { db } from '@/lib/db/client';
+import { hosts } from '@/lib/db/schema';
+import { cancelsFor, decidedTargets, lostDeploys, nextDeploy, nudgeWaitingDeployments, recordCheckReport, recordProgress, recordResult } from '@/lib/deployments/delivery';
+import { env } from '@/lib/env';
+import { nixpkgsDate } from '@/lib/hosts/nixpkgs-date';
+import { recordRestoreStatus, restoresToSend } from '@/lib/state/restore';
+import { recordStateReport } from '@/lib/state/snapshots';
+
+/** Sends the host its next released target, if it has one and nothing in flight. */
+async function deliver(link: HostLink) {
+  const deploy = await nextDeploy(link.hostId);
+  if (!deploy) return;
+  link.send(deploy);
+  link.log(`sent ${deploy.storePath} to ${link.hostName} (target ${deploy.targetId})`);
+}
+
+/** Decisions made for this host's blocked targets (the agent resumes on `resolve`). */
+async function sendDecisions(link: HostLink) {
+  for (const d of await decidedTargets(link.hostId)) link.send({ type: 'resolve', id: crypto.randomUUID(), targetId: d.targetId, choices: d.choices });
+}
+
+/** Cancels for targets of cancelled deployments the host is still working on. */
+async function sendCancels(link: HostLink) {
+  for (const c of await cancelsFor(link.hostId)) {
+    link.send(c);
+    link.log(`asked ${link.hostName} to cancel target ${c.targetId}`);
+  }
+}
+
+/** Restores operators asked for on this host. */
+async function sendRestores(link: HostLink) {
+  for (const r of await restoresToSend(link.hostId)) {
+    link.send(r);
+    link.log(`asked ${link.hostName} to restore snapshot ${r.snapshotId} (restore ${r.restoreId})`);
+  }
+}
+
+/**
+ * The cache and key agents compare with what they pinned (they never adopt them from
+ * here), and the signed rotations that lead from any earlier key to the current one.
+ */
+async function welcome(link: HostLink) {
+  const key = await ensureCacheKey(link.orgId);
+  link.send({
+    type: 'welcome',
+    id: crypto.randomUUID(),
+    host: link.hostName,
+    cacheUrl: `${env().publicUrl}/cache`,
+    cachePublicKey: key.publicKey,
+    keyRotations: await keyRotationsFor(link.orgId),
+    heartbeatSeconds: HEARTBEAT_SECONDS,
+    serverTime: new Date().toISOString(),
+  });
+}
+
+async function followRunning(link: HostLink, running: TRunning) {
+  link.log(`${link.hostName} is still running target ${running.targetId} (${running.phase})`);
+  // A blocked target stays needs-decision; the agent's repeated check report asks for the decision.
+  if (running.phase === 'needs-decision') return;
+  const confirm = await recordProgress(link.hostId, running.targetId, running.phase, `the agent reconnected, still ${running.phase}`);
+  if (confirm) link.send({ type: 'confirm', id: crypto.randomUUID(), targetId: running.targetId });
+}
+
+export const agentHandlers: AgentHandlers = {
+  async admit(link, message) {
+    const [host] = await db()
+      .update(hosts)
+      .set({
+        online: true,
+        lastSeen: new Date(),
+        agentVersion: message.agentVersion,
+        currentSystem: message.currentSystem,
+        bootedSystem: message.bootedSystem,
+        nixosVersion: message.nixosVersion,
+        nixpkgsDate: nixpkgsDate(message.nixosVersion),
+      })
+      // Still this credential and not retired: a socket accepted just before a revoke or a
+      // retire (whose NOTIFY found no connection yet) is closed here, at its first message.
+      .where(and(eq(hosts.id, link.hostId), eq(hosts.credentialHash, link.credentialHash), isNull(hosts.retiredAt)))
+      .returning({ id: hosts.id });
+    return host !== undefined;
+  },
+
+  async hello(link, message) {
+    await welcome(link);
+    link.log(`${link.hostName} connected (agent ${message.agentVersion})`);
+    // Results of activations that ended while it was away, then whatever waits for it.
+    const running = message.running;
+    for (const result of message.pendingResults) if (result.targetId !== running?.targetId) await recordResult(link.hostId, result);
+    // An agent that reconnected in the middle of an activation goes on with it: the server
+    // follows (its phase, a confirmation it may have missed) and sends nothing new until its result.
+    if (running) await followRunning(link, running);
+    // A target in flight that the agent does not mention was lost on the way, one way or the other.
+    const lost = await lostDeploys(link.hostId, [...message.pendingResults.map((r) => r.targetId), ...(running ? [running.targetId] : [])]);
+    for (const deploy of lost) {
+      link.send(deploy);
+      link.log(`sent target ${deploy.targetId} to ${link.hostName} again: its agent did not know it`);
+    }
+    if (!running && lost.length === 0) await deliver(link);
+    await sendCancels(link);
+    await sendDecisions(link);
+    await sendRestores(link);
+    // Rollouts that held a place for this host release it now, not at the driver's next tick.
+    await nudgeWaitingDeployments(link.hostId);
+  },
+
+  async message(link, message) {
+    switch (message.type) {
+      case 'progress':
+        if (await recordProgress(link.hostId, message.targetId, message.phase, message.message)) link.send({ type: 'confirm', id: crypto.randomUUID(), targetId: message.targetId });
+        return;
+      case 'result':
+        link.log(`${link.hostName}: target ${message.targetId} ${message.outcome}`);
+        await recordResult(link.hostId, message);
+        await deliver(link);
+        return;
+      case 'state':
+        await recordStateReport(link.hostId, message);
+        return;
+      case 'restore-status':
+        link.log(`${link.hostName}: restore ${message.restoreId} ${message.status}`);
+        await recordRestoreStatus(link.hostId, message);
+        return;
+      case 'check-report': {
+        const blocked = await recordCheckReport(link.hostId, message);
+        if (blocked?.decided) link.send({ type: 'resolve', id: crypto.randomUUID(), targetId: message.targetId, choices: blocked.decided });
+        return;
+      }
+    }
+  },
+
+  orgEvents: [KEY_ROTATION_EVENT],
+
+  async event(link, event) {
+    // The organisation's key was rotated: its agents get the signed statement now, before the next deploy needs it.
+    if (event === KEY_ROTATION_EVENT) return welcome(link);
+    if (event === 'deploy') return deliver(link);
+    if (event === 'decision') return sendDecisions(link);
+    if (event === 'restore') return sendRestores(link);
+    if (event === 'cancel') return sendCancels(link);
+  },
+};
