@@ -106,7 +106,8 @@ export async function claimBuild(buildId: string, workerId = WORKER_ID) {
     .set({ status: 'running', ...ownedBy(workerId), heartbeatAt: new Date(), startedAt: sql`coalesce(${builds.startedAt}, now())` })
     .where(and(eq(builds.id, buildId), guard))
     .returning();
-  return claimed ?? null;
+  // Started before (by a worker that died, went silent or stopped): the log says it was taken over.
+  return claimed ? { ...claimed, takenOver: row.startedAt !== null } : null;
 }
 
 /**
@@ -272,7 +273,7 @@ export async function runBuild(buildId: string, workerId = WORKER_ID): Promise<'
   }
 }
 
-async function buildClaimed(build: Build, workerId: string, signal: AbortSignal): Promise<'built' | 'skipped' | 'failed'> {
+async function buildClaimed(build: Build & { takenOver: boolean }, workerId: string, signal: AbortSignal): Promise<'built' | 'skipped' | 'failed'> {
   const buildId = build.id;
   const [host] = await db().select().from(hosts).where(eq(hosts.id, build.hostId));
   if (!host) throw new Error(`build ${buildId} has no host`);
@@ -283,7 +284,7 @@ async function buildClaimed(build: Build, workerId: string, signal: AbortSignal)
   const dir = await makeTempDir(env().dataDir, 'build');
   const mine = owned(buildId, workerId);
   try {
-    if (build.log) reporter.note(`--- taken over by ${workerId} after the previous worker stopped or went silent ---`);
+    if (build.takenOver) reporter.note(`--- taken over by ${workerId} after the previous worker stopped or went silent ---`);
     // Never a build outside the sandbox or as root: the worker checked at start, and this
     // holds for any process that builds (the check runs once per process).
     await requireBuildSandbox();

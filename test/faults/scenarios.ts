@@ -5,12 +5,12 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import { until } from '../agent-harness';
 import { call } from '../fixtures';
 import { db } from '@/lib/db/client';
-import { builds } from '@/lib/db/schema';
+import { builds, hosts as hostsTable, notifications, requests } from '@/lib/db/schema';
 import { isFinalPhase } from '@/lib/db/statuses';
 import type { TDeploymentView } from '@/lib/deployments/schemas';
 import { createWebhook } from '@/lib/notify/webhooks';
@@ -409,7 +409,17 @@ export async function workerCrashAfterCommit(c: Cluster, system: string, hosts: 
   let neverCrashed = false;
   let crashing: Proc | null = null;
   try {
-    await createWebhook(c.fx.members.admin.caller, { name: `faults-${c.run}`, url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`, format: 'generic', events: ['deployment.started', 'deployment.finished'] });
+    await createWebhook(c.fx.members.admin.caller, { name: `faults-${c.run}-${eventType}`, url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`, format: 'generic', events: ['deployment.started', 'deployment.finished', 'request.live'] });
+    // Self-service requests that follow the deployment: each must end live, its requester told once, its webhook sent once.
+    let requestIds: string[] = [];
+    const followWithRequests = async (deploymentId: string) => {
+      const rows = await db().select({ id: hostsTable.id }).from(hostsTable).where(and(eq(hostsTable.orgId, c.fx.org.id), inArray(hostsTable.name, hosts)));
+      const made = await db()
+        .insert(requests)
+        .values(rows.map((h) => ({ orgId: c.fx.org.id, hostId: h.id, requesterId: c.fx.members.requester.id, kind: 'install' as const, payload: { package: 'hello' }, reason: 'fault suite', status: 'deploying' as const, deploymentId })))
+        .returning({ id: requests.id });
+      requestIds = made.map((r) => r.id);
+    };
     const row = await rollout(c, {
       scenario,
       hosts,
@@ -422,7 +432,8 @@ export async function workerCrashAfterCommit(c: Cluster, system: string, hosts: 
         await c.killWorkers();
         crashing = c.startWorker({ FLOTILLA_CRASH_AT: `after-commit:${eventType}` });
       },
-      fault: async () => {
+      fault: async (id) => {
+        await followWithRequests(id);
         const crashed = await Promise.race([(crashing as Proc).exited.then(() => true), sleep(120_000).then(() => false)]);
         // It must have died at the crash point, not of something else.
         if (!crashed || !(crashing as Proc).output().includes('FLOTILLA_CRASH_AT')) {
@@ -439,7 +450,28 @@ export async function workerCrashAfterCommit(c: Cluster, system: string, hosts: 
       row.wrong += 1;
       row.note += ` the worker did not die at FLOTILLA_CRASH_AT=after-commit:${eventType} within 120 s;`;
     }
-    await until('both webhooks', async () => new Set(received.map((r) => r.event)).size >= 2, 60_000).catch(() => {});
+    await until('the webhooks', async () => new Set(received.map((r) => r.event)).size >= 3, 60_000).catch(() => {});
+    // The requests moved by the event whose process died: live, and their requesters told exactly once each.
+    const live = await until('the requests to be live', async () => {
+      const rows = await db().select({ id: requests.id, status: requests.status }).from(requests).where(inArray(requests.id, requestIds));
+      return rows.length === requestIds.length && rows.every((r) => r.status === 'live') ? rows : undefined;
+    }, 60_000).catch(() => null);
+    if (!live) {
+      row.lostOrStuck += 1;
+      row.note += ' a request did not go live;';
+    }
+    const told = await db().select({ key: notifications.eventKey }).from(notifications).where(inArray(notifications.eventKey, requestIds.map((r) => `${r}:live`)));
+    if (told.length > requestIds.length) {
+      row.double += told.length - requestIds.length;
+      row.note += ` ${told.length - requestIds.length} requester notification(s) twice;`;
+    } else if (told.length < requestIds.length) {
+      row.lostOrStuck += requestIds.length - told.length;
+      row.note += ` ${requestIds.length - told.length} requester notification(s) lost;`;
+    }
+    if (received.filter((r) => r.event === 'request.live').length !== requestIds.length) {
+      row.note += ` ${received.filter((r) => r.event === 'request.live').length} request.live webhooks for ${requestIds.length} requests;`;
+      row.lostOrStuck += 1;
+    }
     const ids = received.map((r) => r.id);
     const dupes = ids.length - new Set(ids).size;
     const events = new Set(received.map((r) => r.event));
