@@ -125,4 +125,16 @@ describe('cancel and rollback sent through the gateway', () => {
     expect(all.filter((l) => l === `switch ${systems.slowSwitch2}`)).toHaveLength(1);
     expect(all.at(-1)).toBe(`switch ${systems.good}`);
   });
+
+  it('a rollback to any system but the one the target replaced is refused: a server cannot steer the host elsewhere', { timeout: 60_000 }, async () => {
+    const before = await sim.switches(systems.slowSwitch);
+    const { deploymentId, targetId } = await deploy(systems.slowSwitch);
+    await until('the switch to start', async () => (await sim.switches(systems.slowSwitch)) > before);
+    expect(harness.gateway.send(sim.id, { type: 'rollback', id: crypto.randomUUID(), targetId, toSystem: systems.slowCheck })).toBe(true);
+    const target = await sim.ended(deploymentId);
+    expect(target.phase, sim.agent.output()).toBe('succeeded');
+    expect(target.log).toMatch(/rollback refused: this activation replaced/);
+    expect((await sim.row())?.currentSystem).toBe(systems.slowSwitch);
+    expect(await sim.lines()).not.toContain(`switch ${systems.slowCheck}`);
+  });
 });
