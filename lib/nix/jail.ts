@@ -85,8 +85,10 @@ export type Jail = {
 export function jailArgs(jail: Jail, program: string, args: string[], opts: { root: boolean; isolated: boolean }): string[] {
   const paths = [...SYSTEM_PATHS, ...jail.paths];
   return [
-    // Anyone but root makes the namespaces inside a user namespace that maps them to themselves.
-    ...(opts.root ? [] : ['--map-current-user']),
+    // Anyone but root makes the namespaces inside a user namespace where it is root:
+    // util-linux's mount refuses any other uid ("must be superuser to use mount"), even
+    // with the namespace's capabilities. A nix-daemon still sees the caller's real uid.
+    ...(opts.root ? [] : ['--map-root-user']),
     '--mount',
     '--propagation',
     'private',
