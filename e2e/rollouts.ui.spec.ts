@@ -134,6 +134,17 @@ test('an operator rolls out to three hosts in waves from the host list, follows 
     await expect(page.getByTestId('closure-diff').first()).toContainText('+ hello');
     await page.screenshot({ path: `${SCREENS}/rollout-finished.png`, fullPage: true });
 
+    // The inventory browses without a search: hello is among the most installed (other tests' hosts may run it
+    // too), in the one version the stand-in has, and that version opens a list with the three hosts.
+    await page.goto('/inventory');
+    await page.getByTestId('installed-hello').getByRole('link', { name: 'hello', exact: true }).click();
+    await expect(page.getByRole('heading', { name: 'Versions of hello' })).toBeVisible();
+    await expect(page.getByTestId('package-versions').getByRole('listitem')).toHaveCount(1);
+    await page.getByTestId('package-version-2.12.1').getByRole('link').click();
+    for (const name of names) await expect(page.getByTestId(`inventory-host-${name}`)).toBeVisible();
+    await page.screenshot({ path: `${SCREENS}/inventory-browse.png`, fullPage: true });
+    await page.goto(`/deployments/${rolloutId}`);
+
     // A viewer watches the same page, with nothing to press.
     const viewerPage = await signedInPage(browser, viewer, 'dark');
     await viewerPage.goto(`/deployments/${rolloutId}`);
@@ -155,7 +166,8 @@ test('an operator rolls out to three hosts in waves from the host list, follows 
 
     // The history: everything, then only what was rolled back.
     await page.goto('/deployments');
-    await expect(page.getByTestId(`deployment-${rolloutId}`)).toContainText('rolled-back');
+    // One wording for the status, in the badge and in the filter (components/deployments/status-label.ts).
+    await expect(page.getByTestId(`deployment-${rolloutId}`)).toContainText('rolled back');
     await expect(page.getByTestId(`deployment-${firstId}`)).toContainText('3 ✓');
     await page.screenshot({ path: `${SCREENS}/deployments-history.png`, fullPage: true });
     await page.getByRole('link', { name: 'Rolled back', exact: true }).click();

@@ -97,7 +97,7 @@ test('a check waits for a decision made in the inbox, the State tab lists the sn
     const ops = await signedInPage(browser, operator);
     await test.step('the deployment waits, showing what the check found and the way to decide', async () => {
       await ops.goto(`/deployments/${deploymentId}`);
-      await expect(ops.getByTestId(`target-${host}`)).toContainText('needs-decision', { timeout: 60_000 }).catch((e: Error) => {
+      await expect(ops.getByTestId(`target-${host}`)).toContainText('needs decision', { timeout: 60_000 }).catch((e: Error) => {
         throw new Error(`${e.message}\nagent:\n${run.output()}`);
       });
       const checks = ops.getByTestId(`checks-${host}`);

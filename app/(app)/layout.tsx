@@ -13,7 +13,7 @@ export default async function AppLayout({ children }: { children: React.ReactNod
   const orgs = await userMemberships(caller.user.id);
   return (
     <AppShell
-      nav={NAV.filter((item) => !item.needs || can(caller, item.needs))}
+      nav={NAV.filter((item) => (!item.needs || can(caller, item.needs)) && (!item.without || !can(caller, item.without)))}
       user={{ name: caller.user.name, email: caller.user.email, role: ROLE_LABELS[caller.role] }}
       org={{ id: caller.org.id, name: caller.org.name }}
       orgs={orgs.map((m) => ({ id: m.org.id, name: m.org.name, role: m.role }))}

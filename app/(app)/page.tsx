@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { deployDays, fleetPoints } from '@/components/health/chart-data';
+import { deployDays, fleetPoints, fleetTicks } from '@/components/health/chart-data';
 import { DeploymentsChart, DriftChart, OnlineChart } from '@/components/health/fleet-charts';
 import { OverviewRequestsCard } from '@/components/requests/request-stats';
 import { Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
@@ -82,6 +82,7 @@ export default async function OverviewPage() {
 
   const { counts: s, agents, nixpkgsAges, history, deploymentsPerDay } = await fleetOverview(caller);
   const points = fleetPoints(history);
+  const ticks = fleetTicks(points);
   return (
     <>
       <PageHeader
@@ -142,11 +143,11 @@ export default async function OverviewPage() {
             <ShareRow label="Under 30 days" value={nixpkgsAges.fresh} total={s.total} color="bg-emerald-500" />
             <ShareRow label={`30 to ${OUTDATED_DAYS} days`} value={nixpkgsAges.aging} total={s.total} color="bg-amber-400" />
             <ShareRow label={`Over ${OUTDATED_DAYS} days`} value={nixpkgsAges.outdated} total={s.total} href="/hosts?status=outdated" color="bg-red-500" />
-            <ShareRow label="Unknown (not reported yet)" value={nixpkgsAges.unknown} total={s.total} color="bg-slate-400" />
+            <ShareRow label="Unknown (not reported, or the stand-in nixpkgs)" value={nixpkgsAges.unknown} total={s.total} color="bg-slate-400" />
           </ul>
         </Card>
-        <OnlineChart points={points} />
-        <DriftChart points={points} />
+        <OnlineChart points={points} ticks={ticks} />
+        <DriftChart points={points} ticks={ticks} />
         <div className="lg:col-span-2">
           <DeploymentsChart days={deployDays(deploymentsPerDay, HISTORY_DAYS, new Date())} />
         </div>

@@ -1,24 +1,22 @@
-// How far a deployment is: one bar of finished over total hosts, split by outcome,
-// with a count for every phase present.
+// How far a deployment is: one bar of finished over total hosts, split by outcome, hosts in
+// flight filling the part their phase reached (lib/deployments/progress-bar.ts), with a
+// count for every phase present.
 import clsx from 'clsx';
 import type { TargetPhase } from '@/lib/db/enums';
-import { FAILED_TARGET_PHASES, IN_FLIGHT_TARGET_PHASES, isFinalPhase, NOT_STARTED_TARGET_PHASES } from '@/lib/db/statuses';
+import { isFinalPhase } from '@/lib/db/statuses';
+import { progressSegments, type ProgressSegment } from '@/lib/deployments/progress-bar';
 import type { TDeploymentView } from '@/lib/deployments/schemas';
+import { statusLabel } from './status-label';
 
 // Every phase, in the order the counts are listed: finished ones first, then the furthest along.
 const PHASE_ORDER: readonly string[] = ['succeeded', 'failed', 'rolled-back', 'skipped', 'cancelled', 'confirming', 'activating', 'downloading', 'sent', 'needs-decision', 'pending'] satisfies readonly TargetPhase[];
 
-type Segment = { key: string; label: string; count: number; className: string };
-
-function segments(counts: Record<string, number>): Segment[] {
-  const sum = (phases: readonly string[]) => phases.reduce((n, p) => n + (counts[p] ?? 0), 0);
-  return [
-    { key: 'succeeded', label: 'succeeded', count: sum(['succeeded']), className: 'bg-emerald-500' },
-    { key: 'failed', label: 'failed or rolled back', count: sum(FAILED_TARGET_PHASES), className: 'bg-red-500' },
-    { key: 'not-started', label: 'skipped or cancelled', count: sum(NOT_STARTED_TARGET_PHASES), className: 'bg-slate-400 dark:bg-slate-500' },
-    { key: 'in-flight', label: 'in flight', count: sum(IN_FLIGHT_TARGET_PHASES), className: 'bg-brand-500 animate-pulse' },
-  ];
-}
+const SEGMENT_STYLE: Record<ProgressSegment['key'], { label: string; className: string }> = {
+  succeeded: { label: 'succeeded', className: 'bg-emerald-500' },
+  failed: { label: `failed or ${statusLabel('rolled-back')}`, className: 'bg-red-500' },
+  'not-started': { label: `${statusLabel('skipped')} or ${statusLabel('cancelled')}`, className: 'bg-slate-400 dark:bg-slate-500' },
+  'in-flight': { label: 'in flight', className: 'bg-brand-500 animate-pulse' },
+};
 
 const DOT: Record<string, string> = {
   succeeded: 'bg-emerald-500',
@@ -32,7 +30,7 @@ const DOT: Record<string, string> = {
 export function DeploymentProgress({ view }: { view: TDeploymentView }) {
   const total = view.targets.length;
   const finished = view.targets.filter((t) => isFinalPhase(t.phase)).length;
-  const parts = segments(view.counts);
+  const parts = progressSegments(view.counts, total);
   const phases = Object.keys(view.counts).sort((a, b) => PHASE_ORDER.indexOf(a) - PHASE_ORDER.indexOf(b));
   return (
     <div data-testid="deployment-progress">
@@ -44,7 +42,7 @@ export function DeploymentProgress({ view }: { view: TDeploymentView }) {
           {phases.map((p) => (
             <li key={p} className="flex items-center gap-1.5" data-testid={`count-${p}`}>
               <span className={clsx('h-2 w-2 rounded-full', DOT[p] ?? 'bg-brand-500')} aria-hidden />
-              <span className="tabular-nums font-medium text-slate-800 dark:text-slate-200">{view.counts[p]}</span> {p}
+              <span className="tabular-nums font-medium text-slate-800 dark:text-slate-200">{view.counts[p]}</span> {statusLabel(p)}
             </li>
           ))}
         </ul>
@@ -57,7 +55,11 @@ export function DeploymentProgress({ view }: { view: TDeploymentView }) {
         aria-valuemax={total}
         aria-valuenow={finished}
       >
-        {parts.map((s) => (s.count ? <div key={s.key} title={`${s.count} ${s.label}`} className={clsx('h-full transition-[width] duration-500', s.className)} style={{ width: `${(s.count / Math.max(total, 1)) * 100}%` }} /> : null))}
+        {parts.map((s) =>
+          s.hosts ? (
+            <div key={s.key} data-segment={s.key} title={`${s.hosts} ${SEGMENT_STYLE[s.key].label}`} className={clsx('h-full transition-[width] duration-500', SEGMENT_STYLE[s.key].className)} style={{ width: `${s.percent}%` }} />
+          ) : null,
+        )}
       </div>
     </div>
   );

@@ -1,4 +1,5 @@
 import { Badge } from '@/components/ui/card';
+import { statusLabel } from './status-label';
 
 type Tone = 'green' | 'red' | 'slate' | 'amber' | 'blue';
 
@@ -24,5 +25,5 @@ function toneOf(phase: string): Tone {
 }
 
 export function PhaseBadge({ phase }: { phase: string }) {
-  return <Badge tone={toneOf(phase)}>{phase}</Badge>;
+  return <Badge tone={toneOf(phase)}>{statusLabel(phase)}</Badge>;
 }

@@ -45,6 +45,9 @@ export function NixEditor({ value, onChange, diagnostics, readOnly, label, class
         doc: value,
         extensions: [
           theme.current.of(nixExtensions({ dark, readOnly })),
+          // Long lines wrap: unwrapped, they ran past the box and every edit at their end
+          // scrolled the whole text sideways, line numbers included.
+          EditorView.lineWrapping,
           EditorView.contentAttributes.of({ 'aria-label': label }),
           EditorView.updateListener.of((u) => {
             if (u.docChanged) onChangeRef.current?.(u.state.doc.toString());

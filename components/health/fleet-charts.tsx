@@ -6,9 +6,9 @@
 import type { ReactElement } from 'react';
 import { Area, AreaChart, Bar, CartesianGrid, ComposedChart, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { Card, CardHeader } from '@/components/ui/card';
-import type { DeployDay, FleetPoint } from './chart-data';
+import type { DeployDay, FleetPoint, TimeTick } from './chart-data';
 
-const COLORS = { online: '#10b981', notOnline: '#94a3b8', drifted: '#f59e0b', failed: '#ef4444', reboot: '#3b82f6', rate: '#6366f1' };
+const COLORS = { online: '#10b981', notOnline: '#94a3b8', drifted: '#f59e0b', failed: '#ef4444', reboot: '#3b82f6', rate: '#6366f1', rolledBack: '#a855f7' };
 
 const dayFormat = new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', timeZone: 'UTC' });
 const hourFormat = new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZone: 'UTC' });
@@ -43,11 +43,25 @@ function ChartCard({ title, description, empty, emptyText, testId, children }: {
   );
 }
 
-/** Grid, time axis, count axis, tooltip and legend of the charts hour by hour (an array, so recharts sees each as a direct child). */
-function hourlyFrame() {
+/**
+ * Grid, time axis, count axis, tooltip and legend of the charts hour by hour (an array, so
+ * recharts sees each as a direct child). The ticks and their labels come from the server.
+ */
+function hourlyFrame(ticks: TimeTick[]) {
+  const labels = new Map(ticks.map((t) => [t.at, t.label]));
   return [
     <CartesianGrid key="grid" stroke="var(--chart-grid)" vertical={false} />,
-    <XAxis key="x" dataKey="at" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={formatDay} minTickGap={32} {...axis} />,
+    <XAxis
+      key="x"
+      dataKey="at"
+      type="number"
+      scale="time"
+      domain={['dataMin', 'dataMax']}
+      ticks={ticks.map((t) => t.at)}
+      tickFormatter={(v: number) => labels.get(v) ?? formatDay(v)}
+      minTickGap={16}
+      {...axis}
+    />,
     <YAxis key="y" allowDecimals={false} width={40} {...axis} />,
     <Tooltip key="tooltip" labelFormatter={formatHour} {...tooltip} />,
     <Legend key="legend" {...legend} />,
@@ -57,11 +71,11 @@ function hourlyFrame() {
 const NO_SAMPLES = 'No samples yet. The worker samples the fleet every 5 minutes.';
 
 /** Online hosts and the rest of the fleet, hour by hour. */
-export function OnlineChart({ points }: { points: FleetPoint[] }) {
+export function OnlineChart({ points, ticks }: { points: FleetPoint[]; ticks: TimeTick[] }) {
   return (
     <ChartCard title="Online hosts" description="Hosts connected, and the rest of the fleet, over 30 days." empty={points.length === 0} emptyText={NO_SAMPLES} testId="chart-online">
       <AreaChart data={points} margin={{ top: 4, right: 16, bottom: 0, left: 0 }}>
-        {hourlyFrame()}
+        {hourlyFrame(ticks)}
         <Area type="stepAfter" dataKey="online" name="Online" stackId="fleet" stroke={COLORS.online} fill={COLORS.online} fillOpacity={0.35} isAnimationActive={false} />
         <Area type="stepAfter" dataKey="notOnline" name="Offline or never seen" stackId="fleet" stroke={COLORS.notOnline} fill={COLORS.notOnline} fillOpacity={0.2} isAnimationActive={false} />
       </AreaChart>
@@ -70,11 +84,11 @@ export function OnlineChart({ points }: { points: FleetPoint[] }) {
 }
 
 /** Drifted hosts, failed last deployments and pending reboots, hour by hour. */
-export function DriftChart({ points }: { points: FleetPoint[] }) {
+export function DriftChart({ points, ticks }: { points: FleetPoint[]; ticks: TimeTick[] }) {
   return (
     <ChartCard title="Drift" description="Hosts not running their desired system, whose last deployment failed, or waiting for a reboot." empty={points.length === 0} emptyText={NO_SAMPLES} testId="chart-drift">
       <LineChart data={points} margin={{ top: 4, right: 16, bottom: 0, left: 0 }}>
-        {hourlyFrame()}
+        {hourlyFrame(ticks)}
         <Line type="stepAfter" dataKey="drifted" name="Drifted" stroke={COLORS.drifted} strokeWidth={2} dot={false} isAnimationActive={false} />
         <Line type="stepAfter" dataKey="failed" name="Failed last deployment" stroke={COLORS.failed} strokeWidth={2} dot={false} isAnimationActive={false} />
         <Line type="stepAfter" dataKey="needsReboot" name="Needs reboot" stroke={COLORS.reboot} strokeWidth={2} dot={false} isAnimationActive={false} />
@@ -85,11 +99,11 @@ export function DriftChart({ points }: { points: FleetPoint[] }) {
 
 /** Deployments started per day by outcome, and the share of finished ones that succeeded. */
 export function DeploymentsChart({ days }: { days: DeployDay[] }) {
-  const total = days.reduce((n, d) => n + d.succeeded + d.failed + d.other, 0);
+  const total = days.reduce((n, d) => n + d.succeeded + d.failed + d.rolledBack + d.other, 0);
   return (
     <ChartCard
       title="Deployments per day"
-      description={`${total} started in the last ${days.length} days; the line is the success rate of the finished ones.`}
+      description={`${total} started in the last ${days.length} days; the line is the success rate of those that succeeded or failed.`}
       empty={total === 0}
       emptyText={`No deployments in the last ${days.length} days.`}
       testId="chart-deployments"
@@ -103,6 +117,7 @@ export function DeploymentsChart({ days }: { days: DeployDay[] }) {
         <Legend {...legend} />
         <Bar yAxisId="count" dataKey="succeeded" name="Succeeded" stackId="d" fill={COLORS.online} isAnimationActive={false} />
         <Bar yAxisId="count" dataKey="failed" name="Failed" stackId="d" fill={COLORS.failed} isAnimationActive={false} />
+        <Bar yAxisId="count" dataKey="rolledBack" name="Rolled back on purpose" stackId="d" fill={COLORS.rolledBack} isAnimationActive={false} />
         <Bar yAxisId="count" dataKey="other" name="Running or cancelled" stackId="d" fill={COLORS.notOnline} isAnimationActive={false} />
         <Line yAxisId="rate" type="monotone" dataKey="successRate" name="Success rate (%)" stroke={COLORS.rate} strokeWidth={2} connectNulls dot={{ r: 2 }} isAnimationActive={false} />
       </ComposedChart>

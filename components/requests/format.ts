@@ -3,12 +3,24 @@
 import type { RequestStatus } from '@/lib/db/enums';
 import type { TRequestView } from '@/lib/requests/schemas';
 
-/** "Install hello", "Remove git", "A change: …" in a few words. */
+/** "Install hello", "Remove git", "Change: …" in a few words. */
 export function describeRequest(r: Pick<TRequestView, 'kind' | 'package' | 'text'>): string {
   if (r.kind === 'install') return `Install ${r.package}`;
   if (r.kind === 'remove') return `Remove ${r.package}`;
-  const text = (r.text ?? '').replace(/\s+/g, ' ').trim();
-  return `Change: ${text.length > 60 ? `${text.slice(0, 57)}…` : text}`;
+  return `Change: ${shortenAtWord((r.text ?? '').replace(/\s+/g, ' ').trim(), 60)}`;
+}
+
+/**
+ * At most `max` characters, cut after the last whole word that fits, with "…": a title cut
+ * mid-word ("so that it prin…") reads as a typo. A single word longer than half of `max` is cut.
+ */
+export function shortenAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = text.slice(0, max - 1);
+  // The character after the head ends a word too when it is a space.
+  const space = text[max - 1] === ' ' ? head.length : head.lastIndexOf(' ');
+  const words = space > max / 2 ? head.slice(0, space) : head;
+  return `${words.replace(/[\s,;:.-]+$/, '')}…`;
 }
 
 export const STATUS_LABELS: Record<RequestStatus, string> = {

@@ -1,9 +1,18 @@
 import type { Permission } from '@/lib/auth/permissions';
 
-export type NavItem = { href: string; label: string; needs?: Permission; icon: 'overview' | 'hosts' | 'inventory' | 'modules' | 'builds' | 'deployments' | 'decisions' | 'requests' | 'audit' | 'settings' | 'users' | 'tokens' };
+/** `needs`: shown only to callers with the permission; `without`: only to callers lacking it. */
+export type NavItem = {
+  href: string;
+  label: string;
+  needs?: Permission;
+  without?: Permission;
+  icon: 'overview' | 'hosts' | 'inventory' | 'modules' | 'builds' | 'deployments' | 'decisions' | 'requests' | 'audit' | 'settings' | 'users' | 'tokens';
+};
 
 export const NAV: NavItem[] = [
-  { href: '/', label: 'Overview', icon: 'overview' },
+  { href: '/', label: 'Overview', needs: 'fleet.read', icon: 'overview' },
+  // The same home, for those who see no fleet (requesters): it shows their own machines.
+  { href: '/', label: 'My machines', without: 'fleet.read', icon: 'hosts' },
   { href: '/hosts', label: 'Hosts', needs: 'fleet.read', icon: 'hosts' },
   { href: '/inventory', label: 'Inventory', needs: 'fleet.read', icon: 'inventory' },
   { href: '/modules', label: 'Shared modules', needs: 'fleet.read', icon: 'modules' },

@@ -27,8 +27,8 @@ export const UNFINISHED_DEPLOYMENT_STATUSES = ['pending', 'canary', 'rolling', '
 export const ACTIVE_DEPLOYMENT_STATUSES = ['pending', 'canary', 'rolling'] as const satisfies readonly DeploymentStatus[];
 /** Statuses in which targets are released and sent. */
 export const ROLLING_DEPLOYMENT_STATUSES = ['canary', 'rolling'] as const satisfies readonly DeploymentStatus[];
-/** Final statuses that count as a failed deployment. */
-export const FAILED_DEPLOYMENT_STATUSES = ['failed', 'halted', 'rolled-back'] as const satisfies readonly DeploymentStatus[];
+/** Final statuses that count as a failed deployment whatever its hosts did ('rolled-back' counts only when a host failed: lib/health/overview.ts). */
+export const FAILED_DEPLOYMENT_STATUSES = ['failed', 'halted'] as const satisfies readonly DeploymentStatus[];
 
 export const isFinalDeployment = isOneOf(FINAL_DEPLOYMENT_STATUSES);
 

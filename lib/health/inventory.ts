@@ -2,7 +2,7 @@
 // closures of the systems they run now (closure_packages of the build that made each
 // host's current system). "Which hosts still run openssl 3.0.x?" is one indexed query.
 import type { Caller } from '@/lib/auth/caller';
-import { and, asc, eq, isNull, like, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNull, like, notLike, sql, type SQL } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { builds, closurePackages, hosts } from '@/lib/db/schema';
 import { hostsInReachWhere } from '@/lib/hosts/reach';
@@ -74,4 +74,40 @@ export async function hostsRunningExactly(orgId: string, pname: string, version:
     db().select({ n: sql<number>`count(*)::int` }).from(matching),
   ]);
   return { hosts: rows.map((r) => ({ host: r.host, online: r.online, lastSeen: r.lastSeen?.toISOString() ?? null })), total: count?.n ?? 0 };
+}
+
+/** The fleet's current systems joined to their packages, within the caller's reach. */
+function installed(caller: Caller, ...where: SQL[]) {
+  return and(hostsInReachWhere(caller), isNull(hosts.retiredAt), ...where);
+}
+
+/**
+ * Browsing without a name: the packages the most hosts run (any version), with how many
+ * versions of each the fleet runs; `offset` pages through them.
+ */
+export async function mostInstalled(caller: Caller, limit = 50, offset = 0) {
+  const hostCount = sql<number>`count(distinct ${hosts.id})::int`;
+  return db()
+    .select({ pname: closurePackages.pname, hosts: hostCount, versions: sql<number>`count(distinct ${closurePackages.version})::int` })
+    .from(hosts)
+    .innerJoin(builds, currentBuild)
+    .innerJoin(closurePackages, eq(closurePackages.buildId, builds.id))
+    // Each host's system itself (`nixos-system-<host>-…`) is in its own closure: one host each, noise in a ranking.
+    .where(installed(caller, notLike(closurePackages.pname, 'nixos-system-%')))
+    .groupBy(closurePackages.pname)
+    .orderBy(sql`count(distinct ${hosts.id}) desc`, asc(closurePackages.pname))
+    .limit(limit)
+    .offset(offset);
+}
+
+/** Every version of `pname` the fleet runs, the most common first, with how many hosts run each. */
+export async function packageVersions(caller: Caller, pname: string) {
+  return db()
+    .select({ version: closurePackages.version, hosts: sql<number>`count(distinct ${hosts.id})::int` })
+    .from(hosts)
+    .innerJoin(builds, currentBuild)
+    .innerJoin(closurePackages, eq(closurePackages.buildId, builds.id))
+    .where(installed(caller, eq(closurePackages.pname, pname)))
+    .groupBy(closurePackages.version)
+    .orderBy(sql`count(distinct ${hosts.id}) desc`, asc(closurePackages.version));
 }

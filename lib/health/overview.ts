@@ -5,8 +5,8 @@
 import type { Caller } from '@/lib/auth/caller';
 import { and, asc, eq, gte, isNull, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
-import { deployments, fleetSamples, hosts } from '@/lib/db/schema';
-import { FAILED_DEPLOYMENT_STATUSES } from '@/lib/db/statuses';
+import { deployments, deploymentTargets, fleetSamples, hosts } from '@/lib/db/schema';
+import { FAILED_DEPLOYMENT_STATUSES, FAILED_TARGET_PHASES } from '@/lib/db/statuses';
 import { HOST_STATUS_SQL, OUTDATED_DAYS } from '@/lib/hosts/status-sql';
 
 const count = (condition: ReturnType<typeof sql>) => sql<number>`count(*) filter (where ${condition})::int`;
@@ -53,8 +53,7 @@ export async function fleetCounts(orgId: string) {
 
 export type FleetCounts = Awaited<ReturnType<typeof fleetCounts>>;
 
-/** Hosts per agent version (null: never reported). */
-/** Hosts per agent version, for the hosts page's filter. */
+/** Hosts per agent version (null: never reported), for the hosts page's filter. */
 export function agentVersions(caller: Caller) {
   return agentVersionCounts(caller.org.id);
 }
@@ -98,7 +97,19 @@ export async function fleetHistory(orgId: string, days = 30) {
   return [...hourly, ...recent].map((r) => ({ ...r, at: r.at.toISOString() }));
 }
 
-/** Deployments started per day and how many of them succeeded, for the last `days`. */
+/**
+ * A deployment that failed: it failed or halted, or it was rolled back after one of its hosts
+ * failed (the failure gate's rollback-all, or a person rolling back a halted rollout). A person
+ * rolling back a rollout whose hosts all succeeded undid a choice, not a failure: counting it
+ * as failed would contradict the Failed card, which counts hosts whose last deployment failed.
+ */
+const deploymentFailed = sql`(${deployments.status} in ${FAILED_DEPLOYMENT_STATUSES} or (${deployments.status} = 'rolled-back' and exists (
+  select 1 from ${deploymentTargets} where ${deploymentTargets.deploymentId} = ${deployments.id} and ${deploymentTargets.phase} in ${FAILED_TARGET_PHASES})))`;
+
+/**
+ * Deployments started per day: how many succeeded, failed (deploymentFailed), or were rolled
+ * back on purpose, and the success rate of those that succeeded or failed, for the last `days`.
+ */
 export async function deploymentsPerDay(orgId: string, days = 30) {
   const since = new Date(Date.now() - days * 86_400_000);
   const rows = await db()
@@ -106,7 +117,8 @@ export async function deploymentsPerDay(orgId: string, days = 30) {
       day: sql<string>`to_char(date_trunc('day', ${deployments.createdAt} at time zone 'UTC'), 'YYYY-MM-DD')`,
       started: sql<number>`count(*)::int`,
       succeeded: count(sql`${deployments.status} = 'succeeded'`),
-      failed: count(sql`${deployments.status} in ${FAILED_DEPLOYMENT_STATUSES}`),
+      failed: count(deploymentFailed),
+      rolledBack: count(sql`${deployments.status} = 'rolled-back' and not ${deploymentFailed}`),
     })
     .from(deployments)
     .where(and(eq(deployments.orgId, orgId), gte(deployments.createdAt, since)))
@@ -115,8 +127,20 @@ export async function deploymentsPerDay(orgId: string, days = 30) {
   return rows.map((r) => ({ ...r, successRate: r.succeeded + r.failed > 0 ? r.succeeded / (r.succeeded + r.failed) : null }));
 }
 
+/**
+ * The series ends with the counts the cards show: the last sample is up to five minutes old
+ * (and hours are averages), so without this point the charts disagree with the cards. With no
+ * sample yet there is no series to end: the charts say that the worker has not sampled.
+ */
+export function endWithNow(history: Awaited<ReturnType<typeof fleetHistory>>, now: FleetCounts, at: Date) {
+  if (history.length === 0) return history;
+  const { total, online, drifted, failed, needsReboot, lowDisk } = now;
+  return [...history, { at: at.toISOString(), total, online, drifted, failed, needsReboot, lowDisk }];
+}
+
 export async function fleetOverview(caller: Caller) {
   const orgId = caller.org.id;
-  const [{ nixpkgsAges, ...counts }, agents, history, perDay] = await Promise.all([fleetCounts(orgId), agentVersionCounts(orgId), fleetHistory(orgId), deploymentsPerDay(orgId)]);
-  return { counts, agents, nixpkgsAges, history, deploymentsPerDay: perDay };
+  const [current, agents, samples, perDay] = await Promise.all([fleetCounts(orgId), agentVersionCounts(orgId), fleetHistory(orgId), deploymentsPerDay(orgId)]);
+  const { nixpkgsAges, ...counts } = current;
+  return { counts, agents, nixpkgsAges, history: endWithNow(samples, current, new Date()), deploymentsPerDay: perDay };
 }

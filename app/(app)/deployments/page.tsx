@@ -3,6 +3,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { formatDuration, formatTime } from '@/components/deployments/format';
 import { PhaseBadge } from '@/components/deployments/phase-badge';
+import { capitalized, statusLabel } from '@/components/deployments/status-label';
 import { Forbidden } from '@/components/shell/forbidden';
 import { buttonClass } from '@/components/ui/button';
 import { Card, EmptyState, PageHeader } from '@/components/ui/card';
@@ -13,15 +14,10 @@ import { DEPLOYMENT_FILTERS, listDeployments, type DeploymentFilter, type TDeplo
 export const metadata: Metadata = { title: 'Deployments' };
 
 const PAGE_SIZE = 25;
-const FILTER_LABELS: Record<DeploymentFilter | 'all', string> = {
-  all: 'All',
-  active: 'Active',
-  succeeded: 'Succeeded',
-  failed: 'Failed',
-  halted: 'Halted',
-  'rolled-back': 'Rolled back',
-  cancelled: 'Cancelled',
-};
+// Statuses read as their badges do (status-label.ts); "active" groups the unfinished ones.
+const FILTER_LABELS = Object.fromEntries(
+  (['all', ...DEPLOYMENT_FILTERS] as const).map((f) => [f, f === 'all' ? 'All' : f === 'active' ? 'Active' : capitalized(statusLabel(f))]),
+) as Record<DeploymentFilter | 'all', string>;
 const SOURCES: Record<string, string> = { ui: 'web UI', api: 'API', request: 'request', rollback: 'rollback' };
 
 function hrefFor(status: DeploymentFilter | undefined, page: number) {

@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { BuildStatusBadge, formatBytes } from '@/components/builds/build-status';
+import { statusLabel } from '@/components/deployments/status-label';
 import { StartDeploymentDialog } from './start-deployment-dialog';
 import { HostStatusBadge, relativeTime } from '@/components/hosts/status-badge';
 import { Button } from '@/components/ui/button';
@@ -127,7 +128,7 @@ export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; can
                 <span className="flex gap-1">
                   <HostStatusBadge status={h.status} />
                   {h.drifted ? <Badge tone="amber">drifted</Badge> : null}
-                  {h.lastDeployPhase === 'failed' || h.lastDeployPhase === 'rolled-back' ? <Badge tone="red">deploy {h.lastDeployPhase}</Badge> : null}
+                  {h.lastDeployPhase === 'failed' || h.lastDeployPhase === 'rolled-back' ? <Badge tone="red">deploy {statusLabel(h.lastDeployPhase)}</Badge> : null}
                   {h.needsReboot ? <Badge tone="blue">reboot</Badge> : null}
                 </span>
               </Td>

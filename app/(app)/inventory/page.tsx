@@ -9,7 +9,8 @@ import { Card, CardHeader, EmptyState, PageHeader } from '@/components/ui/card';
 import { Input } from '@/components/ui/form';
 import { Table, TBody, Td, Th } from '@/components/ui/table';
 import { pageCaller } from '@/lib/auth/page';
-import { hostsRunningExactly, parseInventoryQuery, searchInventory } from '@/lib/health/inventory';
+import { hostsRunningExactly, mostInstalled, packageVersions, parseInventoryQuery, searchInventory } from '@/lib/health/inventory';
+import type { Caller } from '@/lib/auth/caller';
 import { hostStatus } from '@/lib/hosts/inventory';
 
 export const metadata: Metadata = { title: 'Software inventory' };
@@ -110,6 +111,89 @@ async function HostsRunning({ orgId, search }: { orgId: string; search: TSearch 
   );
 }
 
+const hostsLabel = (n: number) => `${n} ${n === 1 ? 'host' : 'hosts'}`;
+
+/** Browsing without a name: the packages the most hosts run, each opening its versions. */
+async function MostInstalled({ caller, search }: { caller: Caller; search: TSearch }) {
+  // One more than a page tells whether there is a next one.
+  const found = await mostInstalled(caller, PACKAGES_PER_PAGE + 1, (search.page - 1) * PACKAGES_PER_PAGE);
+  const rows = found.slice(0, PACKAGES_PER_PAGE);
+  return (
+    <Card className="mt-6">
+      <CardHeader title="Most installed" description="Packages by the number of hosts whose current system has them, any version. Open one to see its versions." />
+      {rows.length === 0 ? (
+        <EmptyState title="No packages in the hosts' current systems">Packages appear here once hosts run a system Flotilla built with some.</EmptyState>
+      ) : (
+        <Table>
+          <thead>
+            <tr>
+              <Th>Package</Th>
+              <Th className="text-right">Versions</Th>
+              <Th className="text-right">Hosts</Th>
+            </tr>
+          </thead>
+          <TBody>
+            {rows.map((r) => (
+              <tr key={r.pname} data-testid={`installed-${r.pname}`} className={r.pname === search.package ? 'bg-brand-50/60 dark:bg-slate-800/60' : undefined}>
+                <Td>
+                  <Link href={hrefFor({ page: search.page, package: r.pname })} className="font-medium text-brand-600 hover:underline dark:text-blue-300" title={`The versions of ${r.pname} the fleet runs`}>
+                    {r.pname}
+                  </Link>
+                </Td>
+                <Td className="text-right tabular-nums">{r.versions}</Td>
+                <Td className="text-right tabular-nums">{hostsLabel(r.hosts)}</Td>
+              </tr>
+            ))}
+          </TBody>
+        </Table>
+      )}
+      {search.page > 1 || found.length > PACKAGES_PER_PAGE ? (
+        <Pager
+          label={`page ${search.page}`}
+          previous={search.page > 1 ? hrefFor({ page: search.page - 1 }) : null}
+          next={found.length > PACKAGES_PER_PAGE ? hrefFor({ page: search.page + 1 }) : null}
+        />
+      ) : null}
+    </Card>
+  );
+}
+
+/** The versions of one package across the fleet, each opening the hosts that run it. */
+async function PackageVersions({ caller, search }: { caller: Caller; search: TSearch & { package: string } }) {
+  const versions = await packageVersions(caller, search.package);
+  const hosts = versions.reduce((n, v) => n + v.hosts, 0);
+  return (
+    <Card className="mt-6">
+      <CardHeader
+        title={`Versions of ${search.package}`}
+        description={versions.length ? `${versions.length} ${versions.length === 1 ? 'version' : 'versions'} in the hosts' current systems.` : undefined}
+        actions={
+          <Link href={hrefFor({ ...search, package: undefined })} className={buttonClass('ghost', 'sm')}>
+            Close
+          </Link>
+        }
+      />
+      {versions.length === 0 ? (
+        <EmptyState title={`No host runs ${search.package} now`} />
+      ) : (
+        <ul className="divide-y divide-slate-100 dark:divide-slate-800" data-testid="package-versions">
+          {versions.map((v) => (
+            <li key={v.version} className="px-5 py-2.5" data-testid={`package-version-${v.version}`}>
+              <Link href={hrefFor({ ...search, version: v.version, hosts: 1 })} className="flex items-center gap-3 text-sm hover:text-brand-600 hover:underline dark:hover:text-blue-400">
+                <span className="font-mono text-xs">{v.version || '(no version)'}</span>
+                <span className="ml-auto tabular-nums font-medium">{hostsLabel(v.hosts)}</span>
+              </Link>
+              <div className="mt-1.5 h-1.5 rounded-full bg-slate-100 dark:bg-slate-800" aria-hidden>
+                <div className="h-1.5 rounded-full bg-brand-500" style={{ width: `${Math.round((v.hosts / Math.max(hosts, 1)) * 100)}%` }} />
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Card>
+  );
+}
+
 export default async function InventoryPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { caller, allowed } = await pageCaller('fleet.read');
   if (!allowed) return <Forbidden what="The software inventory" />;
@@ -170,12 +254,15 @@ export default async function InventoryPage({ searchParams }: { searchParams: Pr
             </>
           )
         ) : (
-          <EmptyState title="Search the fleet's software">
-            Type a name (“openssl”), or a name and a version (“openssl 3.0”) to find which hosts still run it. The same answers come from <code className="text-xs">GET /api/v1/inventory</code>.
-          </EmptyState>
+          <p className="border-t border-slate-200 px-5 py-3 text-sm text-slate-500 dark:border-slate-800 dark:text-slate-400">
+            Type a name (“openssl”), or a name and a version (“openssl 3.0”) to find which hosts still run it, or browse the most installed packages below. The same answers come from{' '}
+            <code className="text-xs">GET /api/v1/inventory</code>.
+          </p>
         )}
       </Card>
-      {search.package ? <HostsRunning orgId={caller.org.id} search={{ ...search, package: search.package }} /> : null}
+      {search.package && search.version === undefined ? <PackageVersions caller={caller} search={{ ...search, package: search.package }} /> : null}
+      {search.package && search.version !== undefined ? <HostsRunning orgId={caller.org.id} search={{ ...search, package: search.package }} /> : null}
+      {query ? null : <MostInstalled caller={caller} search={search} />}
     </>
   );
 }

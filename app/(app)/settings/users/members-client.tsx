@@ -8,6 +8,7 @@ import { ROLE_LABELS } from '@/lib/auth/permissions';
 import { ROLES } from '@/lib/db/enums';
 import type { Role } from '@/lib/db/schema';
 import { addMemberAction, changeRoleAction, removeMemberAction, revokeInvitationAction } from './actions';
+import { CopyButton } from '@/components/ui/copy-button';
 
 function RoleOptions() {
   return ROLES.map((r) => (
@@ -26,7 +27,10 @@ export function InviteForm() {
       {state?.ok && state.data.invitation ? (
         <div className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-900 ring-1 ring-emerald-200 dark:bg-emerald-950/50 dark:text-emerald-200 dark:ring-emerald-900">
           <p className="font-medium">Invitation created. Send this link; it is shown only once and expires in 7 days.</p>
-          <input readOnly aria-label="Invitation link" value={state.data.invitation.url} className="mt-2 w-full rounded bg-white px-2 py-1 font-mono text-xs dark:bg-slate-900" onFocus={(e) => e.target.select()} />
+          <div className="mt-2 flex items-center gap-2">
+            <input readOnly aria-label="Invitation link" value={state.data.invitation.url} className="w-full rounded bg-white px-2 py-1 font-mono text-xs dark:bg-slate-900" onFocus={(e) => e.target.select()} />
+            <CopyButton text={state.data.invitation.url} label="Copy link" />
+          </div>
         </div>
       ) : state?.ok ? (
         <p className="text-sm text-emerald-600">Member added.</p>
@@ -39,7 +43,8 @@ export function InviteForm() {
           <Input id="invite-email" name="email" type="email" required />
         </Field>
         <Field label="Role" htmlFor="invite-role" error={fields.role}>
-          <Select id="invite-role" name="role" defaultValue="operator">
+          {/* The least privilege by default: a requester sees only the machines assigned to them and can only ask. */}
+          <Select id="invite-role" name="role" defaultValue="requester">
             <RoleOptions />
           </Select>
         </Field>

@@ -50,7 +50,9 @@ export default async function HistoryPage({ params, searchParams }: { params: Pr
           <Table>
             <thead>
               <tr>
-                <Th>Compare</Th>
+                {/* Visible names for the two radio columns: which version the diff starts from and which it ends at. */}
+                <Th className="w-14 text-center">From</Th>
+                <Th className="w-14 text-center">To</Th>
                 <Th>Version</Th>
                 <Th>Message</Th>
                 <Th>Author</Th>
@@ -62,11 +64,11 @@ export default async function HistoryPage({ params, searchParams }: { params: Pr
             <TBody>
               {versions.map((v, i) => (
                 <tr key={v.version} data-testid={`version-${v.version}`}>
-                  <Td>
-                    <span className="flex gap-3">
-                      <input type="radio" name="a" value={v.version} defaultChecked={va ? va === v.version : i === 1} aria-label={`Compare from version ${v.version}`} />
-                      <input type="radio" name="b" value={v.version} defaultChecked={vb ? vb === v.version : i === 0} aria-label={`Compare to version ${v.version}`} />
-                    </span>
+                  <Td className="text-center">
+                    <input type="radio" name="a" value={v.version} defaultChecked={va ? va === v.version : i === 1} aria-label={`Compare from version ${v.version}`} title={`From version ${v.version}`} />
+                  </Td>
+                  <Td className="text-center">
+                    <input type="radio" name="b" value={v.version} defaultChecked={vb ? vb === v.version : i === 0} aria-label={`Compare to version ${v.version}`} title={`To version ${v.version}`} />
                   </Td>
                   <Td className="font-medium">v{v.version}</Td>
                   <Td className="max-w-sm truncate">{v.message || <span className="text-slate-400">no message</span>}</Td>
@@ -83,6 +85,7 @@ export default async function HistoryPage({ params, searchParams }: { params: Pr
               <button type="submit" className={buttonClass('secondary', 'sm')}>
                 Compare selected versions
               </button>
+              <span className="ml-3 text-xs text-slate-500 dark:text-slate-400">Pick a version in From and one in To.</span>
             </div>
           ) : null}
         </form>
