@@ -18,6 +18,7 @@ import { safeErrorForLog } from '@/lib/api/errors';
 import { handleCacheRequest } from '@/lib/cache/serve';
 import { metrics, routeGroup } from '@/lib/health/metrics';
 import { baseSecurityHeaders } from '@/lib/http/security-headers';
+import { explainListenError } from './scripts/port';
 
 export type Server = { url: string; close: () => Promise<void> };
 
@@ -81,10 +82,16 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
     refuseUpgrade(socket, '404 Not Found', `No WebSocket endpoint at ${pathname}\n`);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.hostname, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.hostname, () => resolve());
+    });
+  } catch (error) {
+    // Nothing listens: let go of what the gateway holds (its LISTEN connection) so the caller can stop cleanly.
+    await gateway.close();
+    throw explainListenError(error, opts.port, opts.hostname);
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   return {

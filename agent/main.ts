@@ -19,9 +19,16 @@ const log = (line: string) => console.log(`[flotilla-agent] ${new Date().toISOSt
 const USAGE = `usage:
   flotilla-agent enroll --server URL --token TOKEN [--state-dir DIR] [--allow-insecure]
   flotilla-agent run [--state-dir DIR] [--server URL] [--credential-file FILE] [--profile PATH] [--store-root DIR] [--health-checks FILE] [--allow-insecure]
+  flotilla-agent --help
 
+enroll: trade the one-time enroll token (Hosts → New host) for this host's credential.
+run: stay connected to the server and activate what it deploys (normally a systemd service).
+
+--state-dir DIR: where the credential, the pinned cache key and the journal live
+  (default /var/lib/flotilla-agent). Each host on one machine needs its own.
+--store-root DIR: use a separate Nix store root, to simulate a host on this machine.
 --allow-insecure: plain http/ws to a server that is not on loopback (the token and the
-credential then cross the network in the clear). Off unless this host's config says so.`;
+  credential then cross the network in the clear). Off unless this host's config says so.`;
 
 type Values = Record<string, string | boolean | undefined>;
 const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
@@ -172,26 +179,35 @@ async function run(values: Values) {
   process.once('SIGINT', () => void stop('SIGINT'));
 }
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    server: { type: 'string' },
-    token: { type: 'string' },
-    'state-dir': { type: 'string' },
-    profile: { type: 'string' },
-    'store-root': { type: 'string' },
-    'credential-file': { type: 'string' },
-    'health-checks': { type: 'string' },
-    'allow-insecure': { type: 'boolean' },
-  },
-});
+const OPTIONS = {
+  server: { type: 'string' },
+  token: { type: 'string' },
+  'state-dir': { type: 'string' },
+  profile: { type: 'string' },
+  'store-root': { type: 'string' },
+  'credential-file': { type: 'string' },
+  'health-checks': { type: 'string' },
+  'allow-insecure': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+let parsed: ReturnType<typeof parseArgs<{ allowPositionals: true; options: typeof OPTIONS }>>;
+try {
+  parsed = parseArgs({ allowPositionals: true, options: OPTIONS });
+} catch (error) {
+  // An unknown or malformed option: say which, and how it is used, not a stack trace.
+  console.error(`flotilla-agent: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+  process.exit(2);
+}
+const { positionals, values } = parsed;
 
 const command = positionals[0];
 try {
-  if (command === 'enroll') await enroll(values);
+  if (values.help || command === 'help') console.log(USAGE);
+  else if (command === 'enroll') await enroll(values);
   else if (command === 'run') await run(values);
   else {
-    console.error(USAGE);
+    console.error(command ? `flotilla-agent: unknown command ${command}\n\n${USAGE}` : USAGE);
     process.exit(2);
   }
 } catch (error) {

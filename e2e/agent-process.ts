@@ -10,7 +10,7 @@ const root = path.resolve(import.meta.dirname, '..');
  * serves a new cache behind the same URL, so a "missing" remembered from an earlier run
  * would make this run's closure "not valid".
  */
-const AGENT_ENV = { ...process.env, NIX_CONFIG: [process.env.NIX_CONFIG, 'narinfo-cache-negative-ttl = 0'].filter(Boolean).join('\n') };
+export const AGENT_ENV = { ...process.env, NIX_CONFIG: [process.env.NIX_CONFIG, 'narinfo-cache-negative-ttl = 0'].filter(Boolean).join('\n') };
 
 export function agentProcess(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], { cwd: root, env: { ...AGENT_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -30,10 +30,12 @@ test('an enrolled agent goes online live, gets a built system deployed from the 
       await expect.poll(async () => ((await (await request.get(`/api/v1/builds/${build.buildId}`, { headers })).json()) as { status: string }).status, { timeout: 60_000 }).toBe('succeeded');
       const { storePath } = (await (await request.get(`/api/v1/builds/${build.buildId}`, { headers })).json()) as { storePath: string };
 
-      // Deploy from the host page, and follow it on the deployment page.
+      // Deploy from the host page, through the deployment dialog, and follow it on the deployment page.
       await page.reload();
-      page.once('dialog', (dialog) => dialog.accept());
       await page.getByRole('button', { name: 'Deploy' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Deploy to 1 host' });
+      await expect(dialog.getByTestId('deploy-system')).toHaveText(storePath);
+      await dialog.getByRole('button', { name: 'Start deployment' }).click();
       await expect(page).toHaveURL(/\/deployments\/[0-9a-f-]{36}$/);
       await expect(page.getByTestId('deployment-status')).toHaveText('succeeded', { timeout: 30_000 });
       await expect(page.getByTestId(`target-${host}`)).toContainText('succeeded');

@@ -11,6 +11,11 @@ test('an API token made in the UI works, and stops working once revoked', async 
   await page.getByRole('button', { name: 'Create token' }).click();
   const token = await page.getByTestId('new-token').inputValue();
   expect(token).toMatch(/^flt_/);
+  // Shown once, so it has a Copy button that puts exactly it on the clipboard.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByRole('button', { name: 'Copy token' }).click();
+  await expect(page.getByRole('button', { name: 'Copy token' })).toContainText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
   await expect(page.getByTestId(`token-${name}`)).toContainText('active');
 
   // A client with no cookies at all: only the token speaks for it.

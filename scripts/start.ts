@@ -6,13 +6,17 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '@/lib/db/embedded';
+import { safeErrorForLog } from '@/lib/api/errors';
 import { closeDb } from '@/lib/db/client';
 import { runMigrations } from '@/lib/db/migrate';
 import { env, EnvError, resetEnvCache } from '@/lib/env';
 import { NixNotFound } from '@/lib/nix/run';
 import { BuildSandboxUnavailable, requireBuildSandbox } from '@/lib/nix/sandbox-check';
 import { ensureAdminFromEnv, hasAnyUser } from '@/lib/orgs/first-admin';
+import type { Server } from '../server';
+import type { Worker } from '../worker';
 import { ensureBuild } from './ensure-build';
+import { assertPortFree, PortUnavailable } from './port';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line: string) => console.log(`[flotilla] ${line}`);
@@ -47,6 +51,14 @@ export async function main(roles: { server?: boolean; worker?: boolean } = {}) {
     throw error;
   }
   const dev = config.NODE_ENV === 'development';
+  if (runServer) {
+    // First: a taken port is said in a second, before the build, the worker and PostgreSQL.
+    await assertPortFree(config.PORT, config.HOSTNAME).catch((error: unknown) => {
+      if (!(error instanceof PortUnavailable)) throw error;
+      console.error(error.message);
+      process.exit(1);
+    });
+  }
   if (runServer && !dev) ensureBuild(root, log);
   if (runWorker) {
     // Before anything starts: builds run operator code, only ever sandboxed and as a build user.
@@ -75,15 +87,34 @@ export async function main(roles: { server?: boolean; worker?: boolean } = {}) {
     process.env.DATABASE_URL = embedded.url;
     resetEnvCache();
   }
-  const databaseUrl = env().DATABASE_URL as string;
-  await runMigrations(databaseUrl, path.join(root, 'drizzle'));
-  const admin = await ensureAdminFromEnv();
-  if (admin === 'created') log(`created the first admin ${config.FLOTILLA_ADMIN_EMAIL}`);
+  let worker: Worker | undefined;
+  let server: Server | undefined;
+  /** Stops, in order, whatever has started: the HTTP server, the worker, the pool, PostgreSQL. */
+  const stopStarted = async () => {
+    await server?.close();
+    await worker?.stop();
+    await closeDb();
+    await embedded?.stop();
+  };
 
-  const { startWorker } = await import('../worker');
-  const { startServer } = await import('../server');
-  const worker = runWorker ? await startWorker(databaseUrl) : undefined;
-  const server = runServer ? await startServer({ port: config.PORT, hostname: config.HOSTNAME, dev }) : undefined;
+  try {
+    const databaseUrl = env().DATABASE_URL as string;
+    await runMigrations(databaseUrl, path.join(root, 'drizzle'));
+    const admin = await ensureAdminFromEnv();
+    if (admin === 'created') log(`created the first admin ${config.FLOTILLA_ADMIN_EMAIL}`);
+
+    const { startWorker } = await import('../worker');
+    const { startServer } = await import('../server');
+    worker = runWorker ? await startWorker(databaseUrl) : undefined;
+    server = runServer ? await startServer({ port: config.PORT, hostname: config.HOSTNAME, dev }) : undefined;
+  } catch (error) {
+    // A half-started Flotilla must not linger: stop the worker and PostgreSQL it started, then exit non-zero.
+    if (error instanceof PortUnavailable) console.error(error.message);
+    else console.error('[flotilla] could not start:', safeErrorForLog(error));
+    await stopStarted().catch((stopError: unknown) => console.error('[flotilla] while stopping:', stopError));
+    log('stopped');
+    process.exit(1);
+  }
   if (server) {
     log(`ready on ${config.publicUrl}`);
     if (!(await hasAnyUser())) log(`no users yet: open ${config.publicUrl}/setup to create the first admin`);
@@ -100,10 +131,7 @@ export async function main(roles: { server?: boolean; worker?: boolean } = {}) {
     }
     stoppingSince = Date.now();
     log(`${signal}: shutting down`);
-    await server?.close();
-    await worker?.stop();
-    await closeDb();
-    await embedded?.stop();
+    await stopStarted();
     log('stopped');
     process.exit(0);
   };

@@ -4,26 +4,16 @@ import { z } from 'zod';
 import { action } from '@/lib/api/action';
 import { cancelDeployment, pauseDeployment, resumeDeployment, rollbackDeployment } from '@/lib/deployments/control';
 import { createDeployment, previewDeployment } from '@/lib/deployments/create';
-import { ZStorePath } from '@/lib/agents/protocol';
-import { ZDeployHosts } from '@/lib/deployments/schemas';
-import { ZHostName } from '@/lib/hosts/schemas';
+import { ZCreateDeployment } from '@/lib/deployments/schemas';
 
-export const deployAction = action(
-  { access: 'deployments.write', input: z.strictObject({ host: ZHostName, storePath: ZStorePath }), revalidate: ['/deployments'] },
-  async ({ caller, input }) => {
-    const created = await createDeployment(caller, { agents: { [input.host]: input.storePath } }, 'ui');
-    return { id: created.id };
-  },
-);
-
-/** The start dialog: hosts from the host list, built now or from their newest build, with a strategy. */
-export const startDeploymentAction = action({ access: 'deployments.write', input: ZDeployHosts, revalidate: ['/deployments'] }, async ({ caller, input }) => {
+/** The start dialog: hosts built now or from their newest build, or one host's given build (deploy.json's shape), with a strategy. */
+export const startDeploymentAction = action({ access: 'deployments.write', input: ZCreateDeployment, revalidate: ['/deployments'] }, async ({ caller, input }) => {
   const created = await createDeployment(caller, input, 'ui');
   return { id: created.id };
 });
 
 /** What the start dialog would do: the strategy in force (the organisation's defaults under the fields) and each wave's hosts. */
-export const previewDeploymentAction = action({ access: 'deployments.write', input: ZDeployHosts }, async ({ caller, input }) => previewDeployment(caller, input));
+export const previewDeploymentAction = action({ access: 'deployments.write', input: ZCreateDeployment }, async ({ caller, input }) => previewDeployment(caller, input));
 
 const ZDeploymentId = z.strictObject({ id: z.uuid() });
 const revalidate = ['/deployments'];

@@ -1,6 +1,6 @@
 'use client';
 
-// Start a deployment of the selected hosts: the strategy prefilled from the
+// Start a deployment of the selected hosts (or of one build to its host): the strategy prefilled from the
 // organisation's defaults (the first preview answers the strategy in force), what to
 // deploy, and a live preview of the waves as the fields change.
 import clsx from 'clsx';
@@ -93,9 +93,23 @@ function BuildChoice({ build, onChange }: { build: boolean; onChange: (build: bo
   );
 }
 
-export function StartDeploymentDialog({ hosts, onClose }: { hosts: string[]; onClose: () => void }) {
+/** One given build for one host (the host page, a build's page): shown instead of the choice of what to deploy. */
+function GivenSystem({ storePath }: { storePath: string }) {
+  return (
+    <div>
+      <p className="mb-1.5 text-sm font-medium text-slate-700 dark:text-slate-300">What to deploy</p>
+      <p className="break-all rounded-md bg-slate-50 px-3 py-2 font-mono text-xs ring-1 ring-inset ring-slate-200 dark:bg-slate-800/50 dark:ring-slate-700" data-testid="deploy-system">
+        {storePath}
+      </p>
+    </div>
+  );
+}
+
+export function StartDeploymentDialog({ hosts, system, onClose }: { hosts: string[]; system?: { storePath: string }; onClose: () => void }) {
   const router = useRouter();
   const [build, setBuild] = useState(true);
+  // What is deployed, in the request's own shape: deploy.json's for a given system, else hosts built now or from their newest build.
+  const target = system ? { agents: Object.fromEntries(hosts.map((h) => [h, system.storePath])) } : { hosts, build };
   // The strategy in force before any change: what the fields start from, and what keeps the windows.
   const [base, setBase] = useState<TRollout | null>(null);
   const [fields, setFields] = useState<StrategyFields | null>(null);
@@ -108,7 +122,7 @@ export function StartDeploymentDialog({ hosts, onClose }: { hosts: string[]; onC
   // First: the organisation's defaults, by asking for a plan with no strategy of our own.
   useEffect(() => {
     let live = true;
-    void previewDeploymentAction(null, { hosts, build }).then((result) => {
+    void previewDeploymentAction(null, target).then((result) => {
       if (!live || !result) return;
       // Refused here (a host gone, a scope too narrow) means refused on Start too: say why and offer no fields.
       if (!result.ok) return setPreview({ plan: null, loading: false, error: result.error.message });
@@ -124,7 +138,7 @@ export function StartDeploymentDialog({ hosts, onClose }: { hosts: string[]; onC
   }, []);
 
   const planned = fields && base ? toRollout(fields, base) : null;
-  const request = planned ? JSON.stringify({ hosts, build, rollout: planned.rollout }) : null;
+  const request = planned ? JSON.stringify({ ...target, rollout: planned.rollout }) : null;
 
   // Then: a new plan whenever the fields settle, the newest answer winning. When the input
   // changes, its own errors show (or the preview is marked loading) in this render already.
@@ -138,7 +152,7 @@ export function StartDeploymentDialog({ hosts, onClose }: { hosts: string[]; onC
     if (!planned || !request || Object.keys(planned.errors).length) return;
     const ticket = ++latest.current;
     const timer = setTimeout(() => {
-      void previewDeploymentAction(null, { hosts, build, rollout: planned.rollout }).then((result) => {
+      void previewDeploymentAction(null, { ...target, rollout: planned.rollout }).then((result) => {
         if (ticket !== latest.current || !result) return;
         if (result.ok) {
           setErrors({});
@@ -161,7 +175,7 @@ export function StartDeploymentDialog({ hosts, onClose }: { hosts: string[]; onC
     if (!planned || invalid) return;
     setStartError(undefined);
     start(async () => {
-      const result = await startDeploymentAction(null, { hosts, build, rollout: planned.rollout });
+      const result = await startDeploymentAction(null, { ...target, rollout: planned.rollout });
       if (result?.ok) router.push(`/deployments/${result.data.id}`);
       else if (result) {
         const fieldErrors = serverFieldErrors(result.error.fields);
@@ -190,7 +204,7 @@ export function StartDeploymentDialog({ hosts, onClose }: { hosts: string[]; onC
     >
       <div className="space-y-5">
         <FormError message={startError ?? preview.error} />
-        <BuildChoice build={build} onChange={setBuild} />
+        {system ? <GivenSystem storePath={system.storePath} /> : <BuildChoice build={build} onChange={setBuild} />}
         <div className="grid gap-6 lg:grid-cols-[minmax(0,1.3fr)_minmax(0,1fr)]">
           <section aria-label="Strategy">
             <h3 className="mb-3 text-sm font-semibold">Strategy</h3>

@@ -2,23 +2,26 @@
 
 import { signIn } from 'next-auth/react';
 import { useRouter } from 'next/navigation';
-import { useActionState, useEffect, useRef } from 'react';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input } from '@/components/ui/form';
+import { useFormAction } from '@/components/ui/use-form-action';
 import { setupInstanceAction } from '../actions';
 
 export function SetupForm() {
   const router = useRouter();
-  const [state, formAction, pending] = useActionState(setupInstanceAction, null);
-  const password = useRef<HTMLInputElement>(null);
-
-  useEffect(() => {
-    if (!state?.ok) return;
-    void signIn('credentials', { email: state.data.email, password: password.current?.value, redirect: false }).then(() => {
+  const { state, formAction, pending, submitted } = useFormAction(setupInstanceAction, async (result, form) => {
+    if (!result?.ok) return;
+    // Signed in with the password of this very submission: React empties the form once the
+    // action ends, so reading the field afterwards would sign in with nothing.
+    const signedIn = await signIn('credentials', { email: result.data.email, password: String(form.get('password') ?? ''), redirect: false });
+    if (signedIn?.ok && !signedIn.error) {
       router.replace('/');
       router.refresh();
-    });
-  }, [state, router]);
+    } else {
+      // The admin exists; should signing in fail (a rate limit), the sign-in page says why.
+      router.replace(`/login?email=${encodeURIComponent(result.data.email)}${signedIn?.error ? `&error=${encodeURIComponent(signedIn.error)}` : ''}`);
+    }
+  });
 
   const fields = state?.ok === false ? (state.error.fields ?? {}) : {};
   return (
@@ -30,16 +33,16 @@ export function SetupForm() {
       <FormError message={state?.ok === false && !state.error.fields ? state.error.message : undefined} />
       <form action={formAction} className="space-y-4">
         <Field label="Organisation" htmlFor="orgName" error={fields.orgName}>
-          <Input id="orgName" name="orgName" required placeholder="Acme IT" />
+          <Input id="orgName" name="orgName" required placeholder="Acme IT" defaultValue={submitted('orgName')} />
         </Field>
         <Field label="Your name" htmlFor="name" error={fields.name}>
-          <Input id="name" name="name" required autoComplete="name" />
+          <Input id="name" name="name" required autoComplete="name" defaultValue={submitted('name')} />
         </Field>
         <Field label="E-mail" htmlFor="email" error={fields.email}>
-          <Input id="email" name="email" type="email" required autoComplete="username" />
+          <Input id="email" name="email" type="email" required autoComplete="username" defaultValue={submitted('email')} />
         </Field>
         <Field label="Password" htmlFor="password" error={fields.password} hint="At least 12 characters.">
-          <Input ref={password} id="password" name="password" type="password" required minLength={12} autoComplete="new-password" />
+          <Input id="password" name="password" type="password" required minLength={12} autoComplete="new-password" />
         </Field>
         <Button type="submit" className="w-full" disabled={pending || state?.ok === true}>
           {pending || state?.ok ? 'Setting up…' : 'Create organisation'}

@@ -1,9 +1,11 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { DeployButton } from '@/app/(app)/hosts/[name]/deploy-button';
 import { ClosureDiffView } from '@/components/builds/closure-diff';
 import { Card, CardHeader, PageHeader } from '@/components/ui/card';
 import { AppError } from '@/lib/api/errors';
+import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { getBuild } from '@/lib/builds/queries';
 import { LiveBuild } from './live-build';
@@ -23,6 +25,8 @@ export default async function BuildPage({ params }: { params: Promise<{ id: stri
   return (
     <>
       <PageHeader
+        // LiveBuild refreshes this page when the build ends, so Deploy appears once there is something to deploy.
+        actions={build.status === 'succeeded' && build.storePath && can(caller, 'deployments.write') ? <DeployButton host={build.host} storePath={build.storePath} variant="primary" /> : null}
         title={`Build ${build.id.slice(0, 8)}`}
         description={
           <>

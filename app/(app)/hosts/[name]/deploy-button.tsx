@@ -1,21 +1,19 @@
 'use client';
 
-import { useRouter } from 'next/navigation';
-import { deployAction } from '@/app/(app)/deployments/actions';
-import { ActionButton } from '@/components/ui/action-button';
+// Deploy one build to its host through the same dialog as the host list's bulk deploy:
+// strategy, wave preview and the decision policy, never a bare browser confirm().
+import { useState } from 'react';
+import { Button } from '@/components/ui/button';
+import { StartDeploymentDialog } from '../start-deployment-dialog';
 
-export function DeployButton({ host, storePath }: { host: string; storePath: string }) {
-  const router = useRouter();
+export function DeployButton({ host, storePath, variant = 'secondary' }: { host: string; storePath: string; variant?: 'primary' | 'secondary' }) {
+  const [open, setOpen] = useState(false);
   return (
-    <ActionButton
-      variant="secondary"
-      size="md"
-      busyLabel="Starting…"
-      confirm={`Deploy ${storePath.slice(44)} to ${host}? The agent switches to it and rolls back by itself if it fails.`}
-      run={() => deployAction(null, { host, storePath })}
-      onDone={(data) => router.push(`/deployments/${data.id}`)}
-    >
-      Deploy
-    </ActionButton>
+    <>
+      <Button variant={variant} onClick={() => setOpen(true)}>
+        Deploy
+      </Button>
+      {open ? <StartDeploymentDialog hosts={[host]} system={{ storePath }} onClose={() => setOpen(false)} /> : null}
+    </>
   );
 }

@@ -1,17 +1,20 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useActionState, useEffect, useState, useTransition } from 'react';
+import { useEffect, useState, useTransition } from 'react';
 import { EnrollInstructions } from '@/components/hosts/enroll-instructions';
 import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import { Badge } from '@/components/ui/card';
 import { Field, FormError, Input } from '@/components/ui/form';
+import { useFormAction } from '@/components/ui/use-form-action';
+import type { TSimulation } from '@/lib/hosts/enroll-commands';
 import { issueEnrollTokenAction, retireHostAction, revokeCredentialAction, revokeEnrollTokenAction, updateHostAction } from '../actions';
 
 export function HostSettingsForm({ host, tags, assignees, editable }: { host: string; tags: string[]; assignees: string[]; editable: boolean }) {
   const router = useRouter();
-  const [state, formAction, pending] = useActionState(updateHostAction, null);
+  // A refused form keeps what was typed (see useFormAction).
+  const { state, formAction, pending, submitted } = useFormAction(updateHostAction);
   useEffect(() => {
     if (state?.ok && state.data.name !== host) router.replace(`/hosts/${state.data.name}`);
     else if (state?.ok) router.refresh();
@@ -31,18 +34,20 @@ export function HostSettingsForm({ host, tags, assignees, editable }: { host: st
     );
   }
   const fields = state?.ok === false ? (state.error.fields ?? {}) : {};
+  // After a refusal, what was typed; after a save, what the server made of it.
+  const typed = (name: string) => (state?.ok === false ? submitted(name) : undefined);
   return (
     <form action={formAction} className="space-y-4">
       <input type="hidden" name="host" value={host} />
       <FormError message={state?.ok === false && !state.error.fields ? state.error.message : undefined} />
       <Field label="Name" htmlFor="rename" error={fields.name} hint="Renaming keeps the history and the agent's credential.">
-        <Input id="rename" name="name" defaultValue={host} required />
+        <Input id="rename" name="name" defaultValue={typed('name') ?? host} required />
       </Field>
       <Field label="Tags" htmlFor="tags" error={fields.tags ?? fields['tags.0']} hint="Comma-separated.">
-        <Input id="tags" name="tags" defaultValue={tags.join(', ')} />
+        <Input id="tags" name="tags" defaultValue={typed('tags') ?? tags.join(', ')} />
       </Field>
       <Field label="Assigned people" htmlFor="assignees" error={fields.assignees ?? fields['assignees.0']} hint="E-mail addresses, comma-separated.">
-        <Input id="assignees" name="assignees" defaultValue={assignees.join(', ')} />
+        <Input id="assignees" name="assignees" defaultValue={typed('assignees') ?? assignees.join(', ')} />
       </Field>
       <div className="flex items-center gap-3">
         <Button type="submit" disabled={pending}>
@@ -54,7 +59,7 @@ export function HostSettingsForm({ host, tags, assignees, editable }: { host: st
   );
 }
 
-export function EnrollmentPanel(props: { host: string; enrolledAt: string | null; pending: { expiresAt: string } | null; editable: boolean }) {
+export function EnrollmentPanel(props: { host: string; enrolledAt: string | null; pending: { expiresAt: string } | null; editable: boolean; simulation: TSimulation | null }) {
   const router = useRouter();
   const [issued, setIssued] = useState<{ token: string; expiresAt: string }>();
   const [error, setError] = useState<string>();
@@ -65,7 +70,7 @@ export function EnrollmentPanel(props: { host: string; enrolledAt: string | null
         {props.enrolledAt ? `Enrolled on ${props.enrolledAt.slice(0, 10)}.` : 'Not enrolled yet.'}{' '}
         {props.pending && !issued ? `An unused token is valid until ${new Date(props.pending.expiresAt).toUTCString()}.` : null}
       </p>
-      {issued ? <EnrollInstructions token={issued.token} expiresAt={issued.expiresAt} /> : null}
+      {issued ? <EnrollInstructions host={props.host} token={issued.token} expiresAt={issued.expiresAt} simulation={props.simulation} /> : null}
       {error ? <p className="text-red-600">{error}</p> : null}
       {props.editable ? (
         <div className="flex flex-wrap gap-2">

@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { Forbidden } from '@/components/shell/forbidden';
 import { Card, PageHeader } from '@/components/ui/card';
 import { pageCaller } from '@/lib/auth/page';
+import { simulation } from '@/lib/hosts/simulation';
 import { NewHostForm } from './new-host-form';
 
 export const metadata: Metadata = { title: 'New host' };
@@ -13,7 +14,7 @@ export default async function NewHostPage() {
     <>
       <PageHeader title="New host" description="Add a machine to the inventory. You get a one-time token its agent uses to enrol." />
       <Card className="max-w-2xl p-6">
-        <NewHostForm />
+        <NewHostForm simulation={simulation()} />
       </Card>
     </>
   );

@@ -5,6 +5,7 @@ import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input, Select } from '@/components/ui/form';
 import { createTokenAction, revokeTokenAction } from './actions';
+import { CopyButton } from '@/components/ui/copy-button';
 
 export function CreateTokenForm({ scopes }: { scopes: { id: string; label: string }[] }) {
   const [state, formAction, pending] = useActionState(createTokenAction, null);
@@ -17,14 +18,17 @@ export function CreateTokenForm({ scopes }: { scopes: { id: string; label: strin
       {state?.ok ? (
         <div className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-900 ring-1 ring-emerald-200 dark:bg-emerald-950/50 dark:text-emerald-200 dark:ring-emerald-900">
           <p className="font-medium">Token created. Copy it now: it will not be shown again.</p>
-          <input
+          <div className="mt-2 flex items-center gap-2">
+            <input
             readOnly
             aria-label="New token"
             data-testid="new-token"
             value={state.data.token}
-            className="mt-2 w-full rounded bg-white px-2 py-1 font-mono text-xs dark:bg-slate-900"
+            className="w-full rounded bg-white px-2 py-1 font-mono text-xs dark:bg-slate-900"
             onFocus={(e) => e.target.select()}
           />
+            <CopyButton text={state.data.token} label="Copy token" />
+          </div>
         </div>
       ) : null}
       <form action={formAction} className="space-y-4" key={state?.ok ? state.at : 'form'}>

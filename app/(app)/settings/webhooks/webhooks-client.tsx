@@ -6,6 +6,7 @@ import { ActionButton } from '@/components/ui/action-button';
 import { Button } from '@/components/ui/button';
 import { Field, FormError, Input, Select } from '@/components/ui/form';
 import { createWebhookAction, deleteWebhookAction, sendTestWebhookAction } from './actions';
+import { CopyButton } from '@/components/ui/copy-button';
 
 export function CreateWebhookForm({ events }: { events: readonly string[] }) {
   const [state, formAction, pending] = useActionState(createWebhookAction, null);
@@ -17,14 +18,17 @@ export function CreateWebhookForm({ events }: { events: readonly string[] }) {
       {state?.ok ? (
         <div className="rounded-md bg-emerald-50 p-3 text-sm text-emerald-900 ring-1 ring-emerald-200 dark:bg-emerald-950/50 dark:text-emerald-200 dark:ring-emerald-900">
           <p className="font-medium">Webhook created. Copy its signing secret now: it will not be shown again.</p>
-          <input
+          <div className="mt-2 flex items-center gap-2">
+            <input
             readOnly
             aria-label="Signing secret"
             data-testid="new-webhook-secret"
             value={state.data.secret}
-            className="mt-2 w-full rounded bg-white px-2 py-1 font-mono text-xs dark:bg-slate-900"
+            className="w-full rounded bg-white px-2 py-1 font-mono text-xs dark:bg-slate-900"
             onFocus={(e) => e.target.select()}
           />
+            <CopyButton text={state.data.secret} label="Copy secret" />
+          </div>
         </div>
       ) : null}
       <form action={formAction} className="space-y-4" key={state?.ok ? state.at : 'form'}>

@@ -13,6 +13,7 @@ import { FormError, Input } from '@/components/ui/form';
 import { generatedModule } from '@/lib/hosts/generated-module';
 import type { TConfigVersion } from '@/lib/hosts/schemas';
 import { saveConfigAction } from '../../actions';
+import { BuildButton } from '../build-button';
 import type { TStateUnit } from '@/lib/state/schemas';
 import { PackagePicker } from './package-picker';
 import { StateUnitsEditor } from './state-units-editor';
@@ -20,7 +21,7 @@ import { StateUnitsEditor } from './state-units-editor';
 type Conflict = { latest: TConfigVersion; yours: { module: string; packages: string[]; state: TStateUnit[] } };
 type SaveBody = { module: string; packages: string[]; state: TStateUnit[]; baseVersion: number };
 
-export function ConfigEditor(props: { host: string; initial: TConfigVersion; modules: { name: string; version: number }[]; editable: boolean }) {
+export function ConfigEditor(props: { host: string; initial: TConfigVersion; modules: { name: string; version: number }[]; editable: boolean; canBuild: boolean }) {
   const router = useRouter();
   const [base, setBase] = useState(props.initial);
   const [module, setModule] = useState(props.initial.module);
@@ -123,9 +124,10 @@ export function ConfigEditor(props: { host: string; initial: TConfigVersion; mod
       <div className="space-y-3">
         <FormError message={error} />
         {saved ? (
-          <p role="status" className="rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800 dark:bg-emerald-950/50 dark:text-emerald-300">
-            Saved as version {saved}.
-          </p>
+          <div role="status" className="flex flex-wrap items-center justify-between gap-3 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800 dark:bg-emerald-950/50 dark:text-emerald-300">
+            <span>Saved as version {saved}.{props.canBuild ? ' Build it to get a system you can deploy.' : ''}</span>
+            {props.canBuild ? <BuildButton host={props.host} /> : null}
+          </div>
         ) : null}
         <NixEditor
           label="Host module"
