@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import { AGENT_WS_PATH, parseFrame, SUBPROTOCOL, ZServerMessage, type TAgentMessage, type TResult, type TRunning, type TServerMessage, type TWelcome } from '@/lib/agents/protocol';
 import { backoffMs } from './backoff';
-import { bootedSystem, currentSystem, heartbeatFacts, nixosVersion, type SystemPaths } from './system';
+import { bootedSystem, currentSystem, heartbeatFacts, needsReboot, nixosVersion, type SystemPaths } from './system';
 import { checkServerUrl } from './trust';
 
 export const AGENT_VERSION = '0.1.0';
@@ -122,7 +122,7 @@ export class AgentConnection {
   private async hello() {
     const { paths } = this.opts;
     const system = await currentSystem(paths);
-    const facts = { currentSystem: system, bootedSystem: await bootedSystem(paths), nixosVersion: await nixosVersion(system, paths.storeRoot) };
+    const facts = { currentSystem: system, bootedSystem: await bootedSystem(paths), needsReboot: await needsReboot(paths), nixosVersion: await nixosVersion(system, paths.storeRoot) };
     const pendingResults = (await this.opts.pendingResults?.()) ?? [];
     const sent = this.send({
       type: 'hello',

@@ -39,6 +39,28 @@ export async function bootedSystem(paths: SystemPaths) {
   return resolveSystem('/run/booted-system', null);
 }
 
+/** The files a reboot would change: what NixOS's own switch compares (nixos-needsreboot). */
+const BOOT_FILES = ['kernel', 'initrd', 'kernel-modules'];
+
+/**
+ * Does the machine need a reboot to run all of `current`? By NixOS's rule: yes when the
+ * booted system's kernel, initrd or kernel modules are not the current system's. A
+ * system with none of them (a container, the stand-in's systems) never does.
+ */
+export async function bootFilesDiffer(booted: string, current: string): Promise<boolean> {
+  const target = (dir: string, name: string) => fs.realpath(path.join(dir, name)).catch(() => null);
+  for (const name of BOOT_FILES) {
+    if ((await target(booted, name)) !== (await target(current, name))) return true;
+  }
+  return false;
+}
+
+export async function needsReboot(paths: SystemPaths): Promise<boolean> {
+  // A simulated host never rebooted: it booted what it runs.
+  if (paths.storeRoot) return false;
+  return bootFilesDiffer('/run/booted-system', '/run/current-system');
+}
+
 export async function nixosVersion(system: string | null, storeRoot: string | null) {
   if (!system) return null;
   const file = path.join(storeRoot ?? '/', system, 'nixos-version');
@@ -82,6 +104,7 @@ export async function heartbeatFacts(paths: SystemPaths) {
     failedUnits: await failedUnits(paths.storeRoot),
     currentSystem: system,
     bootedSystem: await bootedSystem(paths),
+    needsReboot: await needsReboot(paths),
     nixosVersion: await nixosVersion(system, paths.storeRoot),
   };
 }

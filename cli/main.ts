@@ -1,22 +1,31 @@
-// flotilla: the command line for people and CI.
-//   flotilla login --server URL --email E      (password from FLOTILLA_PASSWORD or stdin)
-//   flotilla hosts
-//   flotilla hosts revoke NAME                 (ends the host's credential; its agent is disconnected and must enrol again)
-//   flotilla hosts retire NAME                 (retires the host: history kept, agent disconnected, name freed)
-//   flotilla build HOST                        (follows the build; exit 1 if it fails)
-//   flotilla deploy deploy.json [--async] [--canaries N] [--max-in-flight N|P%] [--max-failures N|P%]
-//                 [--watch SECONDS] [--on-failure halt|rollback-all] [--offline wait|skip]
-//                                              (follows every host; exit 1 if any fails)
-//   flotilla status DEPLOYMENT_ID
-//   flotilla pause|resume|cancel DEPLOYMENT_ID
-//   flotilla rollback DEPLOYMENT_ID [--async]   (follows the rollback deployment)
-//   flotilla token create --name N --scopes a,b [--days D] [--host-tags t1,t2]
+// flotilla: the command line for people and CI. USAGE below is the reference.
 import { parseArgs } from 'node:util';
 import { ZBuildStream, type TBuildStatusEvent } from '@/lib/api/streams';
 import { api, CliError, followEvents, loadConfig, saveConfig, type CliConfig } from './client';
 import { control, deploy, status, type RolloutFlags } from './deployments';
+import { push } from './push';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+const USAGE = `usage:
+  flotilla login --server URL --email E       log in (password from FLOTILLA_PASSWORD or stdin); saves a token
+  flotilla hosts                              list the hosts
+  flotilla hosts revoke NAME                  end the host's credential: its agent is disconnected and must enrol again
+  flotilla hosts retire NAME                  retire the host: history kept, agent disconnected, name freed
+  flotilla build HOST                         build its current config, follow the build; exit 1 if it fails
+  flotilla push PATH… [--secret-key FILE] [--compression xz|zstd|none]
+                                              copy closures from this machine's Nix store into the
+                                              fleet's cache (token with cache.write); skips what it has
+  flotilla deploy deploy.json [--async] [--canaries N] [--max-in-flight N|P%] [--max-failures N|P%]
+                [--watch SECONDS] [--on-failure halt|rollback-all] [--offline wait|skip]
+                                              follow every host; exit 1 if any fails
+  flotilla status DEPLOYMENT_ID
+  flotilla pause|resume|cancel DEPLOYMENT_ID
+  flotilla rollback DEPLOYMENT_ID [--async]   follow the rollback deployment
+  flotilla token create --name N --scopes a,b [--days D] [--host-tags t1,t2]
+  flotilla --help
+
+Instead of logging in, CI can set FLOTILLA_SERVER and FLOTILLA_TOKEN.`;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -80,26 +89,43 @@ async function hostAction(config: CliConfig, what: 'revoke' | 'retire', name: st
   return 0;
 }
 
+const OPTIONS = {
+  server: { type: 'string' },
+  email: { type: 'string' },
+  async: { type: 'boolean' },
+  name: { type: 'string' },
+  scopes: { type: 'string' },
+  days: { type: 'string' },
+  'host-tags': { type: 'string' },
+  canaries: { type: 'string' },
+  'max-in-flight': { type: 'string' },
+  'max-failures': { type: 'string' },
+  watch: { type: 'string' },
+  'on-failure': { type: 'string' },
+  offline: { type: 'string' },
+  'secret-key': { type: 'string' },
+  compression: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseCommandLine() {
+  try {
+    return parseArgs({ allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    // An unknown or malformed option: say which, and how it is used, not a stack trace.
+    throw new CliError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+  }
+}
+
 async function main(): Promise<number> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: {
-      server: { type: 'string' },
-      email: { type: 'string' },
-      async: { type: 'boolean' },
-      name: { type: 'string' },
-      scopes: { type: 'string' },
-      days: { type: 'string' },
-      'host-tags': { type: 'string' },
-      canaries: { type: 'string' },
-      'max-in-flight': { type: 'string' },
-      'max-failures': { type: 'string' },
-      watch: { type: 'string' },
-      'on-failure': { type: 'string' },
-      offline: { type: 'string' },
-    },
-  });
+  const { positionals, values } = parseCommandLine();
   const [command, arg] = positionals;
+  // Before anything that needs a login: help is for people who have none yet.
+  if (values.help || command === 'help') {
+    out(USAGE);
+    return 0;
+  }
+  if (!command) throw new CliError(USAGE);
   if (command === 'login') {
     await login(values);
     return 0;
@@ -116,6 +142,8 @@ async function main(): Promise<number> {
     case 'build':
       if (!arg) throw new CliError('usage: flotilla build HOST');
       return build(config, arg);
+    case 'push':
+      return push(config, positionals.slice(1), { secretKey: values['secret-key'], compression: values.compression });
     case 'deploy':
       if (!arg) throw new CliError('usage: flotilla deploy deploy.json [--async] [--canaries N] [--max-in-flight N|P%] …');
       return deploy(config, arg, { async: Boolean(values.async), flags: values as RolloutFlags });
@@ -140,7 +168,7 @@ async function main(): Promise<number> {
       return 0;
     }
     default:
-      throw new CliError('usage: flotilla login | hosts [revoke|retire NAME] | build HOST | deploy deploy.json [--async] | status ID | pause|resume|cancel|rollback ID | token create');
+      throw new CliError(`unknown command ${command}\n\n${USAGE}`);
   }
 }
 

@@ -7,7 +7,7 @@
 // same contract, and bad S3 settings stop the process at start.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -251,7 +251,7 @@ describe('the binary cache in an S3-compatible bucket', () => {
     const doomedNars = await Promise.all(doomed.map(narUrlOf));
 
     const result = await pruneCache(fx.org.id);
-    expect(result).toEqual({ builds: 1, paths: doomed.length });
+    expect(result).toEqual({ builds: 1, paths: doomed.length, uploads: 0 });
     for (const [i, p] of doomed.entries()) {
       expect(await inBucket(`${storeHashOf(p)}.narinfo`)).toBe(false);
       expect(await inBucket(doomedNars[i] as string)).toBe(false);
@@ -262,6 +262,36 @@ describe('the binary cache in an S3-compatible bucket', () => {
     }
     const gone = await fetch(`${harness.base}/cache/${storeHashOf(first.storePath)}.narinfo`, { headers: { authorization: `Bearer ${op()}` } });
     expect(gone.status).toBe(404);
+  });
+
+  it('takes a push from `nix copy` into the bucket the same way, and a refused narinfo leaves nothing there', async () => {
+    const tag = `s3push-${run}`;
+    const built = await runNix('nix', ['build', '--impure', '--json', '--no-link', '--expr', `builtins.derivation { name = "${tag}"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ${tag} > $out" ]; }`]);
+    expect(built.code, built.stderr).toBe(0);
+    const pushed = (JSON.parse(built.stdout) as { outputs: { out: string } }[])[0]?.outputs.out as string;
+    const netrc = path.join(tmp, 'netrc');
+    await writeFile(netrc, `machine 127.0.0.1 password ${op()}\n`, { mode: 0o600 });
+    const before = await bucketKeys();
+
+    // A narinfo lying about its NAR's contents: refused, and its NAR removed from the bucket.
+    const staging = path.join(tmp, 'hand-made');
+    expect((await runNix('nix', ['copy', '--to', `file://${staging}`, pushed])).code).toBe(0);
+    const narinfo = await readFile(path.join(staging, `${storeHashOf(pushed)}.narinfo`), 'utf8');
+    const url = /^URL: (.*)$/m.exec(narinfo)?.[1] as string;
+    const put = (key: string, body: Buffer | string) => fetch(`${harness.base}/cache/${key}`, { method: 'PUT', headers: { authorization: `Bearer ${op()}` }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+    expect((await put(url, await readFile(path.join(staging, url)))).status).toBe(201);
+    expect(await inBucket(url)).toBe(true);
+    const lying = narinfo.replace(/^NarSize: .*$/m, 'NarSize: 1');
+    expect((await put(`${storeHashOf(pushed)}.narinfo`, lying)).status).toBe(400);
+    expect(await bucketKeys()).toEqual(before);
+
+    // The real thing, as CI sends it.
+    const copied = await runNix('nix', ['copy', '--option', 'netrc-file', netrc, '--option', 'narinfo-cache-negative-ttl', '0', '--to', `${harness.base}/cache`, pushed]);
+    expect(copied.code, copied.stderr).toBe(0);
+    expect(await inBucket(`${storeHashOf(pushed)}.narinfo`)).toBe(true);
+    expect(existsSync(path.join(cacheDir(fx.org.id), `${storeHashOf(pushed)}.narinfo`))).toBe(false);
+    const served = await fetch(`${harness.base}/cache/${storeHashOf(pushed)}.narinfo`, { headers: { authorization: `Bearer ${op()}` } });
+    expect(await served.text()).toMatch(new RegExp(`^Sig: ${(await ensureCacheKey(fx.org.id)).name}:`, 'm'));
   });
 });
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as hostsRoute from '@/app/api/v1/hosts/route';
 import { closeDb } from '@/lib/db/client';
 import { isDatabaseUnavailable } from '@/lib/db/errors';
+import { startHarness } from './agent-harness';
 import { call, makeOrg } from './fixtures';
 
 describe('the database unavailable', () => {
@@ -28,6 +29,27 @@ describe('the database unavailable', () => {
       process.env.DATABASE_URL = real;
     }
     expect((await call(hostsRoute.GET, { token })).status).toBe(200);
+  });
+
+  it('the binary cache answers 503 with Retry-After too, not a 500', async () => {
+    const fx = await makeOrg();
+    const harness = await startHarness({ driver: false });
+    const real = process.env.DATABASE_URL as string;
+    const ask = () => fetch(`${harness.base}/cache/nix-cache-info`, { headers: { authorization: `Bearer ${fx.members.operator.token}` } });
+    try {
+      expect((await ask()).status).toBe(200);
+      await closeDb();
+      const down = new URL(real);
+      down.port = '1';
+      process.env.DATABASE_URL = down.toString();
+      const res = await ask();
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+    } finally {
+      await closeDb();
+      process.env.DATABASE_URL = real;
+      await harness.close();
+    }
   });
 
   it('tells connection failures from the request’s own errors', () => {

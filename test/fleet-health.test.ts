@@ -18,8 +18,10 @@ import { requestBuild } from '@/lib/builds/request-build';
 import { findHost } from '@/lib/hosts/reach';
 import { runBuild } from '@/lib/builds/run-build';
 import { db } from '@/lib/db/client';
-import { alertFirings, builds, fleetSamples, hostMetrics, hosts, notifications, webhookDeliveries } from '@/lib/db/schema';
+import { alertFirings, builds, deployments, deploymentTargets, fleetSamples, hostMetrics, hosts, notifications, webhookDeliveries } from '@/lib/db/schema';
 import { evaluateAlerts } from '@/lib/health/alerts';
+import { mostInstalled, packageVersions } from '@/lib/health/inventory';
+import { deploymentsPerDay, endWithNow } from '@/lib/health/overview';
 import { rollUp, sampleFleet } from '@/lib/health/samples';
 import { csvField } from '@/lib/hosts/export';
 import { HOST_STATUS_FILTERS } from '@/lib/hosts/schemas';
@@ -44,10 +46,11 @@ beforeAll(async () => {
   for (const n of ['a', 'b', 'c', 'd', 'e']) expect((await call(hostsRoute.POST, { method: 'POST', token: op(), json: { name: name(n), tags: n === 'e' ? ['db'] : [] } })).status).toBe(201);
   const now = Date.now();
   const sys = (i: number) => `/nix/store/${String(i).repeat(32)}-nixos-system`;
-  await setHost('a', { online: true, lastSeen: new Date(now), currentSystem: sys(1), desiredSystem: sys(1), nixpkgsDate: new Date(now - 10 * 86_400_000).toISOString().slice(0, 10), agentVersion: '0.1.0', lastHealth: { storeFreeBytes: 50 * 1024 ** 3, failedUnits: [] } });
+  // a switched since it booted, without a new kernel: by NixOS's rule no reboot; d's agent says its kernel changed.
+  await setHost('a', { online: true, lastSeen: new Date(now), currentSystem: sys(1), bootedSystem: sys(4), desiredSystem: sys(1), nixpkgsDate: new Date(now - 10 * 86_400_000).toISOString().slice(0, 10), agentVersion: '0.1.0', lastHealth: { storeFreeBytes: 50 * 1024 ** 3, failedUnits: [] } });
   await setHost('b', { online: true, lastSeen: new Date(now), currentSystem: sys(1), desiredSystem: sys(2), nixpkgsDate: '2024-01-01', agentVersion: '0.1.0', lastHealth: { storeFreeBytes: 1024 ** 3, failedUnits: ['nginx.service'] } });
   await setHost('c', { online: false, lastSeen: new Date(now - 30 * 60_000), currentSystem: sys(1), lastDeployPhase: 'rolled-back', agentVersion: '0.0.9' });
-  await setHost('d', { online: true, lastSeen: new Date(now), currentSystem: sys(3), bootedSystem: sys(1), lastDeployPhase: 'succeeded' });
+  await setHost('d', { online: true, lastSeen: new Date(now), currentSystem: sys(3), bootedSystem: sys(1), needsReboot: true, lastDeployPhase: 'succeeded' });
 }, 60_000);
 
 afterAll(async () => {
@@ -97,6 +100,40 @@ describe('fleet health', () => {
     expect(overview.json.history.some((p: { at: string; online: number }) => p.at === new Date(base).toISOString() && p.online === 3)).toBe(true);
   });
 
+  it("the overview's series end with the counts its cards show, not with a sample minutes old", async () => {
+    // A host goes offline after the last sample: the Online card and the Online chart's last point must agree.
+    await setHost('d', { online: false });
+    try {
+      const overview = await call(overviewRoute.GET, { token: fx.members.viewer.token });
+      const last = overview.json.history.at(-1) as { at: string; online: number; total: number; drifted: number; failed: number };
+      const counts = overview.json.counts as Record<string, number>;
+      expect(last).toMatchObject({ online: counts.online, total: counts.total, drifted: counts.drifted, failed: counts.failed });
+      expect(counts.online).toBe(2);
+      expect(Date.now() - Date.parse(last.at)).toBeLessThan(60_000);
+    } finally {
+      await setHost('d', { online: true });
+    }
+    // Without a sample there is no series for the cards' point to end.
+    expect(endWithNow([], { total: 1, online: 1 } as Parameters<typeof endWithNow>[1], new Date())).toEqual([]);
+  });
+
+  it('counts a rollout rolled back on purpose apart from failed ones, as the Failed card does', async () => {
+    const hostId = await idOf('a');
+    const finishedAt = new Date();
+    const deployment = async (status: 'succeeded' | 'halted' | 'rolled-back', phase: 'succeeded' | 'failed' | 'rolled-back') => {
+      const [d] = await db().insert(deployments).values({ orgId: fx.org.id, status, strategy: {}, source: 'api', finishedAt }).returning();
+      await db().insert(deploymentTargets).values({ deploymentId: d!.id, hostId, storePath: '/nix/store/00000000000000000000000000000000-nixos-system', phase, finishedAt });
+    };
+    await deployment('succeeded', 'succeeded');
+    // A person rolled back a rollout whose hosts all succeeded: a choice, not a failure.
+    await deployment('rolled-back', 'succeeded');
+    // The failure gate rolled back a rollout after a host rolled itself back.
+    await deployment('rolled-back', 'rolled-back');
+    await deployment('halted', 'failed');
+    const today = (await deploymentsPerDay(fx.org.id)).find((d) => d.day === finishedAt.toISOString().slice(0, 10));
+    expect(today).toMatchObject({ started: 4, succeeded: 1, failed: 2, rolledBack: 1, successRate: 1 / 3 });
+  });
+
   it('the inventory lists exactly the hosts whose current closure has the package', async () => {
     const systems: Record<string, string> = {};
     for (const [n, packages] of [
@@ -120,6 +157,12 @@ describe('fleet health', () => {
     expect((await call(inventoryRoute.GET, { token: fx.members.viewer.token, path: '/api/v1/inventory?package=jq&version=1.6' })).json.hosts).toEqual([]);
     const search = await call(inventoryRoute.GET, { token: fx.members.viewer.token, path: '/api/v1/inventory?q=hel' });
     expect(search.json.packages).toEqual([{ pname: 'hello', version: '2.12.1', hosts: 2 }]);
+    // Browsing without a name: the most installed packages first, then one package's versions.
+    const top = await mostInstalled(fx.members.viewer.caller);
+    expect(top).toEqual(expect.arrayContaining([{ pname: 'hello', hosts: 2, versions: 1 }, { pname: 'jq', hosts: 2, versions: 1 }]));
+    expect(top.map((p) => p.hosts)).toEqual([...top.map((p) => p.hosts)].sort((x, y) => y - x));
+    expect(top.filter((p) => p.pname.startsWith('nixos-system-'))).toEqual([]);
+    expect(await packageVersions(fx.members.viewer.caller, 'jq')).toEqual([{ version: '1.7.1', hosts: 2 }]);
   }, 120_000);
 
   it('alerts fire once while the condition holds and resolve once, to webhooks and operators', async () => {

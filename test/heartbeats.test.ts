@@ -28,6 +28,8 @@ describe('HeartbeatWriter', () => {
           failedUnits: round === 4 ? ['nginx.service'] : [],
           currentSystem: system,
           bootedSystem: system,
+          // The agent's NixOS rule, last word wins.
+          needsReboot: round === 4 && id === rows[0]?.id,
           nixosVersion: '24.11.standin',
         });
       }
@@ -37,6 +39,7 @@ describe('HeartbeatWriter', () => {
     const updated = await db().select().from(hosts).where(inArray(hosts.id, rows.map((r) => r.id)));
     expect(updated.every((h) => h.online && h.currentSystem === system)).toBe(true);
     expect(updated[0]?.lastHealth).toMatchObject({ uptimeSeconds: 104, failedUnits: ['nginx.service'] });
+    expect(updated.filter((h) => h.needsReboot).map((h) => h.id)).toEqual([rows[0]?.id]);
     const samples = await db().select().from(hostMetrics).where(eq(hostMetrics.hostId, rows[0]?.id as string));
     expect(samples).toHaveLength(1);
     expect(samples[0]).toMatchObject({ uptimeSeconds: 104, failedUnits: 1 });

@@ -1,10 +1,15 @@
 import { Tabs } from '@/components/ui/tabs';
 
-export function HostTabs({ name, current }: { name: string; current: 'overview' | 'config' | 'history' | 'state' }) {
+/** A deploy-only host has no config here, so no Configuration or History (of configs) tab. */
+export function HostTabs({ name, current, deployOnly = false }: { name: string; current: 'overview' | 'config' | 'history' | 'state'; deployOnly?: boolean }) {
   const tabs = [
     { id: 'overview', href: `/hosts/${name}`, label: 'Overview' },
-    { id: 'config', href: `/hosts/${name}/config`, label: 'Configuration' },
-    { id: 'history', href: `/hosts/${name}/history`, label: 'History' },
+    ...(deployOnly
+      ? []
+      : [
+          { id: 'config', href: `/hosts/${name}/config`, label: 'Configuration' },
+          { id: 'history', href: `/hosts/${name}/history`, label: 'History' },
+        ]),
     { id: 'state', href: `/hosts/${name}/state`, label: 'State' },
   ];
   return <Tabs tabs={tabs} current={current} />;

@@ -53,6 +53,7 @@ export class HeartbeatWriter {
       failed_list: s.failedUnits,
       current_system: s.currentSystem,
       booted_system: s.bootedSystem,
+      needs_reboot: s.needsReboot ?? false,
       nixos_version: s.nixosVersion,
       nixpkgs_date: nixpkgsDate(s.nixosVersion),
     }));
@@ -63,7 +64,7 @@ export class HeartbeatWriter {
           with v as (
             select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
               sample boolean, host_id uuid, at timestamptz, uptime bigint, load1 double precision, mem_used bigint, mem_total bigint,
-              store_free bigint, failed_units int, failed_list jsonb, current_system text, booted_system text, nixos_version text, nixpkgs_date date)
+              store_free bigint, failed_units int, failed_list jsonb, current_system text, booted_system text, needs_reboot boolean, nixos_version text, nixpkgs_date date)
           ),
           presence as (
             -- A sample older than what the host row already knows (a deployment result
@@ -74,6 +75,7 @@ export class HeartbeatWriter {
               last_seen = greatest(hosts.last_seen, v.at),
               current_system = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.current_system else hosts.current_system end,
               booted_system = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.booted_system else hosts.booted_system end,
+              needs_reboot = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.needs_reboot else hosts.needs_reboot end,
               nixos_version = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.nixos_version else hosts.nixos_version end,
               nixpkgs_date = case when hosts.last_seen is null or v.at >= hosts.last_seen then v.nixpkgs_date else hosts.nixpkgs_date end,
               last_health = jsonb_build_object('uptimeSeconds', v.uptime, 'load1', v.load1, 'memUsedBytes', v.mem_used,

@@ -174,6 +174,8 @@ export const ZHello = z.strictObject({
   agentVersion: text(50),
   currentSystem: storePath.nullable(),
   bootedSystem: storePath.nullable(),
+  // By NixOS's rule (agent/system.ts); absent from older agents.
+  needsReboot: z.boolean().optional(),
   nixosVersion: text(100).nullable(),
   capabilities: z.array(text(50)).max(50).default([]),
   // Activations finished or abandoned while disconnected, reported once on reconnect.
@@ -192,6 +194,7 @@ export const ZHeartbeat = z.strictObject({
   failedUnits: z.array(text(200)).max(500).nullable(),
   currentSystem: storePath.nullable(),
   bootedSystem: storePath.nullable(),
+  needsReboot: z.boolean().optional(),
   nixosVersion: text(100).nullable(),
 });
 

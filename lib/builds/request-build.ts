@@ -9,6 +9,7 @@ import type { Tx } from '@/lib/db/client';
 import { isUniqueViolation } from '@/lib/db/errors';
 import { builds } from '@/lib/db/schema';
 import { LIVE_BUILD_STATUSES } from '@/lib/db/statuses';
+import { assertConfigManaged } from '@/lib/hosts/deploy-only';
 import type { HostInReach } from '@/lib/hosts/reach';
 import { emit, transaction } from '@/lib/events/outbox';
 import { assembleInputs, inputHash } from './inputs';
@@ -19,6 +20,7 @@ import { assembleInputs, inputHash } from './inputs';
  * approved config reuses the preview's build.
  */
 export async function requestBuild(caller: Caller, host: HostInReach, opts: { packages?: string[] } = {}, inTx?: Tx): Promise<{ buildId: string; reused: boolean; status: string }> {
+  assertConfigManaged(host, 'build');
   const write = async (tx: Tx) => {
     const inputs = await assembleInputs(tx, host, opts);
     const hash = inputHash(host.name, inputs);

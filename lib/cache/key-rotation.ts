@@ -19,6 +19,7 @@ import { seal } from '@/lib/crypto/secret-box';
 import { db } from '@/lib/db/client';
 import { cacheKeyRotations, cacheObjects, fleetSettings, organizations } from '@/lib/db/schema';
 import { ensureCacheKey, generate, secretKeyOf, signWithNixKey } from './keys';
+import { narinfoFingerprint } from './narinfo';
 import { cacheBackend } from './storage';
 
 export const ZRotateKey = z.strictObject({
@@ -89,22 +90,6 @@ export async function rotateCacheKey(caller: Caller, input: z.infer<typeof ZRota
   const resignedNarinfos = await addSignatures(orgId, pair.secret);
   await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`${KEY_ROTATION_EVENT}:${orgId}`})`);
   return { previousKey: current.publicKey, publicKey: pair.public, previousKeyTrustedUntil: statement.previousKeyTrustedUntil, resignedNarinfos };
-}
-
-const field = (narinfo: string, name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(narinfo)?.[1]?.trim();
-
-/**
- * What Nix signs for a path in a binary cache (ValidPathInfo::fingerprint):
- * `1;<store path>;<nar hash, sha256:base32>;<nar size>;<references as full paths, sorted, comma-separated>`.
- */
-export function narinfoFingerprint(narinfo: string): string | null {
-  const storePath = field(narinfo, 'StorePath');
-  const narHash = field(narinfo, 'NarHash');
-  const narSize = field(narinfo, 'NarSize');
-  if (!storePath || !narHash || !/^sha256:[0-9a-df-np-sv-z]{52}$/.test(narHash) || !narSize || !/^[1-9]\d*$/.test(narSize)) return null;
-  const storeDir = path.dirname(storePath);
-  const refs = (field(narinfo, 'References') ?? '').split(/\s+/).filter(Boolean).map((r) => `${storeDir}/${r}`).sort();
-  return `1;${storePath};${narHash};${narSize};${refs.join(',')}`;
 }
 
 /** Adds the key's signature to every narinfo in the organisation's cache (narinfos may carry several Sig lines). Returns how many changed. */

@@ -1,25 +1,32 @@
 // Serves the binary cache (/cache/nix-cache-info, /cache/<hash>.narinfo, /cache/nar/*)
-// straight from server.ts, bypassing Next.js. Objects stream from the cache's storage
-// (a directory or a bucket, storage.ts) with ETag, Range and conditional GET. The
-// access check comes first, whatever the storage. Who may read what:
-// - an agent's host credential: only paths in closures built for, or deployed to, its host;
-// - an API token with `cache.read` (operators, admins): everything of its organisation;
-// - anyone else: 401, or 403 for a known caller asking for a path it may not read.
+// straight from server.ts, bypassing Next.js, and takes pushes into it (PUT, upload.ts).
+// Objects stream from the cache's storage (a directory or a bucket, storage.ts) with
+// ETag, Range and conditional GET. The access check comes first, whatever the storage.
+// Who may do what:
+// - an agent's host credential: read only paths in closures built for, or deployed to, its host;
+// - an API token with `cache.read` (operators, admins): read everything of its organisation;
+// - an API token with `cache.write` (operators, admins, CI tokens that ask): push, and
+//   read (Nix asks what the cache has before it uploads). Tag limits do not apply here:
+//   the cache is the organisation's, not a host's;
+// - anyone else: 401, or 403 for a known caller asking for what it may not do.
 // Nix sends netrc credentials as HTTP Basic, so the secret may come as the Basic
 // password (the login is ignored) or as a Bearer token.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { and, eq, exists, or, sql } from 'drizzle-orm';
+import { and, type AnyColumn, eq, exists, or, sql } from 'drizzle-orm';
 import { hostFromCredential } from '@/lib/agents/credentials';
+import { AppError } from '@/lib/api/errors';
 import { callerFromApiToken } from '@/lib/auth/api-tokens';
 import { parseAuthorization } from '@/lib/auth/authorization';
 import { clientAddressOf } from '@/lib/auth/limiter/client-address';
 import { authLimiter } from '@/lib/auth/limiter/limits';
 import { db } from '@/lib/db/client';
-import { buildPaths, builds, cacheObjects, deploymentTargets } from '@/lib/db/schema';
+import { isDatabaseUnavailable } from '@/lib/db/errors';
+import { buildPaths, builds, cacheObjects, closurePaths, deploymentTargets } from '@/lib/db/schema';
 import type { ServeHeaders } from './backend';
 import { cacheBackend } from './storage';
+import { receiveNar, receiveNarinfo, UploadRefused } from './upload';
 
-type Reader = { orgId: string; hostId: string | null };
+type Reader = { orgId: string; hostId: string | null; write: boolean; tokenId: string | null };
 
 const NIX_CACHE_INFO = 'StoreDir: /nix/store\nWantMassQuery: 1\nPriority: 30\n';
 
@@ -34,38 +41,45 @@ function presentedSecret(req: IncomingMessage): string | null {
 async function reader(secret: string): Promise<Reader | 'forbidden' | null> {
   if (secret.startsWith('hst_')) {
     const host = await hostFromCredential(secret);
-    return host ? { orgId: host.orgId, hostId: host.id } : null;
+    return host ? { orgId: host.orgId, hostId: host.id, write: false, tokenId: null } : null;
   }
   try {
     const caller = await callerFromApiToken(secret);
-    return caller.permissions.has('cache.read') ? { orgId: caller.org.id, hostId: null } : 'forbidden';
-  } catch {
-    return null;
+    const write = caller.permissions.has('cache.write');
+    return write || caller.permissions.has('cache.read') ? { orgId: caller.org.id, hostId: null, write, tokenId: caller.token?.id ?? null } : 'forbidden';
+  } catch (error) {
+    // An unknown, revoked or expired token; anything else (the database away) is not the caller's fault.
+    if (error instanceof AppError) return null;
+    throw error;
   }
 }
 
-/** May this host fetch this store path? Yes if it is in a closure built for it or deployed to it. */
-async function hostMayRead(hostId: string, storeHash: string): Promise<boolean> {
-  const [row] = await db()
+/**
+ * May this host fetch this store path? Yes if it is in a closure built for it or deployed
+ * to it: a build's paths (build_paths), or the recorded closure of a system pushed by CI
+ * (closure_paths, written when the deployment was made).
+ */
+async function hostMayRead(orgId: string, hostId: string, storeHash: string): Promise<boolean> {
+  const deployedTo = (storePath: AnyColumn) =>
+    exists(
+      db()
+        .select({ one: sql`1` })
+        .from(deploymentTargets)
+        .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.storePath, storePath))),
+    );
+  const [built] = await db()
     .select({ one: sql<number>`1` })
     .from(buildPaths)
     .innerJoin(builds, eq(builds.id, buildPaths.buildId))
-    .where(
-      and(
-        eq(buildPaths.storeHash, storeHash),
-        or(
-          eq(builds.hostId, hostId),
-          exists(
-            db()
-              .select({ one: sql`1` })
-              .from(deploymentTargets)
-              .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.storePath, builds.storePath))),
-          ),
-        ),
-      ),
-    )
+    .where(and(eq(buildPaths.storeHash, storeHash), or(eq(builds.hostId, hostId), deployedTo(builds.storePath))))
     .limit(1);
-  return Boolean(row);
+  if (built) return true;
+  const [pushed] = await db()
+    .select({ one: sql<number>`1` })
+    .from(closurePaths)
+    .where(and(eq(closurePaths.orgId, orgId), eq(closurePaths.storeHash, storeHash), deployedTo(closurePaths.rootPath)))
+    .limit(1);
+  return Boolean(pushed);
 }
 
 function answer(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
@@ -88,17 +102,55 @@ async function streamObject(req: IncomingMessage, res: ServerResponse, orgId: st
 const NARINFO = /^\/cache\/([0-9a-df-np-sv-z]{32})\.narinfo$/;
 const NAR = /^\/cache\/(nar\/[0-9a-z]+\.nar(?:\.(?:xz|bz2|zst|br|gz))?)$/;
 
+/** PUT of a NAR file or a narinfo by a token with cache.write (upload.ts checks the contents). */
+async function handlePush(req: IncomingMessage, res: ServerResponse, pathname: string, who: Reader) {
+  if (!who.write) return answer(res, 403, who.hostId ? 'hosts cannot push to the cache' : 'this token lacks the cache.write scope');
+  try {
+    const narinfo = NARINFO.exec(pathname);
+    if (narinfo) {
+      const outcome = await receiveNarinfo(req, { orgId: who.orgId, tokenId: who.tokenId }, narinfo[1] as string);
+      return answer(res, outcome === 'published' ? 201 : 200, outcome === 'published' ? 'published' : 'already in the cache');
+    }
+    const nar = NAR.exec(pathname);
+    if (nar) {
+      const outcome = await receiveNar(req, who.orgId, nar[1] as string);
+      return answer(res, outcome === 'stored' ? 201 : 200, outcome === 'stored' ? 'stored; publish it with its narinfo' : 'already in the cache');
+    }
+    if (pathname === '/cache/nix-cache-info') return answer(res, 405, 'this cache writes its own nix-cache-info', { allow: 'GET, HEAD' });
+    return answer(res, 404, 'only nar/<file> and <hash>.narinfo can be pushed');
+  } catch (error) {
+    if (error instanceof UploadRefused) {
+      // The client may still be sending: answer, then drop what is left of the body.
+      res.setHeader('connection', 'close');
+      return answer(res, error.status, error.message);
+    }
+    throw error;
+  }
+}
+
+/** Every cache request; a database out of reach is a 503 to retry (as in the API), not a server fault. */
 export async function handleCacheRequest(req: IncomingMessage, res: ServerResponse, pathname: string) {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'the cache is read-only over HTTP', { allow: 'GET, HEAD' });
+  try {
+    await serveCacheRequest(req, res, pathname);
+  } catch (error) {
+    if (!isDatabaseUnavailable(error) || res.headersSent) throw error;
+    res.setHeader('connection', 'close');
+    answer(res, 503, 'the database is unavailable; retry shortly', { 'retry-after': '5' });
+  }
+}
+
+async function serveCacheRequest(req: IncomingMessage, res: ServerResponse, pathname: string) {
+  if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'PUT') return answer(res, 405, 'the cache takes GET, HEAD and PUT', { allow: 'GET, HEAD, PUT' });
   const secret = presentedSecret(req);
   const who = secret ? await reader(secret) : null;
   if (who === null) {
     // A valid secret is never refused for its address's past; a wrong one counts, and past the limit gets 429.
     const limited = secret ? await authLimiter().secretFailed(clientAddressOf(req), 'the binary cache') : null;
     if (limited) return answer(res, 429, 'too many failed authentications from your address', { 'retry-after': String(limited.retryAfterSeconds) });
-    return answer(res, 401, 'send a host credential or an API token with cache.read', { 'www-authenticate': 'Basic realm="flotilla-cache"' });
+    return answer(res, 401, 'send a host credential or an API token with cache.read (cache.write to push)', { 'www-authenticate': 'Basic realm="flotilla-cache"' });
   }
-  if (who === 'forbidden') return answer(res, 403, 'this token lacks the cache.read scope');
+  if (who === 'forbidden') return answer(res, 403, 'this token lacks the cache.read and cache.write scopes');
+  if (req.method === 'PUT') return handlePush(req, res, pathname, who);
 
   if (pathname === '/cache/nix-cache-info') {
     res.writeHead(200, { 'content-type': 'text/x-nix-cache-info', 'cache-control': 'no-store' });
@@ -107,7 +159,7 @@ export async function handleCacheRequest(req: IncomingMessage, res: ServerRespon
   const narinfo = NARINFO.exec(pathname);
   if (narinfo) {
     const storeHash = narinfo[1] as string;
-    if (who.hostId && !(await hostMayRead(who.hostId, storeHash))) return answer(res, 403, 'this path is not part of a closure for this host');
+    if (who.hostId && !(await hostMayRead(who.orgId, who.hostId, storeHash))) return answer(res, 403, 'this path is not part of a closure for this host');
     return streamObject(req, res, who.orgId, `${storeHash}.narinfo`, 'text/x-nix-narinfo');
   }
   const nar = NAR.exec(pathname);
@@ -118,7 +170,7 @@ export async function handleCacheRequest(req: IncomingMessage, res: ServerRespon
         .select({ storeHash: cacheObjects.storeHash })
         .from(cacheObjects)
         .where(and(eq(cacheObjects.orgId, who.orgId), eq(cacheObjects.narUrl, narUrl)));
-      if (!object || !(await hostMayRead(who.hostId, object.storeHash))) return answer(res, 403, 'this file is not part of a closure for this host');
+      if (!object || !(await hostMayRead(who.orgId, who.hostId, object.storeHash))) return answer(res, 403, 'this file is not part of a closure for this host');
     }
     return streamObject(req, res, who.orgId, narUrl, 'application/x-nix-nar');
   }

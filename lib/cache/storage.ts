@@ -10,9 +10,11 @@ import { runNix } from '@/lib/nix/run';
 import { type CacheBackend, isCacheKey } from './backend';
 import { fileBackend } from './file-backend';
 import { withSecretKeyFile } from './keys';
+import { closureFields, parseNarinfo, storeHashOf } from './narinfo';
 import { s3Backend } from './s3-backend';
 
 export { cacheDir } from './file-backend';
+export { storeHashOf } from './narinfo';
 
 let current: { env: TEnv; backend: CacheBackend } | undefined;
 
@@ -26,9 +28,6 @@ export function cacheBackend(): CacheBackend {
   return current.backend;
 }
 
-export function storeHashOf(storePath: string): string {
-  return path.basename(storePath).slice(0, 32);
-}
 
 type PushOptions = { fromStore?: string; onProgress?: (line: string) => void; signal?: AbortSignal };
 
@@ -57,30 +56,27 @@ async function nixCopy(orgId: string, dir: string, storePath: string, opts: Push
   });
 }
 
-const field = (narinfo: string, name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(narinfo)?.[1]?.trim();
-
 /** The `cache_objects` rows for a closure, from the narinfos in a file:// cache directory. */
 async function objectRows(orgId: string, dir: string, closure: string[]) {
-  const rows = [];
+  const rows: (typeof cacheObjects.$inferInsert)[] = [];
   for (const p of closure) {
     const hash = storeHashOf(p);
-    const narinfo = await readFile(path.join(dir, `${hash}.narinfo`), 'utf8');
-    const url = field(narinfo, 'URL');
-    if (!url) throw new Error(`narinfo for ${p} has no URL`);
+    const info = parseNarinfo(await readFile(path.join(dir, `${hash}.narinfo`), 'utf8'));
     // FileSize is the NAR file's size; a staged push has no NAR for paths the cache already had.
-    const declared = Number(field(narinfo, 'FileSize'));
-    const size = Number.isSafeInteger(declared) && declared >= 0 ? declared : await stat(path.join(dir, url)).then((s) => s.size).catch(() => null);
-    rows.push({ orgId, storeHash: hash, storePath: p, narUrl: url, fileSize: size });
+    rows.push({ orgId, storeHash: hash, storePath: p, narUrl: info.url, fileSize: info.fileSize, ...closureFields(info) });
   }
   return rows;
 }
 
-async function recordObjects(rows: Awaited<ReturnType<typeof objectRows>>) {
+async function recordObjects(rows: (typeof cacheObjects.$inferInsert)[]) {
   for (let i = 0; i < rows.length; i += 500) {
     await db()
       .insert(cacheObjects)
       .values(rows.slice(i, i + 500))
-      .onConflictDoUpdate({ target: [cacheObjects.orgId, cacheObjects.storeHash], set: { narUrl: sql`excluded.nar_url`, fileSize: sql`excluded.file_size` } });
+      .onConflictDoUpdate({
+        target: [cacheObjects.orgId, cacheObjects.storeHash],
+        set: { narUrl: sql`excluded.nar_url`, fileSize: sql`excluded.file_size`, narHash: sql`excluded.nar_hash`, narSize: sql`excluded.nar_size`, references: sql`excluded.references` },
+      });
   }
 }
 
@@ -123,7 +119,7 @@ function dependencyLevels(narinfos: { key: string; text: string }[]): string[][]
   const levelOf = (hash: string): number => {
     const known = level.get(hash);
     if (known !== undefined) return known;
-    const refs = (field(byHash.get(hash)?.text ?? '', 'References') ?? '').split(/\s+/).map((r) => r.slice(0, 32));
+    const refs = (/^References: (.*)$/m.exec(byHash.get(hash)?.text ?? '')?.[1] ?? '').split(/\s+/).map((r) => r.slice(0, 32));
     const mine = 1 + Math.max(-1, ...refs.filter((r) => r !== hash && byHash.has(r)).map(levelOf));
     level.set(hash, mine);
     return mine;

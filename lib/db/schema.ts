@@ -178,6 +178,9 @@ export const fleetSettings = pgTable('fleet_settings', {
   cacheSecretKeyEnc: text('cache_secret_key_enc'),
   // Builds older than this lose their cache entries, unless a host runs them or is about to.
   buildRetentionDays: integer('build_retention_days').notNull().default(30),
+  // Public keys (`name:base64`) of CI signing keys: when any is set, a closure pushed over
+  // HTTP must carry a signature by one of them (lib/cache/upload.ts, decision 0023).
+  cacheTrustedKeys: text('cache_trusted_keys').array().notNull().default(sql`'{}'::text[]`),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
 
@@ -196,6 +199,10 @@ export const hosts = pgTable(
     lastSeen: ts('last_seen'),
     currentSystem: text('current_system'),
     bootedSystem: text('booted_system'),
+    // NixOS's own rule, applied by the agent: the booted system's kernel, initrd or kernel
+    // modules differ from the current one's. Not "booted system != current system", which
+    // is true after every switch.
+    needsReboot: boolean('needs_reboot').notNull().default(false),
     desiredSystem: text('desired_system'),
     nixosVersion: text('nixos_version'),
     // When its nixpkgs was cut (from nixosVersion, lib/hosts/nixpkgs-date.ts), for "outdated".
@@ -208,6 +215,9 @@ export const hosts = pgTable(
     lastDeployAt: ts('last_deploy_at'),
     // The state units its running system declares, as the agent last reported them (lib/state).
     stateUnits: jsonb('state_units').notNull().default(sql`'[]'::jsonb`).$type<TStateUnit[]>(),
+    // No config in Flotilla: its systems are built elsewhere (CI), pushed to the cache and
+    // deployed with deploy.json. Never built, never the subject of a request.
+    deployOnly: boolean('deploy_only').notNull().default(false),
     retiredAt: ts('retired_at'),
     createdAt: createdAt(),
   },
@@ -409,9 +419,50 @@ export const cacheObjects = pgTable(
     // The narinfo's URL field, e.g. nar/1w1fff…xz.nar.xz
     narUrl: text('nar_url').notNull(),
     fileSize: bigint('file_size', { mode: 'number' }),
+    // From the narinfo: what the path's closure walk and a pushed narinfo's checks need.
+    // Null on rows written before they were kept (read from the narinfo when needed).
+    narHash: text('nar_hash'),
+    narSize: bigint('nar_size', { mode: 'number' }),
+    references: text('references').array(),
+    // Set when the path came over HTTP (`nix copy --to …/cache`), by this API token.
+    pushedAt: ts('pushed_at'),
+    pushedBy: uuid('pushed_by').references(() => apiTokens.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.storeHash] }), index('cache_objects_nar_idx').on(t.orgId, t.narUrl)],
+);
+
+// NAR files uploaded over HTTP whose narinfo has not arrived yet: checked against their
+// name (FileHash) as they arrive, unpacked to learn their NarHash and NarSize, and
+// claimed by the narinfo that names them. Unclaimed ones are deleted after a day.
+export const cacheUploads = pgTable(
+  'cache_uploads',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    narUrl: text('nar_url').notNull(),
+    fileSize: bigint('file_size', { mode: 'number' }).notNull(),
+    narHash: text('nar_hash').notNull(),
+    narSize: bigint('nar_size', { mode: 'number' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.narUrl] })],
+);
+
+// The closure of every system deployed that no build of Flotilla's made (pushed by CI):
+// what a host's credential may fetch besides its builds' paths (lib/cache/closure.ts).
+export const closurePaths = pgTable(
+  'closure_paths',
+  {
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    rootPath: text('root_path').notNull(),
+    storeHash: text('store_hash').notNull(),
+    storePath: text('store_path').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.rootPath, t.storeHash] }), index('closure_paths_hash_idx').on(t.orgId, t.storeHash)],
 );
 
 // Signed statements "the key after <previous> is <new>" (lib/cache/key-rotation.ts): sent

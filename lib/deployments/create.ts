@@ -8,10 +8,11 @@ import { recordAudit, type AuditActor } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import { can, type Caller } from '@/lib/auth/caller';
 import { requestBuild } from '@/lib/builds/request-build';
-import { storeHashOf } from '@/lib/cache/storage';
+import { cachedClosure, recordClosure } from '@/lib/cache/closure';
+import { storeHashOf } from '@/lib/cache/narinfo';
 import { db, type Tx } from '@/lib/db/client';
 import type { TRollout, TRolloutInput } from '@/lib/db/json-types';
-import { builds, cacheObjects, deployments, deploymentTargets, fleetSettings, hosts, type Host } from '@/lib/db/schema';
+import { builds, deployments, deploymentTargets, fleetSettings, hosts, type Host } from '@/lib/db/schema';
 import { assertTokenReaches, reach, type HostInReach } from '@/lib/hosts/reach';
 import { emit, transaction } from '@/lib/events/outbox';
 import type { TCreateDeployment, TWavePlan } from './schemas';
@@ -31,14 +32,23 @@ async function namedHosts(caller: Caller, names: string[]): Promise<HostInReach[
   return Promise.all(found.map((h) => reach(caller, h)));
 }
 
+/**
+ * Every given system and its whole closure must be in the organisation's cache (built
+ * here or pushed by CI), or nothing starts. Returns the closures, for recordClosure.
+ */
 async function assertCached(orgId: string, paths: string[]) {
-  const unique = [...new Set(paths)];
-  const cached = await db()
-    .select({ storeHash: cacheObjects.storeHash })
-    .from(cacheObjects)
-    .where(and(eq(cacheObjects.orgId, orgId), inArray(cacheObjects.storeHash, unique.map(storeHashOf))));
-  const missing = unique.filter((p) => !cached.some((c) => c.storeHash === storeHashOf(p)));
-  if (missing.length) throw new AppError('unprocessable', `Not in this fleet's binary cache (build or push them first): ${missing.join(', ')}`, { notInCache: missing });
+  const closures = new Map<string, Awaited<ReturnType<typeof cachedClosure>>['paths']>();
+  const notInCache: string[] = [];
+  const incomplete: string[] = [];
+  for (const p of new Set(paths)) {
+    const { paths: closure, missing } = await cachedClosure(orgId, p);
+    if (missing.includes(storeHashOf(p))) notInCache.push(p);
+    else if (missing.length) incomplete.push(`${p} (lacks ${missing.length} of its paths, e.g. ${missing[0]})`);
+    else closures.set(p, closure);
+  }
+  if (notInCache.length) throw new AppError('unprocessable', `Not in this fleet's binary cache (build or push them first): ${notInCache.join(', ')}`, { notInCache });
+  if (incomplete.length) throw new AppError('unprocessable', `Only part of the closure is in this fleet's binary cache (push it again): ${incomplete.join(', ')}`, { incomplete });
+  return closures;
 }
 
 async function orgStrategy(orgId: string, requested: TRolloutInput | undefined): Promise<TRollout> {
@@ -81,7 +91,9 @@ export async function previewDeployment(caller: Caller, input: TCreateDeployment
 async function resolveSystems(tx: Tx, caller: Caller, input: TCreateDeployment, found: HostInReach[]) {
   const systems: Systems = new Map();
   if ('agents' in input) {
-    await assertCached(caller.org.id, Object.values(input.agents));
+    const closures = await assertCached(caller.org.id, Object.values(input.agents));
+    // What each host may then fetch from the cache (lib/cache/serve.ts).
+    for (const [root, closure] of closures) await recordClosure(tx, caller.org.id, root, closure);
     for (const h of found) systems.set(h.id, { storePath: input.agents[h.name] as string, buildId: null });
     return systems;
   }

@@ -82,6 +82,7 @@ export const agentHandlers: AgentHandlers = {
         agentVersion: message.agentVersion,
         currentSystem: message.currentSystem,
         bootedSystem: message.bootedSystem,
+        needsReboot: message.needsReboot ?? false,
         nixosVersion: message.nixosVersion,
         nixpkgsDate: nixpkgsDate(message.nixosVersion),
       })

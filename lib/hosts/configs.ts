@@ -11,6 +11,7 @@ import { ZHostSettings, type THostSettings } from '@/lib/db/json-types';
 import { hostConfigs, hosts, users, type HostConfig } from '@/lib/db/schema';
 import { assertKnownPackages } from '@/lib/packages/validate';
 import type { TStateUnit } from '@/lib/state/schemas';
+import { assertConfigManaged } from './deploy-only';
 import type { HostInReach } from './reach';
 import type { TConfigVersion, TSaveConfig } from './schemas';
 import { assertNixSyntax } from './validate';
@@ -85,6 +86,7 @@ export async function appendVersion(
     action?: string;
   },
 ) {
+  assertConfigManaged(host, 'edit');
   const [locked] = await tx.select({ id: hosts.id }).from(hosts).where(and(eq(hosts.id, host.id), isNull(hosts.retiredAt))).for('update');
   if (!locked) throw new AppError('not_found', `No host named "${host.name}"`);
   const latest = await versionRow(tx, host.id);

@@ -35,23 +35,23 @@ async function setAssignees(tx: Tx, hostId: string, userIds: string[]) {
 export async function createHost(caller: Caller, input: TCreateHost) {
   assertTagsInReach(caller, input.tags ?? []);
   const module = input.module ?? defaultHostModule(input.name);
-  await assertNixSyntax(module);
+  if (!input.deployOnly) await assertNixSyntax(module);
   try {
     return await db().transaction(async (tx) => {
       const assigneeIds = await memberIdsByEmail(tx, caller.org.id, input.assignees ?? []);
       const [host] = await tx
         .insert(hosts)
-        .values({ orgId: caller.org.id, name: input.name, tags: input.tags ?? [] })
+        .values({ orgId: caller.org.id, name: input.name, tags: input.tags ?? [], deployOnly: input.deployOnly ?? false })
         .returning();
       if (!host) throw new Error('insert returned nothing');
       await setAssignees(tx, host.id, assigneeIds);
-      await tx.insert(hostConfigs).values({ hostId: host.id, version: 1, module, settings: { packages: [] }, authorId: caller.user.id, message: 'Host created' });
+      if (!host.deployOnly) await tx.insert(hostConfigs).values({ hostId: host.id, version: 1, module, settings: { packages: [] }, authorId: caller.user.id, message: 'Host created' });
       const enroll = await issueEnrollToken(tx, caller, host);
       await recordAudit(tx, caller, {
         action: 'host.create',
         objectType: 'host',
         objectId: host.id,
-        after: { name: host.name, tags: host.tags, assignees: input.assignees ?? [] },
+        after: { name: host.name, tags: host.tags, assignees: input.assignees ?? [], ...(host.deployOnly ? { deployOnly: true } : {}) },
       });
       return { host, enrollToken: enroll.token, enrollTokenExpiresAt: enroll.expiresAt };
     });
@@ -125,7 +125,8 @@ export function summarize(host: Host, configVersion: number | null, lastBuild: T
     desiredSystem: host.desiredSystem,
     status: hostStatus(host),
     drifted: host.desiredSystem !== null && host.desiredSystem !== host.currentSystem,
-    needsReboot: host.bootedSystem !== null && host.bootedSystem !== host.currentSystem,
+    needsReboot: host.needsReboot,
+    deployOnly: host.deployOnly,
     enrolled: host.enrolledAt !== null,
     configVersion,
     lastBuild,

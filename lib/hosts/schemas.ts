@@ -36,7 +36,9 @@ export const ZCreateHost = z.strictObject({
   tags: ZTags.optional(),
   assignees: z.array(ZEmail).max(100).optional(),
   module: ZModuleText.optional(),
-});
+  /** No config in Flotilla: its systems come from CI (lib/hosts/deploy-only.ts). */
+  deployOnly: z.boolean().optional(),
+}).refine((h) => !(h.deployOnly && h.module), { message: 'A deploy-only host has no config: leave out module', path: ['module'] });
 export type TCreateHost = z.infer<typeof ZCreateHost>;
 
 export const ZUpdateHost = z.strictObject({
@@ -103,6 +105,8 @@ export const ZHostSummary = z.object({
   status: ZHostStatus,
   drifted: z.boolean(),
   needsReboot: z.boolean(),
+  /** No config in Flotilla: systems come from CI (lib/hosts/deploy-only.ts). */
+  deployOnly: z.boolean(),
   enrolled: z.boolean(),
   configVersion: z.number().nullable(),
   lastBuild: z.enum(BUILD_STATUSES).nullable(),

@@ -20,7 +20,7 @@ export const HOST_STATUS_SQL = {
   'up-to-date': sql`${hosts.currentSystem} is not null and (${hosts.desiredSystem} is null or ${hosts.desiredSystem} = ${hosts.currentSystem})`,
   drifted: sql`${hosts.desiredSystem} is not null and ${hosts.desiredSystem} is distinct from ${hosts.currentSystem}`,
   failed: sql`${hosts.lastDeployPhase} in ${FAILED_TARGET_PHASES}`,
-  'needs-reboot': sql`${hosts.bootedSystem} is not null and ${hosts.bootedSystem} is distinct from ${hosts.currentSystem}`,
+  'needs-reboot': sql`${hosts.needsReboot}`,
   'low-disk': sql`${storeFree} < ${LOW_DISK_BYTES}`,
   'units-failed': sql`${failedUnits} > 0`,
   outdated: sql`${hosts.nixpkgsDate} < current_date - ${OUTDATED_DAYS}::int`,

@@ -25,12 +25,15 @@ function buildUsersGroupIn(text: string): string | undefined {
  * `sandbox = false`). As root, builds run as the build users of `nixbld` (or the group
  * the operator's lines name), never as root: an empty group is not accepted.
  */
-export function nixConfig(): string {
+export function nixConfig(network: NixNetwork = 'host'): string {
   const lines = ['experimental-features = nix-command flakes'];
   lines.push(`extra-sandbox-paths = ${sandboxShellPaths()}`);
   const operator = [process.env.NIX_CONFIG, process.env.FLOTILLA_NIX_CONFIG?.replace(/\\n/g, '\n')].filter((v): v is string => Boolean(v));
   lines.push(...operator);
   lines.push('sandbox = true', 'sandbox-fallback = false');
+  // Without a network no substituter answers: asking cache.nixos.org would only cost
+  // Nix's five retries (seconds) before every build with the stand-in.
+  if (network === 'isolated') lines.push('substituters =');
   if (isRoot()) lines.push(`build-users-group = ${buildUsersGroupIn(operator.join('\n')) ?? 'nixbld'}`);
   return lines.join('\n');
 }
@@ -120,7 +123,7 @@ export function runNix(command: NixCommand, args: string[], opts: NixOptions = {
     const jailed: Record<string, string> = opts.jail ? { TMPDIR: '/tmp', HOME: '/tmp' } : {};
     const child = spawn(program, argv, {
       cwd: opts.jail ? '/' : opts.cwd,
-      env: nixEnvironment({ ...opts.env, ...jailed, NIX_CONFIG: nixConfig() }),
+      env: nixEnvironment({ ...opts.env, ...jailed, NIX_CONFIG: nixConfig(opts.network) }),
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own process group (setsid): see liveGroups.
       detached: true,

@@ -24,6 +24,7 @@ export async function orgSettings(caller: Caller) {
     nixpkgsSource: nixpkgs,
     cachePublicKey: row.fleet?.cachePublicKey ?? null,
     buildRetentionDays: row.fleet?.buildRetentionDays ?? 30,
+    cacheTrustedKeys: row.fleet?.cacheTrustedKeys ?? [],
     /** What a deployment gets when it asks for nothing else: the stored defaults over the built-in ones. */
     rolloutDefaults: effectiveStrategy(row.fleet?.rolloutDefaults, undefined),
   };

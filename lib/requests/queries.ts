@@ -128,7 +128,7 @@ export async function myMachines(caller: Caller) {
     rows.map(async ({ host }) => {
       const pending = open.find((o) => o.hostId === host.id)?.n ?? 0;
       const drifted = host.desiredSystem !== null && host.desiredSystem !== host.currentSystem;
-      const state = pending > 0 || drifted ? 'update-pending' : host.bootedSystem && host.bootedSystem !== host.currentSystem ? 'needs-reboot' : host.currentSystem ? 'up-to-date' : 'not-deployed';
+      const state = pending > 0 || drifted ? 'update-pending' : host.needsReboot ? 'needs-reboot' : host.currentSystem ? 'up-to-date' : 'not-deployed';
       return {
         name: host.name,
         presence: hostStatus(host),
@@ -138,6 +138,8 @@ export async function myMachines(caller: Caller) {
         packages: host.currentSystem ? await installedPackages(caller.org.id, host.currentSystem) : [],
         /** What Flotilla's config installs, so a request can remove it. */
         removable: await latestPackages(host.id),
+        /** Its systems come from CI: nothing to request here (lib/hosts/deploy-only.ts). */
+        deployOnly: host.deployOnly,
       };
     }),
   );

@@ -12,6 +12,7 @@ import { latestPackages } from '@/lib/hosts/configs';
 import { findHost, type HostInReach } from '@/lib/hosts/reach';
 import { tell } from './tell';
 import { assertKnownPackages } from '@/lib/packages/validate';
+import { assertConfigManaged } from '@/lib/hosts/deploy-only';
 import { policyFor } from './policy';
 import { approveRequest, policyCaller } from './review';
 import type { TCreateRequest } from './schemas';
@@ -35,6 +36,7 @@ async function hostForRequest(caller: Caller, name: string): Promise<HostInReach
 
 export async function submitRequest(caller: Caller, input: TCreateRequest) {
   const host = await hostForRequest(caller, input.host);
+  assertConfigManaged(host, 'change through a request (ask IT, who change it where it is built)');
   let autoApprove = false;
   if (input.kind === 'install') {
     await assertKnownPackages(caller.org.id, [input.package]);

@@ -18,12 +18,22 @@ const ZHostRef = z.string().min(1).max(63);
 export const createHostAction = action(
   {
     access: 'hosts.write',
-    input: z.strictObject({ name: ZHostName, tags: ZTagList.optional(), assignees: ZEmailList.optional(), module: ZModuleText.optional() }),
+    input: z.strictObject({
+      name: ZHostName,
+      tags: ZTagList.optional(),
+      assignees: ZEmailList.optional(),
+      module: ZModuleText.optional(),
+      // A checkbox: "on" when ticked, absent otherwise.
+      deployOnly: z
+        .enum(['on'])
+        .optional()
+        .transform((v) => v === 'on'),
+    }),
     revalidate: ['/hosts', '/'],
   },
   async ({ caller, input }) => {
     const { host, enrollToken, enrollTokenExpiresAt } = await createHost(caller, input);
-    return { name: host.name, enrollToken, enrollTokenExpiresAt };
+    return { name: host.name, enrollToken, enrollTokenExpiresAt, deployOnly: host.deployOnly };
   },
 );
 

@@ -22,6 +22,7 @@ export type Machine = {
   packages: { attr: string; version: string; description: string }[] | null;
   /** The packages Flotilla's config installs: only these can be asked to be removed. */
   removable: string[];
+  deployOnly: boolean;
   openRequests: Pick<TRequestView, 'id' | 'kind' | 'package' | 'text' | 'status'>[];
 };
 
@@ -94,7 +95,12 @@ export function MachineCard({ machine }: { machine: Machine }) {
               <span>last seen {machine.lastSeen}</span>
             </div>
           </div>
-          <Button onClick={() => setDialog({ kind: 'install' })}>Request software</Button>
+          {machine.deployOnly ? (
+            // Its system is built by IT's CI, not from a config here: a request would have nothing to change.
+            <p className="max-w-56 text-xs text-slate-500 dark:text-slate-400">Managed from IT&apos;s own build pipeline: ask IT for changes to this machine.</p>
+          ) : (
+            <Button onClick={() => setDialog({ kind: 'install' })}>Request software</Button>
+          )}
         </div>
         {machine.openRequests.length ? (
           <div className="border-b border-slate-200 bg-slate-50/70 px-5 py-3 dark:border-slate-800 dark:bg-slate-950/30">

@@ -18,6 +18,7 @@ export async function MyMachinesView({ caller }: { caller: Caller }) {
       lastSeen: relativeTime(m.lastSeen, now),
       packages: m.packages,
       removable: m.removable,
+      deployOnly: m.deployOnly,
       openRequests: open.filter((r) => r.host === m.name).map((r) => ({ id: r.id, kind: r.kind, package: r.package, text: r.text, status: r.status })),
     }));
   return (

@@ -10,6 +10,7 @@ import { ZOrgSettings } from '@/lib/orgs/schemas';
 import { ZRolloutInput } from '@/lib/db/json-types';
 import { renameOrg, setBuildRetention, setRolloutDefaults } from '@/lib/orgs/settings';
 import { rotateCacheKey, ZRotateKey } from '@/lib/cache/key-rotation';
+import { setTrustedKeys, ZTrustedKeys } from '@/lib/cache/trusted-keys';
 
 export const renameOrgAction = action({ access: 'settings.manage', input: ZOrgSettings, revalidate: ['/', '/settings'] }, async ({ caller, input }) =>
   renameOrg(caller, input.name),
@@ -28,6 +29,14 @@ export const setRetentionAction = action(
   { access: 'settings.manage', input: z.strictObject({ days: z.coerce.number().int().min(1, 'At least one day').max(3650) }), revalidate: ['/settings'] },
   async ({ caller, input }) => setBuildRetention(caller, input.days),
 );
+
+// The textarea sends one key per line; the API takes the same list as JSON.
+const ZTrustedKeysForm = z.preprocess(
+  (v) => (v && typeof v === 'object' && 'keys' in v && typeof v.keys === 'string' ? { keys: v.keys.split('\n').map((k) => k.trim()).filter(Boolean) } : v),
+  ZTrustedKeys,
+);
+
+export const setTrustedKeysAction = action({ access: 'settings.manage', input: ZTrustedKeysForm, revalidate: ['/settings'] }, async ({ caller, input }) => setTrustedKeys(caller, input.keys));
 
 export const setRolloutDefaultsAction = action(
   { access: 'settings.manage', input: z.strictObject({ defaults: ZRolloutInput }), revalidate: ['/settings'] },

@@ -9,6 +9,7 @@ import * as builds from './builds/route';
 import * as bulkHosts from './bulk/hosts/route';
 import * as cache from './cache/route';
 import * as cacheKeyRotations from './cache/key-rotations/route';
+import * as cacheTrustedKeys from './cache/trusted-keys/route';
 import * as deploymentEvents from './deployments/[id]/events/route';
 import * as deploymentById from './deployments/[id]/route';
 import * as deploymentCancel from './deployments/[id]/cancel/route';
@@ -112,6 +113,7 @@ export const API_ROUTES: { path: string; file: string; module: RouteModule }[] =
   { path: '/builds/{id}/diff', file: 'builds/[id]/diff/route.ts', module: buildDiff },
   { path: '/cache', file: 'cache/route.ts', module: cache },
   { path: '/cache/key-rotations', file: 'cache/key-rotations/route.ts', module: cacheKeyRotations },
+  { path: '/cache/trusted-keys', file: 'cache/trusted-keys/route.ts', module: cacheTrustedKeys },
   { path: '/deployments', file: 'deployments/route.ts', module: deployments },
   { path: '/deployments/{id}', file: 'deployments/[id]/route.ts', module: deploymentById },
   { path: '/deployments/{id}/events', file: 'deployments/[id]/events/route.ts', module: deploymentEvents },

@@ -13,6 +13,7 @@ import { Badge, Card, CardHeader, EmptyState, PageHeader } from '@/components/ui
 import { can } from '@/lib/auth/caller';
 import { pageCaller } from '@/lib/auth/page';
 import { hostDetail } from '@/lib/hosts/detail';
+import { simulation } from '@/lib/hosts/simulation';
 import { hostActivity, METRICS_DAYS } from '@/lib/hosts/timeline';
 import { hostPageGuard } from '../host-page-guard';
 import { EnrollmentPanel, HostSettingsForm, RetireHost } from './host-client';
@@ -47,24 +48,35 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
             {can(caller, 'deployments.write') && host.currentBuild?.storePath && host.currentBuild.storePath !== host.currentSystem ? (
               <DeployButton host={host.name} storePath={host.currentBuild.storePath} />
             ) : null}
-            {can(caller, 'builds.run') ? <BuildButton host={host.name} /> : null}
+            {can(caller, 'builds.run') && !host.deployOnly ? <BuildButton host={host.name} /> : null}
           </span>
         }
         title={host.name}
-        description={<LiveHostStatus host={host.name} initial={{ online: host.online, lastSeen: host.lastSeen }} />}
+        description={
+          <span className="flex flex-wrap items-center gap-2">
+            <LiveHostStatus host={host.name} initial={{ online: host.online, lastSeen: host.lastSeen }} />
+            {host.deployOnly ? <Badge tone="blue">Deploy-only</Badge> : null}
+          </span>
+        }
       />
-      <HostTabs name={host.name} current="overview" />
+      <HostTabs name={host.name} current="overview" deployOnly={host.deployOnly} />
       <div className="grid gap-6 lg:grid-cols-2">
         <Card>
           <CardHeader title="System" />
           <dl className="divide-y divide-slate-100 px-5 py-2 dark:divide-slate-800">
-            <Row label="Config version">
-              <Link href={`/hosts/${host.name}/config`} className="text-brand-600 hover:underline">
-                v{host.configVersion}
-              </Link>
-            </Row>
+            {host.deployOnly ? (
+              <Row label="Config">none here: CI builds its systems, pushes them to the cache and deploys them with deploy.json</Row>
+            ) : (
+              <Row label="Config version">
+                <Link href={`/hosts/${host.name}/config`} className="text-brand-600 hover:underline">
+                  v{host.configVersion}
+                </Link>
+              </Row>
+            )}
             <Row label="Built system">
-              {host.currentBuild ? (
+              {host.deployOnly ? (
+                'never built here (deploy-only)'
+              ) : host.currentBuild ? (
                 <Link href={`/builds/${host.currentBuild.id}`} className="text-xs text-brand-600 hover:underline" data-testid="current-build">
                   {host.currentBuild.storePath} (config v{host.currentBuild.configVersion})
                 </Link>
@@ -83,7 +95,14 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
         <Card>
           <CardHeader title="Recent builds" />
           {host.recentBuilds.length === 0 ? (
-            <EmptyState title="Never built">Build turns the current config into a signed closure in the cache.</EmptyState>
+            host.deployOnly ? (
+              <EmptyState title="Deploy-only">
+                Its systems are built outside Flotilla: <code>nix copy</code> or <code>flotilla push</code> them to the cache with a token that has <code>cache.write</code>, then deploy
+                them with deploy.json (see docs/cachix-deploy.md).
+              </EmptyState>
+            ) : (
+              <EmptyState title="Never built">Build turns the current config into a signed closure in the cache.</EmptyState>
+            )
           ) : (
             <ul className="divide-y divide-slate-100 dark:divide-slate-800">
               {host.recentBuilds.map((b) => (
@@ -180,7 +199,7 @@ export default async function HostPage({ params }: { params: Promise<{ name: str
         <Card>
           <CardHeader title="Enrolment" description="The agent trades a one-time token for its own credential." />
           <div className="p-5">
-            <EnrollmentPanel host={host.name} enrolledAt={host.enrolledAt} pending={host.enrollToken} editable={write} />
+            <EnrollmentPanel host={host.name} enrolledAt={host.enrolledAt} pending={host.enrollToken} editable={write} simulation={write ? simulation() : null} />
           </div>
         </Card>
       </div>

@@ -22,8 +22,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export default async function HostStatePage({ params }: { params: Promise<{ name: string }> }) {
   const { caller } = await pageCaller('authenticated');
   const { name } = await params;
-  const state = await hostPageGuard(caller, name, (host) => hostState(host));
-  if ('denied' in state) return state.denied;
+  const loaded = await hostPageGuard(caller, name, async (host) => ({ state: await hostState(host), deployOnly: host.deployOnly }));
+  if ('denied' in loaded) return loaded.denied;
+  const { state, deployOnly } = loaded;
   const canRestore = can(caller, 'deployments.write');
   const now = Date.now();
   const restoring = state.restores.some((r) => isOpenRestore(r.status));
@@ -44,7 +45,7 @@ export default async function HostStatePage({ params }: { params: Promise<{ name
           </span>
         }
       />
-      <HostTabs name={state.host} current="state" />
+      <HostTabs name={state.host} current="state" deployOnly={deployOnly} />
       {/* A restore runs on the host: follow it until it ends. */}
       <AutoRefresh active={restoring} everyMs={2000} />
       <div className="space-y-6">

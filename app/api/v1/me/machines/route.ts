@@ -19,6 +19,8 @@ export const GET = route(
           packages: z.array(ZPackage).nullable(),
           /** Packages Flotilla's config installs (those a removal request may name). */
           removable: z.array(z.string()),
+          /** Built outside Flotilla (by CI): requests for it are refused; ask IT. */
+          deployOnly: z.boolean(),
         }),
       ),
     }),
