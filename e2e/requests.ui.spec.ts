@@ -281,6 +281,7 @@ test('an employee asks for hello, an operator approves it from the closure diff,
   } finally {
     run.child.kill('SIGTERM');
     await run.exited;
-    await rm(stateDir, { recursive: true, force: true });
+    // A Nix command the agent started may still be finishing in its store root: retry what it refills.
+    await rm(stateDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
