@@ -32,7 +32,7 @@ const CARDS: { key: keyof Counts; status: THostStatusFilter; hint: string; tone?
   { key: 'upToDate', status: 'up-to-date', hint: 'current = desired system', tone: 'good' },
   { key: 'drifted', status: 'drifted', hint: 'current ≠ desired system', tone: 'warn' },
   { key: 'failed', status: 'failed', hint: 'failed or rolled back', tone: 'bad' },
-  { key: 'needsReboot', status: 'needs-reboot', hint: 'booted ≠ current system', tone: 'info' },
+  { key: 'needsReboot', status: 'needs-reboot', hint: 'a new kernel, initrd or modules waits for a boot', tone: 'info' },
   { key: 'lowDisk', status: 'low-disk', hint: `under ${LOW_DISK_BYTES / 1024 ** 3} GiB free on the store`, tone: 'warn' },
   { key: 'unitsFailed', status: 'units-failed', hint: 'systemd units failed', tone: 'bad' },
   { key: 'outdated', status: 'outdated', hint: `older than ${OUTDATED_DAYS} days`, tone: 'warn' },
