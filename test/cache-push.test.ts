@@ -14,6 +14,8 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as trustedKeysRoute from '@/app/api/v1/cache/trusted-keys/route';
 import * as deployments from '@/app/api/v1/deployments/route';
+import * as hostBuilds from '@/app/api/v1/hosts/[name]/builds/route';
+import * as hostConfig from '@/app/api/v1/hosts/[name]/config/route';
 import * as hosts from '@/app/api/v1/hosts/route';
 import { enrollHost } from '@/lib/agents/credentials';
 import { createApiToken } from '@/lib/auth/api-tokens';
@@ -287,11 +289,35 @@ describe('pushing to the cache over HTTP', () => {
     expect((await asHost(`${storeHashOf(hello)}.narinfo`)).status).toBe(200);
     const narUrl = parseNarinfo(await (await asHost(`${storeHashOf(hello)}.narinfo`)).text()).url;
     expect((await asHost(narUrl)).status).toBe(200);
+    // A host credential never pushes, even what it may read.
+    const hostPut = await fetch(`${harness.base}/cache/${storeHashOf(hello)}.narinfo`, { method: 'PUT', headers: { authorization: `Bearer ${credential}` }, body: 'StorePath: x' });
+    expect(hostPut.status).toBe(403);
+    // A deploy-only host has no config: building it or saving one is refused, saying what works.
+    const build = await call(hostBuilds.POST, { method: 'POST', token: fx.members.operator.token, params: { name } });
+    expect(build.status).toBe(422);
+    expect(build.json.error.message).toMatch(/deploy-only/);
+    const save = await call(hostConfig.PUT, { method: 'PUT', token: fx.members.operator.token, params: { name }, json: { packages: ['hello'], baseVersion: 1 } });
+    expect(save.status, JSON.stringify(save.json)).toBe(422);
     // Not a path outside that closure.
     const others = (await objectsOf()).filter((o) => o.storePath.includes('-top-refs-'));
     expect(others).toHaveLength(1);
     expect((await asHost(`${others[0]?.storeHash}.narinfo`)).status).toBe(403);
   }, 180_000);
+
+  it('finishes a push that died between its row and its narinfo: the retry publishes the narinfo', async () => {
+    const { leaf } = await leafAndTop(`gap-${run}`);
+    expect((await copyTo(writer, [leaf])).code).toBe(0);
+    const file = path.join(cacheDir(fx.org.id), `${storeHashOf(leaf)}.narinfo`);
+    // As if the process died after recording the path and before writing its narinfo.
+    await rm(file);
+    expect((await objectsOf()).some((o) => o.storePath === leaf)).toBe(true);
+    // The retry (a new CI job) does not have the first one's memory of what it uploaded.
+    await mkdir(path.join(tmp, 'xdg-retry'));
+    const retried = await nix(['copy', '--option', 'netrc-file', await netrc(writer), '--to', `${harness.base}/cache`, leaf], { XDG_CACHE_HOME: path.join(tmp, 'xdg-retry') });
+    expect(retried.code, retried.stderr).toBe(0);
+    const key = await ensureCacheKey(fx.org.id);
+    expect(validSigners(parseNarinfo(await readFile(file, 'utf8')), [key.publicKey])).toEqual([key.name]);
+  }, 120_000);
 
   it('ages pushed paths like builds: what a host is deployed keeps its whole closure, an abandoned upload goes after a day', async () => {
     const longAgo = new Date(Date.now() - 40 * 24 * 60 * 60 * 1000);

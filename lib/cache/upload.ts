@@ -23,7 +23,7 @@ import { db } from '@/lib/db/client';
 import { cacheObjects, cacheUploads } from '@/lib/db/schema';
 import { env } from '@/lib/env';
 import { checkKey } from './backend';
-import { ensureCacheKey, secretKeyOf, signWithNixKey } from './keys';
+import { secretKeyOf, signWithNixKey } from './keys';
 import { closureFields, fingerprint, formatNarinfo, NarinfoError, nix32, parseNarinfo, type TNarinfo, validSigners } from './narinfo';
 import { cacheBackend } from './storage';
 import { trustedKeys } from './trusted-keys';
@@ -217,47 +217,53 @@ export async function receiveNarinfo(req: IncomingMessage, pusher: Pusher, store
 
   const [existing] = await db().select().from(cacheObjects).where(and(eq(cacheObjects.orgId, orgId), eq(cacheObjects.storeHash, storeHash)));
   const nar = await measuredNar(orgId, info.url);
+  // A row whose narinfo never reached storage: the push that wrote it died in between. This one finishes it.
+  let repair = false;
   try {
     if (existing) {
       // A store path's contents never change: the same NarHash again is a repeat, another is a lie.
       if (existing.narHash && existing.narHash !== info.narHash) throw new UploadRefused(409, `${info.storePath} is in the cache already with another NarHash (${existing.narHash})`);
-      if (nar?.unclaimed) await discardUpload(orgId, info.url);
-      return 'known';
+      if (await cacheBackend().stat(orgId, `${storeHash}.narinfo`)) {
+        if (nar?.unclaimed) await discardUpload(orgId, info.url);
+        return 'known';
+      }
+      repair = true;
     }
     if (!nar) throw new UploadRefused(400, `upload the NAR file ${info.url} before its narinfo`);
     checkAgainstNar(info, nar);
     await assertReferencesCached(orgId, info);
     await assertTrustedSignature(orgId, info);
   } catch (error) {
-    if (nar?.unclaimed && !existing) await discardUpload(orgId, info.url);
+    if (nar?.unclaimed) await discardUpload(orgId, info.url);
     throw error;
   }
 
-  const key = await ensureCacheKey(orgId);
-  const signed: TNarinfo = {
-    ...info,
-    sigs: [...info.sigs.filter((s) => !s.startsWith(`${key.name}:`)), `${key.name}:${signWithNixKey(await secretKeyOf(orgId), fingerprint(info))}`],
-  };
+  // The secret key is stored as `name:base64`: its name is the Sig's prefix.
+  const secret = await secretKeyOf(orgId);
+  const keyName = secret.slice(0, secret.indexOf(':'));
+  const signed: TNarinfo = { ...info, sigs: [...info.sigs.filter((s) => !s.startsWith(`${keyName}:`)), `${keyName}:${signWithNixKey(secret, fingerprint(info))}`] };
   // The row first: a narinfo served without its row would be skipped by the next push
   // (it exists) yet refused by deployments (not recorded). A row without its narinfo is
-  // only a 404, and the client's retry uploads it again.
+  // only a 404: the client's retry uploads it again, and `repair` above finishes it.
   const inserted = await db().transaction(async (tx) => {
-    const rows = await tx
-      .insert(cacheObjects)
-      .values({ orgId, storeHash, storePath: info.storePath, narUrl: info.url, fileSize: info.fileSize, ...closureFields(info), pushedAt: new Date(), pushedBy: pusher.tokenId })
-      .onConflictDoNothing()
-      .returning({ storeHash: cacheObjects.storeHash });
+    const rows = repair
+      ? []
+      : await tx
+          .insert(cacheObjects)
+          .values({ orgId, storeHash, storePath: info.storePath, narUrl: info.url, fileSize: info.fileSize, ...closureFields(info), pushedAt: new Date(), pushedBy: pusher.tokenId })
+          .onConflictDoNothing()
+          .returning({ storeHash: cacheObjects.storeHash });
     await tx.delete(cacheUploads).where(and(eq(cacheUploads.orgId, orgId), eq(cacheUploads.narUrl, info.url)));
     return rows.length > 0;
   });
-  if (!inserted) return 'known';
+  if (!inserted && !repair) return 'known';
   const dir = await uploadDir();
   try {
     const file = path.join(dir, 'narinfo');
     await writeFile(file, formatNarinfo(signed), { mode: 0o600 });
     await cacheBackend().put(orgId, `${storeHash}.narinfo`, file, 'text/x-nix-narinfo');
   } catch (error) {
-    await db().delete(cacheObjects).where(and(eq(cacheObjects.orgId, orgId), eq(cacheObjects.storeHash, storeHash)));
+    if (!repair) await db().delete(cacheObjects).where(and(eq(cacheObjects.orgId, orgId), eq(cacheObjects.storeHash, storeHash)));
     throw error;
   } finally {
     await rm(dir, { recursive: true, force: true });
