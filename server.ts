@@ -28,17 +28,15 @@ function refuseUpgrade(socket: Duplex, status: string, message: string) {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 
-export async function startServer(opts: { port: number; hostname?: string; dev?: boolean }): Promise<Server> {
-  const dev = opts.dev ?? false;
-  const app = next({ dev, dir: root, hostname: opts.hostname ?? 'localhost', port: opts.port });
-  await app.prepare();
-  const handle = app.getRequestHandler();
-  const nextUpgrade = app.getUpgradeHandler();
+/**
+ * What every HTTP request goes through before Next.js: security headers, the client
+ * address, the URL check, metrics, and the binary cache dispatched without Next.js.
+ * Exported so bench/cache.ts measures the cache through this same path.
+ */
+export function dispatchRequest(handleNext: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>): http.RequestListener {
   const { requests, duration } = metrics();
-  const gateway = createGateway({ handlers: agentHandlers });
   const securityHeaders = Object.entries(baseSecurityHeaders());
-
-  const server = http.createServer((req, res) => {
+  return (req, res) => {
     const started = performance.now();
     // On everything, before any handler: pages get their own CSP from proxy.ts on top.
     for (const [name, value] of securityHeaders) res.setHeader(name, value);
@@ -63,12 +61,22 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
       });
       return;
     }
-    handle(req, res).catch((error: unknown) => {
+    handleNext(req, res).catch((error: unknown) => {
       console.error('[server] request failed', safeErrorForLog(error));
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'internal', message: 'Internal server error' } }));
     });
-  });
+  };
+}
+
+export async function startServer(opts: { port: number; hostname?: string; dev?: boolean }): Promise<Server> {
+  const dev = opts.dev ?? false;
+  const app = next({ dev, dir: root, hostname: opts.hostname ?? 'localhost', port: opts.port });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const nextUpgrade = app.getUpgradeHandler();
+  const gateway = createGateway({ handlers: agentHandlers });
+  const server = http.createServer(dispatchRequest((req, res) => handle(req, res)));
 
   server.on('upgrade', (req, socket, head) => {
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
@@ -85,7 +93,10 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(opts.port, opts.hostname, () => resolve());
+      // A deeper accept queue than Node's 511 (the kernel caps it at net.core.somaxconn): when a
+      // restarted server meets thousands of reconnecting agents, SYNs wait instead of being dropped
+      // and retried seconds later, past the agents' handshake timeout.
+      server.listen({ port: opts.port, host: opts.hostname, backlog: 4096 }, () => resolve());
     });
   } catch (error) {
     // Nothing listens: let go of what the gateway holds (its LISTEN connection) so the caller can stop cleanly.

@@ -4,7 +4,7 @@
 // waiting for.
 import WebSocket from 'ws';
 import { AGENT_WS_PATH, parseFrame, SUBPROTOCOL, ZServerMessage, type TAgentMessage, type TResult, type TRunning, type TServerMessage, type TWelcome } from '@/lib/agents/protocol';
-import { backoffMs } from './backoff';
+import { backoffMs, retryAfterMs } from './backoff';
 import { bootedSystem, currentSystem, heartbeatFacts, needsReboot, nixosVersion, type SystemPaths } from './system';
 import { checkServerUrl } from './trust';
 
@@ -36,6 +36,8 @@ export type ConnectionOptions = {
 export class AgentConnection {
   private ws: WebSocket | null = null;
   private attempt = 0;
+  /** The wait a busy server asked for (503 + Retry-After), used once instead of the backoff. */
+  private nextWait: number | null = null;
   private heartbeat: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   private liveness: NodeJS.Timeout | undefined;
@@ -104,7 +106,11 @@ export class AgentConnection {
       this.onFrame(data.toString());
     });
     ws.on('unexpected-response', (_req, res) => {
-      this.opts.log(`server refused the connection: HTTP ${res.statusCode}${res.statusCode === 401 ? ' (credential unknown or revoked: enrol again)' : ''}`);
+      // A busy server (admitting a crowd after a restart) says when to come back: that is
+      // not a failure, so the backoff does not grow.
+      const busy = res.statusCode === 503 ? retryAfterMs(res.headers['retry-after']) : null;
+      if (busy !== null) this.nextWait = busy;
+      else this.opts.log(`server refused the connection: HTTP ${res.statusCode}${res.statusCode === 401 ? ' (credential unknown or revoked: enrol again)' : ''}`);
       ws.terminate();
     });
     ws.on('error', (error) => this.opts.log(`connection error: ${error.message}`));
@@ -113,7 +119,8 @@ export class AgentConnection {
       clearInterval(this.liveness);
       this.welcome = null;
       if (this.stopped) return;
-      const wait = backoffMs(this.attempt++, this.opts.backoff);
+      const wait = this.nextWait ?? backoffMs(this.attempt++, this.opts.backoff);
+      this.nextWait = null;
       this.opts.log(`disconnected (${code}${reason.length ? ` ${reason.toString()}` : ''}); reconnecting in ${(wait / 1000).toFixed(1)} s`);
       this.retry = setTimeout(() => this.connect(), wait);
     });

@@ -20,8 +20,8 @@ const root = path.resolve(import.meta.dirname, '..');
 
 export type Harness = { base: string; gateway: Gateway; close: () => Promise<void> };
 
-export async function startHarness(opts: { port?: number; driver?: boolean } = {}): Promise<Harness> {
-  const gateway = createGateway({ handlers: agentHandlers, log: () => {} });
+export async function startHarness(opts: { port?: number; driver?: boolean; maxAdmitting?: number } = {}): Promise<Harness> {
+  const gateway = createGateway({ handlers: agentHandlers, log: () => {}, maxAdmitting: opts.maxAdmitting });
   const driver = opts.driver === false ? null : startRolloutDriver({ tickMs: 250, log: () => {} });
   // What a worker runs beside its driver: the outbox's background dispatcher.
   const outbox = opts.driver === false ? null : startOutboxDispatcher({ intervalMs: 500, log: () => {} });

@@ -80,7 +80,8 @@ describe('the server killed during a long switch', () => {
     const [entry] = (await sim.journal()).filter((e) => e.storePath === systems.slower);
     // Still switching when it reconnected: hello said so, and the server moved nothing.
     expect(entry?.outcome).toBeNull();
-    await until('the server to follow the activation', async () => (await sim.target(deploymentId))?.log.includes('the agent reconnected, still activating'));
+    // Progress lines wait in the row's `progress` until the result moves them into the log.
+    await until('the server to follow the activation', async () => (await sim.target(deploymentId))?.progress?.includes('the agent reconnected, still activating'));
     expect((await sim.target(deploymentId))?.phase).toBe('activating');
     const target = await ended(deploymentId);
     expect(target.phase, `${target.rollbackReason}\n${sim.agent.output()}`).toBe('succeeded');

@@ -176,4 +176,23 @@ describe('builds', () => {
     const host = await call(hostByName.GET, { token: op(), params: { name: h('01') } });
     expect(host.json.currentBuild).toMatchObject({ id: first.buildId, storePath: first.storePath });
   });
+
+  it('a data directory that cannot hold the build fails it, instead of leaving it running', async () => {
+    await hostWithPackages(h('05'), ['hello']);
+    const { buildId } = await requestBuild(fx.members.operator.caller, await findHost(fx.members.operator.caller, h('05')));
+    const { resetEnvCache } = await import('@/lib/env');
+    const blocked = path.join(tmp, 'not-a-directory');
+    await writeFile(blocked, '');
+    process.env.FLOTILLA_DATA_DIR = blocked;
+    resetEnvCache();
+    try {
+      expect(await runBuild(buildId)).toBe('failed');
+    } finally {
+      process.env.FLOTILLA_DATA_DIR = tmp;
+      resetEnvCache();
+    }
+    const [row] = await db().select().from(builds).where(eq(builds.id, buildId));
+    expect(row).toMatchObject({ status: 'failed' });
+    expect(row?.error).toMatch(/ENOTDIR|EEXIST|not a directory/i);
+  });
 });

@@ -31,7 +31,8 @@ export function LiveHostStatus({ host, initial }: { host: string; initial: Snaps
   const status = state.online ? 'online' : state.lastSeen ? 'offline' : 'never-seen';
   return (
     <span className="flex items-center gap-2" data-testid="host-status">
-      <HostStatusBadge status={status} /> last seen {relativeTime(state.lastSeen)}
+      <HostStatusBadge status={status} />
+      {state.online ? 'connected now' : `last seen ${relativeTime(state.lastSeen)}`}
     </span>
   );
 }

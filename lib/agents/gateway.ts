@@ -3,29 +3,59 @@
 // one host; a malformed or unexpected message closes that socket only.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { eq } from 'drizzle-orm';
 import { WebSocket, WebSocketServer } from 'ws';
 import { safeErrorForLog } from '@/lib/api/errors';
 import { parseAuthorization } from '@/lib/auth/authorization';
 import { clientAddressOf } from '@/lib/auth/limiter/client-address';
 import { authLimiter } from '@/lib/auth/limiter/limits';
-import { db, sqlClient } from '@/lib/db/client';
-import { hosts, type Host } from '@/lib/db/schema';
+import { sqlClient } from '@/lib/db/client';
+import type { Host } from '@/lib/db/schema';
 import { credentialEnded, hostFromCredential } from './credentials';
 import { HeartbeatWriter } from './heartbeats';
 import { HOST_CHANNEL } from './host-events';
+import { GatewayPresence, HEARTBEAT_SECONDS } from './presence';
 import { MAX_MESSAGE_BYTES, parseFrame, SUBPROTOCOL, ZAgentMessage, type TAgentMessage, type THello, type TServerMessage } from './protocol';
 
-export const HEARTBEAT_SECONDS = 15;
+export { HEARTBEAT_SECONDS };
 const PING_MS = 30_000;
 const SILENCE_MS = 60_000;
 /** Per connection: a burst of 60 messages, refilled at 20 a second. */
 const RATE = { burst: 60, perSecond: 20 };
+/**
+ * Agents being admitted at once (authenticated, then greeted): beyond this an upgrade gets
+ * 503 with Retry-After at no cost, so after a restart the crowd comes back at the pace the
+ * database answers instead of all queueing on the pool until their handshakes time out.
+ */
+const MAX_ADMITTING = 200;
+const BUSY_RETRY_SECONDS = 2;
 
-type Connection = { ws: WebSocket; hostId: string; hostName: string; orgId: string; credentialHash: string; ip: string; lastHeard: number; tokens: number; refilledAt: number; greeted: boolean; link: HostLink };
+type Connection = {
+  ws: WebSocket;
+  hostId: string;
+  hostName: string;
+  orgId: string;
+  credentialHash: string;
+  ip: string;
+  lastHeard: number;
+  tokens: number;
+  refilledAt: number;
+  greeted: boolean;
+  /** Leaves the admission count (once): at the end of its first hello, or when it closes before. */
+  admitted: () => void;
+  link: HostLink;
+};
 
 /** One connected host as the handlers see it: who it is, and a way to answer it. */
-export type HostLink = { hostId: string; hostName: string; orgId: string; credentialHash: string; send: (message: TServerMessage) => void; log: (line: string) => void };
+export type HostLink = {
+  hostId: string;
+  hostName: string;
+  orgId: string;
+  credentialHash: string;
+  /** The server process holding the socket (lib/agents/presence.ts): the host is online while it lives. */
+  gatewayId: string;
+  send: (message: TServerMessage) => void;
+  log: (line: string) => void;
+};
 
 /**
  * What the fleet does with its agents' messages and its hosts' events
@@ -43,6 +73,12 @@ export type AgentHandlers = {
   event: (link: HostLink, event: string) => Promise<void>;
   /** Events whose id is an organisation's: every connected host of it hears them. */
   orgEvents: readonly string[];
+  /**
+   * Events about many hosts at once (a deployment released to thousands): one call with
+   * every greeted host of this process, so the handler works in batches, not per host.
+   */
+  fleetEvents: readonly string[];
+  fleetEvent: (event: string, id: string, links: ReadonlyMap<string, HostLink>) => Promise<void>;
 };
 
 export type Gateway = {
@@ -56,8 +92,9 @@ function reject(socket: Duplex, status: string, message: string, extraHeaders = 
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${extraHeaders}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 
-export function createGateway(opts: { handlers: AgentHandlers; log?: (line: string) => void }): Gateway {
+export function createGateway(opts: { handlers: AgentHandlers; log?: (line: string) => void; maxAdmitting?: number }): Gateway {
   const { handlers } = opts;
+  const maxAdmitting = opts.maxAdmitting ?? (Number(process.env.FLOTILLA_GATEWAY_MAX_ADMITTING) || MAX_ADMITTING);
   const log = opts.log ?? ((line: string) => console.log(`[agents] ${line}`));
   const wss = new WebSocketServer({
     noServer: true,
@@ -68,6 +105,13 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
   const connections = new Map<string, Connection>();
   const heartbeats = new HeartbeatWriter();
   heartbeats.start();
+  const greetedIds = () => [...connections.values()].filter((c) => c.greeted).map((c) => c.hostId);
+  const presence = new GatewayPresence(greetedIds, log);
+  // Upgrades wait for this: a host must never name a gateway that has no row yet.
+  const registered = presence.start();
+  registered.catch((error) => log(`cannot register this gateway: ${String(error)}`));
+  let admitting = 0;
+  let closing = false;
 
   const send = (conn: Connection, message: TServerMessage) => {
     if (conn.ws.readyState === WebSocket.OPEN) conn.ws.send(JSON.stringify(message));
@@ -88,9 +132,13 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
     void work.catch((error) => log(`${what} for ${conn.hostName} failed: ${error instanceof Error ? error.message : String(error)}`));
 
   async function onHello(conn: Connection, message: THello) {
-    if (!(await handlers.admit(conn.link, message))) return drop(conn, 4401, 'credential revoked or host retired');
-    // From here the host's events reach this socket.
-    conn.greeted = true;
+    try {
+      if (!(await handlers.admit(conn.link, message))) return drop(conn, 4401, 'credential revoked or host retired');
+      // From here the host's events reach this socket.
+      conn.greeted = true;
+    } finally {
+      conn.admitted();
+    }
     await handlers.hello(conn.link, message);
   }
 
@@ -121,10 +169,15 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
     }
   }
 
-  function accept(ws: WebSocket, host: Host, ip: string) {
+  function accept(ws: WebSocket, host: Host, ip: string, admitted: () => void) {
+    // An upgrade that was on its way while the gateway closed: the agent tries another server.
+    if (closing) {
+      admitted();
+      return ws.close(1001, 'server shutting down');
+    }
     const previous = connections.get(host.id);
-    const identity = { hostId: host.id, hostName: host.name, orgId: host.orgId, credentialHash: host.credentialHash ?? '' };
-    const conn: Connection = { ws, ...identity, ip, lastHeard: Date.now(), tokens: RATE.burst, refilledAt: Date.now(), greeted: false, link: { ...identity, send: (message) => send(conn, message), log } };
+    const identity = { hostId: host.id, hostName: host.name, orgId: host.orgId, credentialHash: host.credentialHash ?? '', gatewayId: presence.id };
+    const conn: Connection = { ws, ...identity, ip, lastHeard: Date.now(), tokens: RATE.burst, refilledAt: Date.now(), greeted: false, admitted, link: { ...identity, send: (message) => send(conn, message), log } };
     connections.set(host.id, conn);
     if (previous) drop(previous, 4000, 'replaced by a newer connection from the same host');
     ws.on('message', (data, isBinary) => {
@@ -134,13 +187,12 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
     ws.on('pong', () => (conn.lastHeard = Date.now()));
     ws.on('error', (error) => log(`socket error from ${conn.hostName}: ${error.message}`));
     ws.on('close', () => {
+      conn.admitted();
       if (connections.get(host.id) !== conn) return;
       connections.delete(host.id);
-      void db()
-        .update(hosts)
-        .set({ online: false, lastSeen: new Date(conn.lastHeard) })
-        .where(eq(hosts.id, host.id))
-        .catch((error) => log(`marking ${conn.hostName} offline failed: ${String(error)}`));
+      heartbeats.forget(host.id);
+      // A failed write is mended by the gateway's next reconcile.
+      void presence.disconnected(host.id, conn.lastHeard);
     });
   }
 
@@ -164,6 +216,13 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
         for (const c of connections.values()) if (c.greeted && c.orgId === id) safely(c, event, handlers.event(c.link, event));
         return;
       }
+      if (handlers.fleetEvents.includes(event)) {
+        if (!id) return;
+        const links = new Map<string, HostLink>();
+        for (const c of connections.values()) if (c.greeted) links.set(c.hostId, c.link);
+        void handlers.fleetEvent(event, id, links).catch((error) => log(`${event} ${id} failed: ${safeErrorForLog(error)}`));
+        return;
+      }
       const conn = id ? connections.get(id) : undefined;
       if (!conn) return;
       // The event says the host's credential changed, not to what: a socket that already
@@ -181,22 +240,35 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
     handleUpgrade(req, socket, head) {
       const ip = clientAddressOf(req);
       socket.on('error', () => socket.destroy());
+      if (closing) return reject(socket, '503 Service Unavailable', 'server shutting down\n', `Retry-After: ${BUSY_RETRY_SECONDS}\r\n`);
       const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
       if (!protocols.includes(SUBPROTOCOL)) return reject(socket, '400 Bad Request', `use the ${SUBPROTOCOL} subprotocol\n`);
       const credentials = parseAuthorization(req.headers.authorization);
       const secret = credentials?.scheme === 'bearer' ? credentials.secret : null;
       if (!secret) return reject(socket, '401 Unauthorized', 'send the host credential as a Bearer token\n');
-      hostFromCredential(secret)
+      if (admitting >= maxAdmitting) return reject(socket, '503 Service Unavailable', 'admitting other agents; come back shortly\n', `Retry-After: ${BUSY_RETRY_SECONDS}\r\n`);
+      admitting += 1;
+      let counted = true;
+      const admitted = () => {
+        if (counted) admitting -= 1;
+        counted = false;
+      };
+      // However the upgrade ends (refused, the peer gone mid-way), the place is given back.
+      socket.once('close', admitted);
+      registered
+        .then(() => hostFromCredential(secret))
         .then(async (host) => {
           if (!host) {
+            admitted();
             // A valid credential is never refused for its address's past; a wrong one counts, and past the limit gets 429.
             const limited = await authLimiter().secretFailed(ip, 'the agent gateway');
             if (limited) return reject(socket, '429 Too Many Requests', 'too many failed authentications from your address\n', `Retry-After: ${limited.retryAfterSeconds}\r\n`);
             return reject(socket, '401 Unauthorized', 'unknown or revoked host credential\n');
           }
-          wss.handleUpgrade(req, socket, head, (ws) => accept(ws, host, ip));
+          wss.handleUpgrade(req, socket, head, (ws) => accept(ws, host, ip, admitted));
         })
         .catch((error) => {
+          admitted();
           log(`upgrade failed: ${String(error)}`);
           reject(socket, '500 Internal Server Error', 'server error\n');
         });
@@ -209,11 +281,13 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
     },
     connected: () => connections.size,
     async close() {
+      closing = true;
       clearInterval(pinger);
       await (await listening)?.unlisten();
       for (const conn of connections.values()) conn.ws.close(1001, 'server shutting down');
       connections.clear();
       await heartbeats.stop();
+      await presence.stop();
       wss.close();
     },
   };

@@ -13,9 +13,14 @@ export async function announceCredentialChange(tx: Tx, hostId: string) {
   await tx.execute(sql`select pg_notify(${HOST_CHANNEL}, ${`credential:${hostId}`})`);
 }
 
-/** A deployment target for the host was released: whoever holds its socket delivers it. */
-export async function announceDeployment(hostId: string) {
-  await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`deploy:${hostId}`})`);
+export const RELEASED_EVENT = 'released';
+
+/**
+ * A deployment released targets, to any number of hosts: one NOTIFY, and every server
+ * process delivers to the hosts it holds in a few batched transactions.
+ */
+export async function announceRelease(deploymentId: string) {
+  await db().execute(sql`select pg_notify(${HOST_CHANNEL}, ${`${RELEASED_EVENT}:${deploymentId}`})`);
 }
 
 /** A decision was made for one of the host's blocked targets: whoever holds its socket sends it. */

@@ -280,10 +280,12 @@ async function buildClaimed(build: Build & { takenOver: boolean }, workerId: str
   // Only rows from before inputs were recorded hold `{}` (TBuildInputsAtRest); requestBuild always writes them.
   const inputs = build.inputs as TBuildInputs;
   const reporter = new BuildReporter(buildId, workerId);
-  // Named for this process: a worker that starts after this one died removes it (lib/jobs/temp-dirs.ts).
-  const dir = await makeTempDir(env().dataDir, 'build');
   const mine = owned(buildId, workerId);
+  let dir: string | undefined;
   try {
+    // Named for this process: a worker that starts after this one died removes it (lib/jobs/temp-dirs.ts).
+    // Inside the try: a data directory that cannot take it fails the build, never leaves it running.
+    dir = await makeTempDir(env().dataDir, 'build');
     if (build.takenOver) reporter.note(`--- taken over by ${workerId} after the previous worker stopped or went silent ---`);
     // Never a build outside the sandbox or as root: the worker checked at start, and this
     // holds for any process that builds (the check runs once per process).
@@ -350,6 +352,6 @@ async function buildClaimed(build: Build & { takenOver: boolean }, workerId: str
     await db().update(builds).set({ status: 'failed', error: message.slice(0, 4000), finishedAt: new Date(), nixPgid: null, nixStart: null }).where(mine);
     return 'failed';
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 }

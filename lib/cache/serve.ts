@@ -11,17 +11,16 @@
 // - anyone else: 401, or 403 for a known caller asking for what it may not do.
 // Nix sends netrc credentials as HTTP Basic, so the secret may come as the Basic
 // password (the login is ignored) or as a Bearer token.
+// A host's credential and the paths it may read are answered from memory (access.ts:
+// grants only, dropped on the credential's NOTIFY); refusals and API tokens ask the database.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { and, type AnyColumn, eq, exists, or, sql } from 'drizzle-orm';
-import { hostFromCredential } from '@/lib/agents/credentials';
 import { AppError } from '@/lib/api/errors';
 import { callerFromApiToken } from '@/lib/auth/api-tokens';
 import { parseAuthorization } from '@/lib/auth/authorization';
 import { clientAddressOf } from '@/lib/auth/limiter/client-address';
 import { authLimiter } from '@/lib/auth/limiter/limits';
-import { db } from '@/lib/db/client';
 import { isDatabaseUnavailable } from '@/lib/db/errors';
-import { buildPaths, builds, cacheObjects, closurePaths, deploymentTargets } from '@/lib/db/schema';
+import { cacheHostFromCredential, connectionCacheHost, hostMayRead, hostMayReadNar, rememberedCacheHost, rememberedGrant } from './access';
 import type { ServeHeaders } from './backend';
 import { cacheBackend } from './storage';
 import { receiveNar, receiveNarinfo, UploadRefused } from './upload';
@@ -38,9 +37,20 @@ function presentedSecret(req: IncomingMessage): string | null {
   return null;
 }
 
+const hostReader = (host: { id: string; orgId: string }): Reader => ({ orgId: host.orgId, hostId: host.id, write: false, tokenId: null });
+
+/** A host this process remembers (access.ts): no await, no database. */
+function rememberedReader(req: IncomingMessage, secret: string): Reader | undefined {
+  if (!secret.startsWith('hst_')) return undefined;
+  const authorization = req.headers.authorization as string;
+  const host = rememberedCacheHost(secret, { socket: req.socket, authorization });
+  return host && hostReader(host);
+}
+
 async function reader(secret: string): Promise<Reader | 'forbidden' | null> {
   if (secret.startsWith('hst_')) {
-    const host = await hostFromCredential(secret);
+    // From memory when this process has seen the credential lately (access.ts says why that is safe).
+    const host = await cacheHostFromCredential(secret);
     return host ? { orgId: host.orgId, hostId: host.id, write: false, tokenId: null } : null;
   }
   try {
@@ -52,34 +62,6 @@ async function reader(secret: string): Promise<Reader | 'forbidden' | null> {
     if (error instanceof AppError) return null;
     throw error;
   }
-}
-
-/**
- * May this host fetch this store path? Yes if it is in a closure built for it or deployed
- * to it: a build's paths (build_paths), or the recorded closure of a system pushed by CI
- * (closure_paths, written when the deployment was made).
- */
-async function hostMayRead(orgId: string, hostId: string, storeHash: string): Promise<boolean> {
-  const deployedTo = (storePath: AnyColumn) =>
-    exists(
-      db()
-        .select({ one: sql`1` })
-        .from(deploymentTargets)
-        .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.storePath, storePath))),
-    );
-  const [built] = await db()
-    .select({ one: sql<number>`1` })
-    .from(buildPaths)
-    .innerJoin(builds, eq(builds.id, buildPaths.buildId))
-    .where(and(eq(buildPaths.storeHash, storeHash), or(eq(builds.hostId, hostId), deployedTo(builds.storePath))))
-    .limit(1);
-  if (built) return true;
-  const [pushed] = await db()
-    .select({ one: sql<number>`1` })
-    .from(closurePaths)
-    .where(and(eq(closurePaths.orgId, orgId), eq(closurePaths.storeHash, storeHash), deployedTo(closurePaths.rootPath)))
-    .limit(1);
-  return Boolean(pushed);
 }
 
 function answer(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
@@ -141,8 +123,10 @@ export async function handleCacheRequest(req: IncomingMessage, res: ServerRespon
 
 async function serveCacheRequest(req: IncomingMessage, res: ServerResponse, pathname: string) {
   if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'PUT') return answer(res, 405, 'the cache takes GET, HEAD and PUT', { allow: 'GET, HEAD, PUT' });
-  const secret = presentedSecret(req);
-  const who = secret ? await reader(secret) : null;
+  // The same header on a kept-alive connection as its last request: the host found then, if it still stands.
+  const known = req.headers.authorization ? connectionCacheHost(req.socket, req.headers.authorization) : undefined;
+  const secret = known ? null : presentedSecret(req);
+  const who = known ? hostReader(known) : secret ? (rememberedReader(req, secret) ?? (await reader(secret))) : null;
   if (who === null) {
     // A valid secret is never refused for its address's past; a wrong one counts, and past the limit gets 429.
     const limited = secret ? await authLimiter().secretFailed(clientAddressOf(req), 'the binary cache') : null;
@@ -159,19 +143,14 @@ async function serveCacheRequest(req: IncomingMessage, res: ServerResponse, path
   const narinfo = NARINFO.exec(pathname);
   if (narinfo) {
     const storeHash = narinfo[1] as string;
-    if (who.hostId && !(await hostMayRead(who.orgId, who.hostId, storeHash))) return answer(res, 403, 'this path is not part of a closure for this host');
+    const host = who.hostId ? { id: who.hostId, orgId: who.orgId } : null;
+    if (host && !rememberedGrant(host, storeHash) && !(await hostMayRead(host, storeHash))) return answer(res, 403, 'this path is not part of a closure for this host');
     return streamObject(req, res, who.orgId, `${storeHash}.narinfo`, 'text/x-nix-narinfo');
   }
   const nar = NAR.exec(pathname);
   if (nar) {
     const narUrl = nar[1] as string;
-    if (who.hostId) {
-      const [object] = await db()
-        .select({ storeHash: cacheObjects.storeHash })
-        .from(cacheObjects)
-        .where(and(eq(cacheObjects.orgId, who.orgId), eq(cacheObjects.narUrl, narUrl)));
-      if (!object || !(await hostMayRead(who.orgId, who.hostId, object.storeHash))) return answer(res, 403, 'this file is not part of a closure for this host');
-    }
+    if (who.hostId && !(await hostMayReadNar({ id: who.hostId, orgId: who.orgId }, narUrl))) return answer(res, 403, 'this file is not part of a closure for this host');
     return streamObject(req, res, who.orgId, narUrl, 'application/x-nix-nar');
   }
   return answer(res, 404, 'not a binary cache path');

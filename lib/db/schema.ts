@@ -196,6 +196,12 @@ export const hosts = pgTable(
     credentialHash: text('credential_hash'),
     enrolledAt: ts('enrolled_at'),
     online: boolean('online').notNull().default(false),
+    // The server process holding its socket (agent_gateways): the host is online while that
+    // process is alive, so a connected host costs no write per heartbeat. No foreign key: a
+    // gateway's row goes when it dies, and the presence sweep sets its hosts offline.
+    gatewayId: uuid('gateway_id'),
+    // The last time its agent was heard from, as written: when it disconnected, or its
+    // reported state last changed or was sampled. An online host is being heard from now.
     lastSeen: ts('last_seen'),
     currentSystem: text('current_system'),
     bootedSystem: text('booted_system'),
@@ -228,6 +234,15 @@ export const hosts = pgTable(
     uniqueIndex('hosts_credential_key').on(t.credentialHash),
   ],
 );
+
+// Every server process holding agent sockets beats here every few seconds; hosts whose
+// gateway stopped beating are offline (lib/agents/presence.ts).
+export const agentGateways = pgTable('agent_gateways', {
+  id: uuid('id').primaryKey(),
+  label: text('label').notNull(),
+  startedAt: ts('started_at').notNull().defaultNow(),
+  aliveAt: ts('alive_at').notNull().defaultNow(),
+});
 
 export const hostAssignees = pgTable(
   'host_assignees',
@@ -547,8 +562,11 @@ export const deploymentTargets = pgTable(
     sentAt: ts('sent_at'),
     confirmedAt: ts('confirmed_at'),
     finishedAt: ts('finished_at'),
-    // The agent's last words on it: progress messages and the log tail of its result.
+    // The agent's last words on it: its progress lines and the log tail of its result.
     log: text('log').notNull().default(''),
+    // Progress lines while it runs (the last 1,500 characters), kept in the row and moved
+    // into the log with the result: a growing log is not rewritten per message.
+    progress: text('progress'),
     // Pre-switch check items the agent reported ({id, check, level, message, resolutions}),
     // and the resolution a person chose for each blocking one (item id → resolution id).
     checks: jsonb('checks').$type<TCheckItems>(),

@@ -10,15 +10,39 @@ import { and, eq, gt, inArray, isNull, ne, notInArray, sql } from 'drizzle-orm';
 import { db, type Tx } from '@/lib/db/client';
 import { ZRollout, type TRollout } from '@/lib/db/json-types';
 import { builds, deployments, deploymentTargets, hosts, type Host } from '@/lib/db/schema';
-import { ACTIVE_DEPLOYMENT_STATUSES, isFailedPhase, isFinalDeployment, isFinalPhase, isInFlightPhase, NOT_STARTED_TARGET_PHASES, ROLLING_DEPLOYMENT_STATUSES } from '@/lib/db/statuses';
-import { announceDeployment } from '@/lib/agents/host-events';
+import {
+  ACTIVE_DEPLOYMENT_STATUSES,
+  FAILED_TARGET_PHASES,
+  FINAL_TARGET_PHASES,
+  isFailedPhase,
+  isFinalDeployment,
+  isFinalPhase,
+  isInFlightPhase,
+  NOT_STARTED_TARGET_PHASES,
+  ROLLING_DEPLOYMENT_STATUSES,
+} from '@/lib/db/statuses';
+import { announceRelease } from '@/lib/agents/host-events';
 import { emit, transaction } from '@/lib/events/outbox';
 import { writeDeployment } from './create';
+import { hostIsBusy } from './delivery';
 import type { DeploymentMilestone } from './notify';
 import { limitsFor, outsideWindow } from './strategy';
 
 type Deployment = typeof deployments.$inferSelect;
-type Target = typeof deploymentTargets.$inferSelect;
+// Every column the rollout reads, and none of the large ones (the log, check reports):
+// a pass over a 10,000-host deployment reads 10,000 of these.
+const TARGET_COLUMNS = {
+  id: deploymentTargets.id,
+  storePath: deploymentTargets.storePath,
+  buildId: deploymentTargets.buildId,
+  wave: deploymentTargets.wave,
+  previousSystem: deploymentTargets.previousSystem,
+  phase: deploymentTargets.phase,
+  error: deploymentTargets.error,
+  rollbackReason: deploymentTargets.rollbackReason,
+  releasedAt: deploymentTargets.releasedAt,
+};
+type Target = Pick<typeof deploymentTargets.$inferSelect, keyof typeof TARGET_COLUMNS>;
 type Row = { t: Target; host: Pick<Host, 'id' | 'name' | 'online' | 'tags' | 'currentSystem' | 'lastHealth'> };
 
 /** What a step decided that must happen after its transaction commits: written to the outbox before it does. */
@@ -35,9 +59,12 @@ export async function advanceDeployment(id: string, now = new Date()): Promise<b
       .where(and(eq(deployments.id, id), inArray(deployments.status, [...ACTIVE_DEPLOYMENT_STATUSES])))
       .for('update', { skipLocked: true });
     if (!d) return false;
+    // Most passes of a big rolling deployment come from results that change nothing yet:
+    // a count says so without reading every target.
+    if (d.status === 'rolling' && (await nothingToDo(tx, d, now))) return true;
     const rows = await tx
       .select({
-        t: deploymentTargets,
+        t: TARGET_COLUMNS,
         host: { id: hosts.id, name: hosts.name, online: hosts.online, tags: hosts.tags, currentSystem: hosts.currentSystem, lastHealth: hosts.lastHealth },
       })
       .from(deploymentTargets)
@@ -51,6 +78,31 @@ export async function advanceDeployment(id: string, now = new Date()): Promise<b
     for (const other of effects.nudge) await emit(tx, { type: 'deployment.changed', deploymentId: other });
     return true;
   });
+}
+
+/**
+ * A rolling deployment has nothing to do now when nothing waits to be released, failures are
+ * within what it tolerates, it has not ended, and no released target's host could have passed
+ * the offline deadline. One aggregate over the targets, instead of reading them all.
+ */
+async function nothingToDo(tx: Tx, d: Deployment, now: Date): Promise<boolean> {
+  const t = deploymentTargets;
+  const phases = (list: readonly string[]) => sql.join(list.map((p) => sql`${p}`), sql`, `);
+  const [c] = await tx
+    .select({
+      total: sql<number>`count(*)::int`,
+      unreleased: sql<number>`(count(*) filter (where ${t.phase} = 'pending' and ${t.releasedAt} is null))::int`,
+      releasedPending: sql<number>`(count(*) filter (where ${t.phase} = 'pending' and ${t.releasedAt} is not null))::int`,
+      failed: sql<number>`(count(*) filter (where ${t.phase} in (${phases(FAILED_TARGET_PHASES)})))::int`,
+      unfinished: sql<number>`(count(*) filter (where ${t.phase} not in (${phases(FINAL_TARGET_PHASES)})))::int`,
+    })
+    .from(t)
+    .where(eq(t.deploymentId, d.id));
+  if (!c || c.unreleased > 0 || c.unfinished === 0) return false;
+  const strategy = ZRollout.parse(d.strategy);
+  if (c.failed > limitsFor(strategy, c.total).maxFailures) return false;
+  const deadline = (d.startedAt ?? d.createdAt).getTime() + strategy.offlineDeadlineSeconds * 1000;
+  return c.releasedPending === 0 || now.getTime() <= deadline;
 }
 
 class Step {
@@ -220,15 +272,25 @@ class Step {
     const inFlight = this.rows.filter((r) => r.t.releasedAt && !isFinalPhase(r.t.phase)).length;
     const slots = Math.max(0, this.limits.maxInFlight - inFlight);
     candidates.sort((a, b) => a.t.wave - b.t.wave || a.host.name.localeCompare(b.host.name));
-    for (const r of candidates.slice(0, slots)) {
-      const [released] = await this.tx
-        .update(deploymentTargets)
-        .set({ releasedAt: this.now, updatedAt: this.now })
-        .where(and(eq(deploymentTargets.id, r.t.id), eq(deploymentTargets.phase, 'pending'), isNull(deploymentTargets.releasedAt)))
-        .returning({ id: deploymentTargets.id });
-      if (!released) continue;
+    const chosen = candidates.slice(0, slots);
+    if (chosen.length === 0) return;
+    // Set-based, whatever the count: one statement releases them, one locks their hosts in id
+    // order (as the heartbeat writer does, so the two never deadlock), one says what each should run.
+    const released = await this.tx
+      .update(deploymentTargets)
+      .set({ releasedAt: this.now, updatedAt: this.now })
+      .where(and(sql`${deploymentTargets.id} = any(${`{${chosen.map((r) => r.t.id).join(',')}}`}::uuid[])`, eq(deploymentTargets.phase, 'pending'), isNull(deploymentTargets.releasedAt)))
+      .returning({ id: deploymentTargets.id });
+    if (released.length === 0) return;
+    const ids = new Set(released.map((r) => r.id));
+    const hostIds = `{${chosen.filter((r) => ids.has(r.t.id)).map((r) => r.host.id).join(',')}}`;
+    await this.tx.execute(sql`select 1 from ${hosts} where id = any(${hostIds}::uuid[]) order by id for no key update`);
+    await this.tx.execute(sql`
+      update ${hosts} h set desired_system = t.store_path from ${deploymentTargets} t
+      where t.id = any(${`{${[...ids].join(',')}}`}::uuid[]) and h.id = t.host_id`);
+    for (const r of chosen) {
+      if (!ids.has(r.t.id)) continue;
       r.t.releasedAt = this.now;
-      await this.tx.update(hosts).set({ desiredSystem: r.t.storePath }).where(eq(hosts.id, r.host.id));
       this.effects.announce.add(r.host.id);
     }
   }
@@ -242,7 +304,7 @@ class Step {
       .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
       .where(
         and(
-          inArray(deploymentTargets.hostId, hostIds),
+          sql`${deploymentTargets.hostId} = any(${`{${hostIds.join(',')}}`}::uuid[])`,
           ne(deployments.id, this.d.id),
           gt(deployments.createdAt, this.d.createdAt),
           eq(deployments.orgId, this.d.orgId),
@@ -303,7 +365,13 @@ class Step {
 
   /** Targets not yet sent never will be: they end cancelled, saying why. */
   private async cancelUnstarted(why: string) {
-    for (const r of this.rows.filter((x) => x.t.phase === 'pending')) await this.setPhase(r, 'cancelled', `${NOT_STARTED}${why}`);
+    const cancelled = await this.tx
+      .update(deploymentTargets)
+      .set({ phase: 'cancelled', error: `${NOT_STARTED}${why}`, finishedAt: this.now, updatedAt: this.now })
+      .where(and(eq(deploymentTargets.deploymentId, this.d.id), eq(deploymentTargets.phase, 'pending')))
+      .returning({ id: deploymentTargets.id });
+    const ids = new Set(cancelled.map((c) => c.id));
+    for (const r of this.rows) if (ids.has(r.t.id)) r.t.phase = 'cancelled';
   }
 }
 
@@ -332,13 +400,18 @@ export async function activeDeploymentIds(): Promise<string[]> {
 }
 
 /**
- * Released targets still unsent to hosts that are online: their NOTIFY may have been lost (a
- * driver killed between commit and notify, a server restarting). Announcing again is harmless:
- * delivery is guarded.
+ * Deployments with released targets still unsent, for a while, to hosts that are online and
+ * not busy with another target: their NOTIFY may have been lost (a driver killed between
+ * commit and notify, a server restarting). One announcement per deployment, which every
+ * server answers for the hosts it holds; harmless when nothing was lost, as delivery is
+ * guarded. The driver calls this every RE_ANNOUNCE_SECONDS, so a target that is merely
+ * waiting its turn costs nothing per pass.
  */
-export async function reannounceStuckTargets(olderThanSeconds = 5) {
+export const RE_ANNOUNCE_SECONDS = 30;
+
+export async function reannounceStuckTargets(olderThanSeconds = RE_ANNOUNCE_SECONDS) {
   const rows = await db()
-    .selectDistinct({ hostId: deploymentTargets.hostId })
+    .selectDistinct({ deploymentId: deploymentTargets.deploymentId })
     .from(deploymentTargets)
     .innerJoin(hosts, eq(hosts.id, deploymentTargets.hostId))
     .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
@@ -348,8 +421,9 @@ export async function reannounceStuckTargets(olderThanSeconds = 5) {
         sql`${deploymentTargets.releasedAt} < now() - make_interval(secs => ${olderThanSeconds})`,
         eq(hosts.online, true),
         inArray(deployments.status, ROLLING_DEPLOYMENT_STATUSES),
+        sql`not ${hostIsBusy(deploymentTargets.hostId)}`,
       ),
     );
-  for (const r of rows) await announceDeployment(r.hostId);
+  for (const r of rows) await announceRelease(r.deploymentId);
   return rows.length;
 }

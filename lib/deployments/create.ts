@@ -3,7 +3,7 @@
 // cache holds, or nothing starts. The rows are written with their waves planned; the
 // rollout driver (lib/deployments/driver.ts) takes it from there, woken by the outbox
 // event the same transaction writes.
-import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import { can, type Caller } from '@/lib/auth/caller';
@@ -106,13 +106,15 @@ async function resolveSystems(tx: Tx, caller: Caller, input: TCreateDeployment, 
     return systems;
   }
   const unbuilt: string[] = [];
+  // Each host's newest good build, in one query whatever the number of hosts.
+  const newest = await tx
+    .selectDistinctOn([builds.hostId], { hostId: builds.hostId, id: builds.id, storePath: builds.storePath })
+    .from(builds)
+    .where(and(sql`${builds.hostId} = any(${`{${found.map((h) => h.id).join(',')}}`}::uuid[])`, eq(builds.status, 'succeeded'), eq(builds.preview, false), isNull(builds.prunedAt)))
+    .orderBy(builds.hostId, desc(builds.finishedAt));
+  const byHost = new Map(newest.map((b) => [b.hostId, b]));
   for (const h of found) {
-    const [b] = await tx
-      .select({ id: builds.id, storePath: builds.storePath })
-      .from(builds)
-      .where(and(eq(builds.hostId, h.id), eq(builds.status, 'succeeded'), eq(builds.preview, false), isNull(builds.prunedAt)))
-      .orderBy(desc(builds.finishedAt))
-      .limit(1);
+    const b = byHost.get(h.id);
     if (b?.storePath) systems.set(h.id, { storePath: b.storePath, buildId: b.id });
     else unbuilt.push(h.name);
   }

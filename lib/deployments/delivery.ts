@@ -1,7 +1,7 @@
 // Delivery of deployment targets to connected agents, and what their reports do to
 // the targets. Each transition is one guarded UPDATE, so two server processes, a
 // restart or a replayed message never send a target twice or move it backwards.
-import { and, desc, eq, inArray, isNotNull, isNull, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, type AnyColumn, eq, inArray, isNotNull, ne, notInArray, or, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { ZRollout } from '@/lib/db/json-types';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
@@ -13,51 +13,84 @@ import { policyChoices } from './decision-policy';
 import { nudgeRollout } from './events';
 import { parseDecision } from './schemas';
 
+/** SQL: the host in this column has a target in flight. */
+export const hostIsBusy = (hostId: AnyColumn) =>
+  sql`exists (select 1 from ${deploymentTargets} busy where busy.host_id = ${hostId} and busy.phase in (${sql.join(
+    IN_FLIGHT_TARGET_PHASES.map((p) => sql`${p}`),
+    sql`, `,
+  )}))`;
+
 /** The host's next released target as a `deploy` message, moved to `sent`; null when there is none to send now. */
 export async function nextDeploy(hostId: string): Promise<TDeploy | null> {
+  return (await claimDeploys([hostId]))[0] ?? null;
+}
+
+/**
+ * The next released target of each of these hosts that has nothing in flight, moved to
+ * `sent`, as `deploy` messages to send: one transaction of three statements for any
+ * number of hosts (a deployment released to thousands is delivered in a few of them,
+ * not one per host). One host, one activation at a time: the agent works through them
+ * in order anyway. A newer deployment supersedes an older one for the same host.
+ */
+export async function claimDeploys(hostIds: string[]): Promise<(TDeploy & { hostId: string })[]> {
+  if (hostIds.length === 0) return [];
+  const ids = `{${hostIds.join(',')}}`;
   return db().transaction(async (tx) => {
-    // One host, one activation at a time: the agent works through them in order anyway.
-    const busy = await tx
-      .select({ id: deploymentTargets.id })
-      .from(deploymentTargets)
-      .where(and(eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT_TARGET_PHASES])))
-      .limit(1);
-    if (busy.length) return null;
+    // Locked in id order, as every multi-target write is: two claims wait, never deadlock.
     const pending = await tx
-      .select({ target: deploymentTargets, deployment: deployments })
+      .select({ id: deploymentTargets.id, hostId: deploymentTargets.hostId, deploymentId: deploymentTargets.deploymentId, storePath: deploymentTargets.storePath, strategy: deployments.strategy, createdAt: deployments.createdAt })
       .from(deploymentTargets)
       .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
       .where(
         and(
-          eq(deploymentTargets.hostId, hostId),
+          sql`${deploymentTargets.hostId} = any(${ids}::uuid[])`,
           eq(deploymentTargets.phase, 'pending'),
           isNotNull(deploymentTargets.releasedAt),
           isNotNull(deploymentTargets.storePath),
           // A paused deployment keeps what it released until it resumes.
           inArray(deployments.status, ROLLING_DEPLOYMENT_STATUSES),
+          sql`not ${hostIsBusy(deploymentTargets.hostId)}`,
         ),
       )
-      .orderBy(desc(deployments.createdAt))
+      .orderBy(deploymentTargets.id)
       .for('update', { of: deploymentTargets });
-    const [newest, ...older] = pending;
-    if (!newest) return null;
-    // A newer deployment supersedes an older one for the same host.
-    for (const o of older) {
+    const newest = new Map<string, (typeof pending)[number]>();
+    for (const p of pending) {
+      const seen = newest.get(p.hostId);
+      if (!seen || p.createdAt > seen.createdAt) newest.set(p.hostId, p);
+    }
+    const superseded = pending.filter((p) => newest.get(p.hostId) !== p);
+    for (const o of superseded) {
       await tx
         .update(deploymentTargets)
-        .set({ phase: 'skipped', error: `superseded by deployment ${newest.deployment.id}`, finishedAt: new Date(), updatedAt: new Date() })
-        .where(and(eq(deploymentTargets.id, o.target.id), eq(deploymentTargets.phase, 'pending')));
+        .set({ phase: 'skipped', error: `superseded by deployment ${newest.get(o.hostId)?.deploymentId}`, finishedAt: new Date(), updatedAt: new Date() })
+        .where(and(eq(deploymentTargets.id, o.id), eq(deploymentTargets.phase, 'pending')));
     }
+    if (newest.size === 0) return [];
     // What the host runs now is where a rollback of this deployment takes it.
-    const [host] = await tx.select({ currentSystem: hosts.currentSystem }).from(hosts).where(eq(hosts.id, hostId));
-    const [sent] = await tx
-      .update(deploymentTargets)
-      .set({ phase: 'sent', sentAt: new Date(), previousSystem: host?.currentSystem ?? null, attempts: sql`${deploymentTargets.attempts} + 1`, updatedAt: new Date() })
-      .where(and(eq(deploymentTargets.id, newest.target.id), eq(deploymentTargets.phase, 'pending')))
-      .returning();
-    if (!sent?.storePath) return null;
-    return deployMessage(sent.id, sent.deploymentId, sent.storePath, newest.deployment.strategy);
+    const sent = await tx.execute<{ id: string }>(sql`
+      update ${deploymentTargets} t set phase = 'sent', sent_at = now(), previous_system = h.current_system, attempts = t.attempts + 1, updated_at = now()
+      from ${hosts} h
+      where t.id = any(${`{${[...newest.values()].map((p) => p.id).join(',')}}`}::uuid[]) and h.id = t.host_id and t.phase = 'pending'
+      returning t.id`);
+    const sentIds = new Set(sent.map((r) => r.id));
+    const strategies = new Map<string, unknown>();
+    return [...newest.values()]
+      .filter((p) => sentIds.has(p.id) && p.storePath)
+      .map((p) => {
+        if (!strategies.has(p.deploymentId)) strategies.set(p.deploymentId, p.strategy);
+        return { ...deployMessage(p.id, p.deploymentId, p.storePath as string, strategies.get(p.deploymentId)), hostId: p.hostId };
+      });
   });
+}
+
+/** Hosts with a released target of this deployment still to send (the gateway keeps those connected to it). */
+export async function releasedHosts(deploymentId: string): Promise<string[]> {
+  const rows = await db()
+    .select({ hostId: deploymentTargets.hostId })
+    .from(deploymentTargets)
+    .where(and(eq(deploymentTargets.deploymentId, deploymentId), eq(deploymentTargets.phase, 'pending'), isNotNull(deploymentTargets.releasedAt)));
+  return rows.map((r) => r.hostId);
 }
 
 function deployMessage(targetId: string, deploymentId: string, storePath: string, rawStrategy: unknown): TDeploy {
@@ -74,6 +107,38 @@ function deployMessage(targetId: string, deploymentId: string, storePath: string
   };
 }
 
+/** A host's targets that have not ended, with their deployment's status: what a hello needs to know, in one query. */
+export type UnfinishedTarget = {
+  id: string;
+  deploymentId: string;
+  phase: (typeof deploymentTargets.$inferSelect)['phase'];
+  storePath: string | null;
+  releasedAt: Date | null;
+  decision: unknown;
+  status: (typeof deployments.$inferSelect)['status'];
+  strategy: unknown;
+};
+
+export async function unfinishedTargets(hostId: string): Promise<UnfinishedTarget[]> {
+  return db()
+    .select({
+      id: deploymentTargets.id,
+      deploymentId: deploymentTargets.deploymentId,
+      phase: deploymentTargets.phase,
+      storePath: deploymentTargets.storePath,
+      releasedAt: deploymentTargets.releasedAt,
+      decision: deploymentTargets.decision,
+      status: deployments.status,
+      strategy: deployments.strategy,
+    })
+    .from(deploymentTargets)
+    .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
+    .where(and(eq(deploymentTargets.hostId, hostId), notInArray(deploymentTargets.phase, [...FINAL_TARGET_PHASES])));
+}
+
+const inFlight = (t: UnfinishedTarget) => (IN_FLIGHT_TARGET_PHASES as readonly string[]).includes(t.phase);
+const rolling = (t: UnfinishedTarget) => (ROLLING_DEPLOYMENT_STATUSES as readonly string[]).includes(t.status);
+
 /**
  * The host's targets in flight that its agent, just (re)connected, neither runs nor has a
  * result for: the `deploy` never reached it (a server or a link died with it in flight), or
@@ -81,38 +146,59 @@ function deployMessage(targetId: string, deploymentId: string, storePath: string
  * they were: the agent answers a target its journal knows with the recorded result, and
  * starts one it never received; either way nothing is activated twice.
  */
-export async function lostDeploys(hostId: string, known: string[]): Promise<TDeploy[]> {
-  const rows = await db()
-    .select({ target: deploymentTargets, strategy: deployments.strategy })
-    .from(deploymentTargets)
-    .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
-    .where(
-      and(
-        eq(deploymentTargets.hostId, hostId),
-        inArray(deploymentTargets.phase, [...IN_FLIGHT_TARGET_PHASES]),
-        isNotNull(deploymentTargets.storePath),
-        known.length ? notInArray(deploymentTargets.id, known) : undefined,
-      ),
-    );
-  return rows.map((r) => deployMessage(r.target.id, r.target.deploymentId, r.target.storePath as string, r.strategy));
+export function lostDeploys(targets: UnfinishedTarget[], known: string[]): TDeploy[] {
+  return targets.filter((t) => inFlight(t) && t.storePath && !known.includes(t.id)).map((t) => deployMessage(t.id, t.deploymentId, t.storePath as string, t.strategy));
 }
 
-/** Records an agent's progress on one of its own targets. Returns true when the server should confirm. */
+/** Whether one of these targets waits to be sent (released, its deployment rolling). */
+export function hasDeliverable(targets: UnfinishedTarget[]): boolean {
+  return targets.some((t) => t.phase === 'pending' && t.releasedAt !== null && t.storePath !== null && rolling(t));
+}
+
+/** Rolling deployments holding a place for this host (an unreleased target): nudged when it comes back. */
+export function waitingDeployments(targets: UnfinishedTarget[]): string[] {
+  return [...new Set(targets.filter((t) => t.phase === 'pending' && !t.releasedAt && rolling(t)).map((t) => t.deploymentId))];
+}
+
+/**
+ * `cancel` messages for the host's targets in flight whose deployment was cancelled. The
+ * agent honours one until the profile changes, and refuses it after (the switch goes on
+ * and is reported, and with no confirmation coming the host rolls back by itself).
+ */
+export function cancelsFor(targets: UnfinishedTarget[]): TCancel[] {
+  return targets.filter((t) => inFlight(t) && t.status === 'cancelled').map((t) => ({ type: 'cancel', id: crypto.randomUUID(), targetId: t.id }));
+}
+
+/** Decisions made for this host's blocked targets, to send to its agent. */
+export function decidedTargets(targets: UnfinishedTarget[]) {
+  return targets.flatMap((t) => {
+    const choices = t.phase === 'needs-decision' ? parseDecision(t.decision) : null;
+    return choices ? [{ targetId: t.id, choices }] : [];
+  });
+}
+
+/**
+ * Records an agent's progress on one of its own targets. Returns true when the server
+ * should confirm. Lines gather in `progress`, a short text kept in the row itself (its
+ * last PROGRESS_CHARS characters), and join the log with the result: a progress message
+ * never rewrites the growing log, which PostgreSQL keeps out of line and would copy whole.
+ */
+const PROGRESS_CHARS = 1_500;
 export async function recordProgress(hostId: string, targetId: string, phase: 'downloading' | 'activating' | 'confirming', message: string): Promise<boolean> {
-  const [row] = await db()
-    .update(deploymentTargets)
-    .set({
-      phase,
-      log: sql`right(${deploymentTargets.log} || ${`${new Date().toISOString()} ${message}\n`}, 64000)`,
-      updatedAt: new Date(),
-      ...(phase === 'confirming' ? { confirmedAt: new Date() } : {}),
-    })
-    .where(and(eq(deploymentTargets.id, targetId), eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT_TARGET_PHASES])))
-    .returning({ deploymentId: deploymentTargets.deploymentId });
-  if (!row || phase !== 'confirming') return false;
+  const t = deploymentTargets;
+  const line = `${new Date().toISOString()} ${message.slice(0, PROGRESS_CHARS)}\n`;
+  const confirmed = phase === 'confirming' ? sql`, confirmed_at = now()` : sql``;
+  const [row] = await db().execute<{ status: string }>(sql`
+    update ${t} set phase = ${phase}, progress = right(coalesce(${t.progress}, '') || ${line}, ${PROGRESS_CHARS}), updated_at = now()${confirmed}
+    from ${deployments} d
+    where ${t.id} = ${targetId} and ${t.hostId} = ${hostId} and d.id = ${t.deploymentId}
+      and ${t.phase} in (${sql.join(
+        IN_FLIGHT_TARGET_PHASES.map((p) => sql`${p}`),
+        sql`, `,
+      )})
+    returning d.status`);
   // Confirm unless the deployment was cancelled meanwhile: then the agent's own timeout rolls it back.
-  const [deployment] = await db().select({ status: deployments.status }).from(deployments).where(eq(deployments.id, row.deploymentId));
-  return deployment?.status !== 'cancelled';
+  return row !== undefined && phase === 'confirming' && row.status !== 'cancelled';
 }
 
 /**
@@ -123,14 +209,16 @@ export async function recordProgress(hostId: string, targetId: string, phase: 'd
  * (it then judged the canary unhealthy, "no longer runs the deployed system").
  */
 export async function recordResult(hostId: string, result: TResult) {
-  return transaction(async (tx) => {
+  return db().transaction(async (tx) => {
     const [updated] = await tx
       .update(deploymentTargets)
       .set({
         phase: result.outcome,
         error: result.outcome === 'failed' || result.outcome === 'cancelled' ? result.reason : null,
         rollbackReason: result.outcome === 'rolled-back' ? result.reason : null,
-        log: sql`right(${deploymentTargets.log} || ${result.logsTail}, 64000)`,
+        // What the agent said on the way, then its own log tail.
+        log: sql`right(${deploymentTargets.log} || coalesce(${deploymentTargets.progress}, '') || ${result.logsTail}, 64000)`,
+        progress: null,
         finishedAt: new Date(),
         updatedAt: new Date(),
       })
@@ -149,20 +237,11 @@ export async function recordResult(hostId: string, result: TResult) {
       .update(hosts)
       .set({ ...(result.currentSystem ? { currentSystem: result.currentSystem, lastSeen: new Date() } : {}), lastDeployPhase: result.outcome, lastDeployAt: new Date() })
       .where(eq(hosts.id, hostId));
-    // The rollout driver decides what this means for the deployment (next wave, failure gate, done).
-    await emit(tx, { type: 'target.finished', deploymentId: updated.deploymentId, hostId });
+    // The rollout driver decides what this means for the deployment (next wave, failure gate,
+    // done). A wake-up, sent when this commits; a lost one waits for the driver's next tick.
+    await nudgeRollout(updated.deploymentId, tx);
     return true;
   });
-}
-
-/** A host came back: deployments waiting for it (unreleased targets) are advanced now, not at the next tick. */
-export async function nudgeWaitingDeployments(hostId: string) {
-  const waiting = await db()
-    .selectDistinct({ id: deploymentTargets.deploymentId })
-    .from(deploymentTargets)
-    .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
-    .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.phase, 'pending'), isNull(deploymentTargets.releasedAt), inArray(deployments.status, ROLLING_DEPLOYMENT_STATUSES)));
-  for (const w of waiting) await nudgeRollout(w.id);
 }
 
 /**
@@ -219,29 +298,6 @@ export async function recordCheckReport(
     if (report.blocked && !choices) await emit(tx, { type: 'target.blocked', orgId: before.orgId, deploymentId: before.deploymentId, host: before.host });
     return report.blocked ? { decided: choices } : null;
   });
-}
-
-/**
- * `cancel` messages for the host's targets in flight whose deployment was cancelled. The
- * agent honours one until the profile changes, and refuses it after (the switch goes on
- * and is reported, and with no confirmation coming the host rolls back by itself).
- */
-export async function cancelsFor(hostId: string): Promise<TCancel[]> {
-  const rows = await db()
-    .select({ targetId: deploymentTargets.id })
-    .from(deploymentTargets)
-    .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
-    .where(and(eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.phase, [...IN_FLIGHT_TARGET_PHASES]), eq(deployments.status, 'cancelled')));
-  return rows.map((r) => ({ type: 'cancel', id: crypto.randomUUID(), targetId: r.targetId }));
-}
-
-/** Decisions made for this host's blocked targets, to send to its agent. */
-export async function decidedTargets(hostId: string) {
-  const rows = await db()
-    .select({ targetId: deploymentTargets.id, decision: deploymentTargets.decision })
-    .from(deploymentTargets)
-    .where(and(eq(deploymentTargets.hostId, hostId), eq(deploymentTargets.phase, 'needs-decision'), isNotNull(deploymentTargets.decision)));
-  return rows.flatMap((r) => (r.decision ? [{ targetId: r.targetId, choices: r.decision }] : []));
 }
 
 /**

@@ -4,7 +4,7 @@
 // windows) and for wake-ups lost while no driver ran. All state is in PostgreSQL, so a
 // driver can die at any point and another (or the same, restarted) carries on.
 import { sqlClient } from '@/lib/db/client';
-import { activeDeploymentIds, advanceDeployment, reannounceStuckTargets } from './advance';
+import { activeDeploymentIds, advanceDeployment, RE_ANNOUNCE_SECONDS, reannounceStuckTargets } from './advance';
 import { ROLLOUT_CHANNEL } from './events';
 
 export type RolloutDriver = { stop: () => Promise<void>; passes: () => number };
@@ -18,6 +18,7 @@ export function startRolloutDriver(opts: { tickMs?: number; log?: (line: string)
   let again = false;
   let passes = 0;
   let lastSweep = 0;
+  let lastReannounce = Date.now();
 
   async function pass() {
     // The timer's own wake-ups sweep every active deployment; a nudge between them only its own.
@@ -34,7 +35,10 @@ export function startRolloutDriver(opts: { tickMs?: number; log?: (line: string)
         log(`advancing deployment ${id} failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    if (sweep) await reannounceStuckTargets().catch((error) => log(`re-announcing targets failed: ${String(error)}`));
+    if (sweep && Date.now() - lastReannounce >= RE_ANNOUNCE_SECONDS * 1000) {
+      lastReannounce = Date.now();
+      await reannounceStuckTargets().catch((error) => log(`re-announcing targets failed: ${String(error)}`));
+    }
     passes += 1;
   }
 

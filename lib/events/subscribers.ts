@@ -6,7 +6,7 @@
 // - agent announce and rollout nudge: a wake-up; the work they wake is guarded;
 // - build job: the job id is the build id, so sending it twice queues one job.
 // A subscriber throws to be retried; the others' success is remembered (`done`).
-import { announceCancel, announceDecision, announceDeployment, announceRestore } from '@/lib/agents/host-events';
+import { announceCancel, announceDecision, announceRelease, announceRestore } from '@/lib/agents/host-events';
 import { enqueueBuild } from '@/lib/builds/build-job';
 import { nudgeRollout } from '@/lib/deployments/events';
 import { blockedNotice, notifyDeployment } from '@/lib/deployments/notify';
@@ -30,9 +30,7 @@ export const SUBSCRIBERS: Subscriber[] = [
   on('people', ['request.notice'], (e) => noticePeople(e.orgId, e.to, e.notice)),
   on('request-webhooks', ['request.notice'], async (e) => e.webhook && noticeWebhooks(e.orgId, e.notice, e.webhook)),
   on('decision-people', ['target.blocked'], (e) => noticePeople(e.orgId, { permission: 'deployments.write' }, blockedNotice(e.deploymentId, e.host))),
-  on('agent-announce', ['target.released'], async (e) => {
-    for (const hostId of e.hostIds) await announceDeployment(hostId);
-  }),
+  on('agent-announce', ['target.released'], (e) => announceRelease(e.deploymentId)),
   on('agent-cancel', ['deployment.cancelled'], async (e) => {
     for (const hostId of e.hostIds) await announceCancel(hostId);
   }),

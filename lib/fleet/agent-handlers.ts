@@ -11,7 +11,23 @@ import { KEY_ROTATION_EVENT, keyRotationsFor } from '@/lib/cache/key-rotation';
 import { ensureCacheKey } from '@/lib/cache/keys';
 import { db } from '@/lib/db/client';
 import { hosts } from '@/lib/db/schema';
-import { cancelsFor, decidedTargets, lostDeploys, nextDeploy, nudgeWaitingDeployments, recordCheckReport, recordProgress, recordResult } from '@/lib/deployments/delivery';
+import { RELEASED_EVENT } from '@/lib/agents/host-events';
+import {
+  cancelsFor,
+  claimDeploys,
+  decidedTargets,
+  hasDeliverable,
+  lostDeploys,
+  nextDeploy,
+  recordCheckReport,
+  recordProgress,
+  recordResult,
+  releasedHosts,
+  unfinishedTargets,
+  waitingDeployments,
+  type UnfinishedTarget,
+} from '@/lib/deployments/delivery';
+import { nudgeRollout } from '@/lib/deployments/events';
 import { env } from '@/lib/env';
 import { nixpkgsDate } from '@/lib/hosts/nixpkgs-date';
 import { recordRestoreStatus, restoresToSend } from '@/lib/state/restore';
@@ -25,14 +41,29 @@ async function deliver(link: HostLink) {
   link.log(`sent ${deploy.storePath} to ${link.hostName} (target ${deploy.targetId})`);
 }
 
+/**
+ * A deployment released targets: the hosts held here get them, in batches of a few
+ * statements each, straight from the sockets in memory.
+ */
+const DELIVERY_BATCH = 1_000;
+async function deliverRelease(deploymentId: string, links: ReadonlyMap<string, HostLink>) {
+  const here = (await releasedHosts(deploymentId)).filter((id) => links.has(id));
+  for (let i = 0; i < here.length; i += DELIVERY_BATCH) {
+    for (const deploy of await claimDeploys(here.slice(i, i + DELIVERY_BATCH))) {
+      const { hostId, ...message } = deploy;
+      links.get(hostId)?.send(message);
+    }
+  }
+}
+
 /** Decisions made for this host's blocked targets (the agent resumes on `resolve`). */
-async function sendDecisions(link: HostLink) {
-  for (const d of await decidedTargets(link.hostId)) link.send({ type: 'resolve', id: crypto.randomUUID(), targetId: d.targetId, choices: d.choices });
+async function sendDecisions(link: HostLink, targets?: UnfinishedTarget[]) {
+  for (const d of decidedTargets(targets ?? (await unfinishedTargets(link.hostId)))) link.send({ type: 'resolve', id: crypto.randomUUID(), targetId: d.targetId, choices: d.choices });
 }
 
 /** Cancels for targets of cancelled deployments the host is still working on. */
-async function sendCancels(link: HostLink) {
-  for (const c of await cancelsFor(link.hostId)) {
+async function sendCancels(link: HostLink, targets?: UnfinishedTarget[]) {
+  for (const c of cancelsFor(targets ?? (await unfinishedTargets(link.hostId)))) {
     link.send(c);
     link.log(`asked ${link.hostName} to cancel target ${c.targetId}`);
   }
@@ -51,17 +82,33 @@ async function sendRestores(link: HostLink) {
  * here), and the signed rotations that lead from any earlier key to the current one.
  */
 async function welcome(link: HostLink) {
-  const key = await ensureCacheKey(link.orgId);
+  const { publicKey, keyRotations } = await orgKeys(link.orgId);
   link.send({
     type: 'welcome',
     id: crypto.randomUUID(),
     host: link.hostName,
     cacheUrl: `${env().publicUrl}/cache`,
-    cachePublicKey: key.publicKey,
-    keyRotations: await keyRotationsFor(link.orgId),
+    cachePublicKey: publicKey,
+    keyRotations,
     heartbeatSeconds: HEARTBEAT_SECONDS,
     serverTime: new Date().toISOString(),
   });
+}
+
+/**
+ * The organisation's key and rotations, read once per organisation rather than per
+ * hello (a server restart greets thousands of agents of one organisation): forgotten on
+ * the rotation event, and after a minute in case that event was missed.
+ */
+const KEYS_TTL_MS = 60_000;
+const keysByOrg = new Map<string, { at: number; keys: Promise<{ publicKey: string; keyRotations: Awaited<ReturnType<typeof keyRotationsFor>> }> }>();
+function orgKeys(orgId: string) {
+  const cached = keysByOrg.get(orgId);
+  if (cached && Date.now() - cached.at < KEYS_TTL_MS) return cached.keys;
+  const keys = Promise.all([ensureCacheKey(orgId), keyRotationsFor(orgId)]).then(([key, keyRotations]) => ({ publicKey: key.publicKey, keyRotations }));
+  keysByOrg.set(orgId, { at: Date.now(), keys });
+  keys.catch(() => keysByOrg.delete(orgId));
+  return keys;
 }
 
 async function followRunning(link: HostLink, running: TRunning) {
@@ -78,6 +125,7 @@ export const agentHandlers: AgentHandlers = {
       .update(hosts)
       .set({
         online: true,
+        gatewayId: link.gatewayId,
         lastSeen: new Date(),
         agentVersion: message.agentVersion,
         currentSystem: message.currentSystem,
@@ -102,18 +150,20 @@ export const agentHandlers: AgentHandlers = {
     // An agent that reconnected in the middle of an activation goes on with it: the server
     // follows (its phase, a confirmation it may have missed) and sends nothing new until its result.
     if (running) await followRunning(link, running);
+    // Everything below is read from the host's unfinished targets, in one query.
+    const targets = await unfinishedTargets(link.hostId);
     // A target in flight that the agent does not mention was lost on the way, one way or the other.
-    const lost = await lostDeploys(link.hostId, [...message.pendingResults.map((r) => r.targetId), ...(running ? [running.targetId] : [])]);
+    const lost = lostDeploys(targets, [...message.pendingResults.map((r) => r.targetId), ...(running ? [running.targetId] : [])]);
     for (const deploy of lost) {
       link.send(deploy);
       link.log(`sent target ${deploy.targetId} to ${link.hostName} again: its agent did not know it`);
     }
-    if (!running && lost.length === 0) await deliver(link);
-    await sendCancels(link);
-    await sendDecisions(link);
+    if (!running && lost.length === 0 && hasDeliverable(targets)) await deliver(link);
+    await sendCancels(link, targets);
+    await sendDecisions(link, targets);
     await sendRestores(link);
     // Rollouts that held a place for this host release it now, not at the driver's next tick.
-    await nudgeWaitingDeployments(link.hostId);
+    for (const id of waitingDeployments(targets)) await nudgeRollout(id);
   },
 
   async message(link, message) {
@@ -143,10 +193,18 @@ export const agentHandlers: AgentHandlers = {
 
   orgEvents: [KEY_ROTATION_EVENT],
 
+  fleetEvents: [RELEASED_EVENT],
+
+  async fleetEvent(event, id, links) {
+    if (event === RELEASED_EVENT) await deliverRelease(id, links);
+  },
+
   async event(link, event) {
     // The organisation's key was rotated: its agents get the signed statement now, before the next deploy needs it.
-    if (event === KEY_ROTATION_EVENT) return welcome(link);
-    if (event === 'deploy') return deliver(link);
+    if (event === KEY_ROTATION_EVENT) {
+      keysByOrg.delete(link.orgId);
+      return welcome(link);
+    }
     if (event === 'decision') return sendDecisions(link);
     if (event === 'restore') return sendRestores(link);
     if (event === 'cancel') return sendCancels(link);

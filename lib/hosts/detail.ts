@@ -1,5 +1,5 @@
 // Everything the host page and `GET /api/v1/hosts/:name` show about one host.
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Caller } from '@/lib/auth/caller';
 import { builds, deployments, deploymentTargets } from '@/lib/db/schema';
 import { db } from '@/lib/db/client';
@@ -34,7 +34,8 @@ export async function hostDetail(caller: Caller, host: HostInReach) {
         storePath: deploymentTargets.storePath,
         error: deploymentTargets.error,
         rollbackReason: deploymentTargets.rollbackReason,
-        log: deploymentTargets.log,
+        // Progress lines join the log with the result; until then they are shown after it.
+        log: sql<string>`${deploymentTargets.log} || coalesce(${deploymentTargets.progress}, '')`,
         finishedAt: deploymentTargets.finishedAt,
       })
       .from(deploymentTargets)

@@ -153,7 +153,9 @@ export async function listHosts(caller: Caller, query: THostListQuery) {
   if (query.status) where.push(HOST_STATUS_SQL[query.status]);
   if (query.agent) where.push(query.agent === 'none' ? isNull(hosts.agentVersion) : eq(hosts.agentVersion, query.agent));
 
-  const column = { name: hosts.name, lastSeen: hosts.lastSeen, createdAt: hosts.createdAt, agentVersion: hosts.agentVersion, storeFree: STORE_FREE_SQL }[query.sort];
+  // Connected hosts are being seen now, whatever their row's last write.
+  const lastSeen = sql`case when ${hosts.online} then 'infinity'::timestamptz else ${hosts.lastSeen} end`;
+  const column = { name: hosts.name, lastSeen, createdAt: hosts.createdAt, agentVersion: hosts.agentVersion, storeFree: STORE_FREE_SQL }[query.sort];
   const order = query.dir === 'asc' ? [asc(column), asc(hosts.name)] : [sql`${column} desc nulls last`, asc(hosts.name)];
   const [rows, [count]] = await Promise.all([
     db()

@@ -8,6 +8,8 @@ import { parsePayload, type JobPayload, type JobSpec, type RetryPolicy } from '.
 const globalForQueue = globalThis as unknown as { flotillaQueue?: Promise<PgBoss> };
 
 export const BOSS_SCHEMA = 'pgboss';
+/** NOTIFY channel whose payload names the queue a job was just sent to. */
+export const JOB_SENT_CHANNEL = 'flotilla_job_sent';
 
 async function startSender(): Promise<PgBoss> {
   const connectionString = process.env.DATABASE_URL;
@@ -50,7 +52,16 @@ export async function sendOn<J extends JobSpec>(boss: PgBoss, spec: J, data: Job
   // defaults or transforms sees the same input on both sides.
   parsePayload(spec, data);
   await boss.createQueue(spec.queue);
-  return boss.send(spec.queue, (data ?? {}) as object, sendOptions(spec, options));
+  const id = await boss.send(spec.queue, (data ?? {}) as object, sendOptions(spec, options));
+  // Workers poll every 2 s; this wakes them now (./register.ts). Sent after the job's own
+  // commit, so a woken worker finds it. A lost wake-up only costs the wait for the next poll.
+  if (id && options.startAfter === undefined) {
+    await boss
+      .getDb()
+      .executeSql('select pg_notify($1, $2)', [JOB_SENT_CHANNEL, spec.queue])
+      .catch((error: unknown) => console.error(`[queue] could not wake the workers of ${spec.queue}`, error));
+  }
+  return id;
 }
 
 /** Sends a job from this process: `sendJob(BUILD_JOB, { buildId }, { id: buildId })`. */

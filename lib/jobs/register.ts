@@ -1,7 +1,8 @@
 // Binding handlers to job specs, and registering them with a pg-boss instance: the one
 // way jobs are run, by worker.ts and by the tests that run jobs.
 import type PgBoss from 'pg-boss';
-import { sendOn } from './queue';
+import { sqlClient } from '@/lib/db/client';
+import { JOB_SENT_CHANNEL, sendOn } from './queue';
 import { InvalidJobPayload, parsePayload, type JobData, type JobPayload, type JobSpec } from './spec';
 
 /** A job the worker can run: its spec, and a handler that receives only payloads its schema accepts. */
@@ -30,10 +31,11 @@ export type RegisterOptions = {
  */
 export async function registerJobs(boss: PgBoss, jobs: readonly Job[], opts: RegisterOptions = {}): Promise<{ stop: () => void }> {
   const timers: NodeJS.Timeout[] = [];
+  const workers = new Map<string, string[]>();
   for (const job of jobs) {
     const { spec } = job;
     await boss.createQueue(spec.queue);
-    await boss.work(spec.queue, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async (batch) => {
+    const workerId = await boss.work(spec.queue, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2 }, async (batch) => {
       for (const item of batch) {
         try {
           await job.run(item.data);
@@ -43,6 +45,7 @@ export async function registerJobs(boss: PgBoss, jobs: readonly Job[], opts: Reg
         }
       }
     });
+    workers.set(spec.queue, [...(workers.get(spec.queue) ?? []), workerId]);
     const schedule = spec.schedule;
     if (!schedule || opts.schedules === false) continue;
     // A scheduled job runs with an empty payload: a schema that refuses one is a mistake found here, not at the first tick.
@@ -57,5 +60,15 @@ export async function registerJobs(boss: PgBoss, jobs: readonly Job[], opts: Reg
     void tick();
     timers.push(setInterval(tick, every * 1000));
   }
-  return { stop: () => timers.forEach(clearInterval) };
+  // A job sent from any process wakes this one's worker of its queue at once (queue.ts),
+  // instead of waiting up to a polling interval: a build starts when it is asked for.
+  const listening = await sqlClient().listen(JOB_SENT_CHANNEL, (queueName) => {
+    for (const id of workers.get(queueName) ?? []) boss.notifyWorker(id);
+  });
+  return {
+    stop: () => {
+      timers.forEach(clearInterval);
+      void listening.unlisten().catch(() => {});
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // What the server knows of hosts' declared state: the units each running system declares
 // and the snapshots in each host's store, replaced by every state report of its agent
 // (the agent's store is the truth; a snapshot it no longer has is marked deleted).
-import { and, desc, eq, inArray, isNull, notInArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
 import type { TStateReport } from '@/lib/agents/protocol';
 import { db } from '@/lib/db/client';
 import { deploymentTargets, hosts, snapshotRestores, stateSnapshots, users } from '@/lib/db/schema';
@@ -9,9 +9,12 @@ import type { HostInReach } from '@/lib/hosts/reach';
 import { ZStateUnits } from './schemas';
 
 export async function recordStateReport(hostId: string, report: TStateReport) {
+  // Agents report on every connection; what did not change is not written again.
   await db().transaction(async (tx) => {
-    const [host] = await tx.update(hosts).set({ stateUnits: report.units }).where(eq(hosts.id, hostId)).returning({ orgId: hosts.orgId });
-    if (!host) return;
+    await tx
+      .update(hosts)
+      .set({ stateUnits: report.units })
+      .where(and(eq(hosts.id, hostId), sql`${hosts.stateUnits} is distinct from ${JSON.stringify(report.units)}::jsonb`));
     // Deployment ids only where the target really was this host's: the agent's word is not enough for a foreign key.
     const targetIds = [...new Set(report.snapshots.map((s) => s.targetId).filter((t): t is string => !!t))];
     const known = targetIds.length
@@ -21,7 +24,8 @@ export async function recordStateReport(hostId: string, report: TStateReport) {
           .where(and(eq(deploymentTargets.hostId, hostId), inArray(deploymentTargets.id, targetIds)))
       : [];
     const deploymentOf = new Map(known.map((k) => [k.id, k.deploymentId]));
-    if (report.snapshots.length) {
+    const [host] = report.snapshots.length ? await tx.select({ orgId: hosts.orgId }).from(hosts).where(eq(hosts.id, hostId)) : [];
+    if (host) {
       await tx
         .insert(stateSnapshots)
         .values(
@@ -30,7 +34,7 @@ export async function recordStateReport(hostId: string, report: TStateReport) {
             return { ...s, orgId: host.orgId, hostId, targetId: known, deploymentId: known ? (deploymentOf.get(known) ?? null) : null, takenAt: new Date(createdAt) };
           }),
         )
-        .onConflictDoUpdate({ target: [stateSnapshots.hostId, stateSnapshots.id], set: { deletedAt: null } });
+        .onConflictDoUpdate({ target: [stateSnapshots.hostId, stateSnapshots.id], set: { deletedAt: null }, setWhere: isNotNull(stateSnapshots.deletedAt) });
     }
     const ids = report.snapshots.map((s) => s.id);
     await tx

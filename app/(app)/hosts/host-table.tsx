@@ -139,7 +139,8 @@ export function HostTable(props: { hosts: THostSummary[]; canWrite: boolean; can
                   ))}
                 </span>
               </Td>
-              <Td className="text-slate-500">{relativeTime(h.lastSeen)}</Td>
+              {/* Connected now: its last write may be minutes old (heartbeats are written only when they say something new). */}
+              <Td className="text-slate-500">{h.online ? 'now' : relativeTime(h.lastSeen)}</Td>
               <Td className="text-slate-500">{h.agentVersion ?? (h.enrolled ? 'enrolled' : 'not enrolled')}</Td>
               <Td className={clsx('text-right tabular-nums', h.storeFreeBytes !== null && h.storeFreeBytes < props.lowDiskBytes ? 'font-medium text-amber-700 dark:text-amber-400' : 'text-slate-500')}>
                 {formatBytes(h.storeFreeBytes)}

@@ -92,7 +92,7 @@ export function MachineCard({ machine }: { machine: Machine }) {
               <span data-testid="machine-state">
                 <Badge tone={state.tone}>{state.label}</Badge>
               </span>
-              <span>last seen {machine.lastSeen}</span>
+              <span>{machine.presence === 'online' ? 'connected now' : `last seen ${machine.lastSeen}`}</span>
             </div>
           </div>
           {machine.deployOnly ? (
