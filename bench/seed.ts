@@ -7,13 +7,19 @@ import { sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { fleetSettings, memberships, organizations, users } from '@/lib/db/schema';
 
-export async function seedFleet(count: number, metricDays = 0) {
+/** An organisation with its settings and one operator, named apart from any other bench run's. */
+export async function benchOrg() {
   const suffix = randomBytes(3).toString('hex');
   const [org] = await db().insert(organizations).values({ name: `Bench ${suffix}`, slug: `bench-${suffix}` }).returning();
   const [user] = await db().insert(users).values({ email: `bench-${suffix}@example.com`, name: 'Bench' }).returning();
   if (!org || !user) throw new Error('seed failed');
   await db().insert(memberships).values({ orgId: org.id, userId: user.id, role: 'operator' });
   await db().insert(fleetSettings).values({ orgId: org.id });
+  return { org, user };
+}
+
+export async function seedFleet(count: number, metricDays = 0) {
+  const { org, user } = await benchOrg();
   // One statement for the hosts and one for their first config version.
   await db().execute(sql`
     insert into hosts (org_id, name, tags, online, last_seen, current_system, desired_system, booted_system, enrolled_at,

@@ -32,10 +32,10 @@ it('the target and the host change in one transaction', async () => {
   await isLocked;
 
   const recording = recordResult(host!.id, { type: 'result', id: 'r1', deploymentId: deployment!.id, targetId: target!.id, outcome: 'succeeded', reason: null, logsTail: '', currentSystem: NEW });
-  // Wait until the recording is blocked on the host row (its target update already ran).
+  // Wait until the recording is blocked on the host row (it locks its hosts before anything else).
   await until('the result to wait for the host row', async () => {
     const [row] = await db().execute<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update "hosts"%'`,
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%"hosts"%'`,
     );
     return (row?.n ?? 0) > 0;
   });

@@ -16,10 +16,10 @@ import { createApiToken } from '@/lib/auth/api-tokens';
 import { callerForUser } from '@/lib/auth/membership';
 import { ROLE_PERMISSIONS } from '@/lib/auth/permissions';
 import { generateSecret } from '@/lib/auth/secrets';
-import { closeDb, db } from '@/lib/db/client';
+import { closeDb } from '@/lib/db/client';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '@/lib/db/embedded';
 import { runMigrations } from '@/lib/db/migrate';
-import { fleetSettings, memberships, organizations, users } from '@/lib/db/schema';
+import { benchOrg } from '../seed';
 import { buildIsStale, ensureBuild } from '../../scripts/ensure-build';
 import { createDatabase, databaseUrl, dropDatabasesLike, uniqueName } from '../../test/databases';
 import type { SimHost } from './agent';
@@ -127,12 +127,7 @@ export type Fleet = { orgId: string; userId: string; token: string; hosts: SimHo
  * its hash (what enrollHost stores), written in one statement from arrays.
  */
 export async function seedFleet(count: number): Promise<Fleet> {
-  const suffix = randomBytes(3).toString('hex');
-  const [org] = await db().insert(organizations).values({ name: `Bench ${suffix}`, slug: `bench-${suffix}` }).returning();
-  const [user] = await db().insert(users).values({ email: `bench-${suffix}@example.com`, name: 'Bench' }).returning();
-  if (!org || !user) throw new Error('seed failed');
-  await db().insert(memberships).values({ orgId: org.id, userId: user.id, role: 'operator' });
-  await db().insert(fleetSettings).values({ orgId: org.id });
+  const { org, user } = await benchOrg();
   const caller = await callerForUser(user.id);
   if (!caller) throw new Error('no caller for the bench user');
   const { token } = await createApiToken(caller, { name: 'bench', scopes: [...ROLE_PERMISSIONS.operator] });

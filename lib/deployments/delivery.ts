@@ -1,7 +1,7 @@
 // Delivery of deployment targets to connected agents, and what their reports do to
 // the targets. Each transition is one guarded UPDATE, so two server processes, a
 // restart or a replayed message never send a target twice or move it backwards.
-import { and, type AnyColumn, eq, inArray, isNotNull, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, type AnyColumn, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
 import { ZRollout } from '@/lib/db/json-types';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
@@ -177,6 +177,8 @@ export function decidedTargets(targets: UnfinishedTarget[]) {
   });
 }
 
+type Progress = { hostId: string; targetId: string; phase: 'downloading' | 'activating' | 'confirming'; message: string };
+
 /**
  * Records an agent's progress on one of its own targets. Returns true when the server
  * should confirm. Lines gather in `progress`, a short text kept in the row itself (its
@@ -184,21 +186,39 @@ export function decidedTargets(targets: UnfinishedTarget[]) {
  * never rewrites the growing log, which PostgreSQL keeps out of line and would copy whole.
  */
 const PROGRESS_CHARS = 1_500;
-export async function recordProgress(hostId: string, targetId: string, phase: 'downloading' | 'activating' | 'confirming', message: string): Promise<boolean> {
+export async function recordProgress(hostId: string, targetId: string, phase: Progress['phase'], message: string): Promise<boolean> {
+  return (await recordProgressBatch([{ hostId, targetId, phase, message }])).has(targetId);
+}
+
+/**
+ * Progress of many targets in one statement (lib/deployments/progress-writer.ts gathers
+ * them): the ids of targets now `confirming` whose deployment was not cancelled, which the
+ * server confirms (a cancelled one is left to the agent's own timeout, which rolls it back).
+ * Messages for one target keep their order; the last one's phase wins.
+ */
+export async function recordProgressBatch(items: Progress[]): Promise<Set<string>> {
+  const merged = new Map<string, { target_id: string; host_id: string; phase: string; lines: string }>();
+  for (const p of items) {
+    const line = `${new Date().toISOString()} ${p.message.slice(0, PROGRESS_CHARS)}\n`;
+    const seen = merged.get(p.targetId);
+    // Another host naming this target changes nothing of it: the row must be the host's own.
+    if (seen && seen.host_id !== p.hostId) continue;
+    merged.set(p.targetId, { target_id: p.targetId, host_id: p.hostId, phase: p.phase, lines: `${seen?.lines ?? ''}${line}` });
+  }
+  if (merged.size === 0) return new Set();
   const t = deploymentTargets;
-  const line = `${new Date().toISOString()} ${message.slice(0, PROGRESS_CHARS)}\n`;
-  const confirmed = phase === 'confirming' ? sql`, confirmed_at = now()` : sql``;
-  const [row] = await db().execute<{ status: string }>(sql`
-    update ${t} set phase = ${phase}, progress = right(coalesce(${t.progress}, '') || ${line}, ${PROGRESS_CHARS}), updated_at = now()${confirmed}
-    from ${deployments} d
-    where ${t.id} = ${targetId} and ${t.hostId} = ${hostId} and d.id = ${t.deploymentId}
+  const rows = await db().execute<{ id: string; phase: string; status: string }>(sql`
+    with v as (select * from jsonb_to_recordset(${JSON.stringify([...merged.values()])}::jsonb) as x(target_id uuid, host_id uuid, phase text, lines text))
+    update ${t} set phase = v.phase::target_phase, progress = right(coalesce(${t.progress}, '') || v.lines, ${PROGRESS_CHARS}), updated_at = now(),
+      confirmed_at = case when v.phase = 'confirming' then now() else ${t.confirmedAt} end
+    from v, ${deployments} d
+    where ${t.id} = v.target_id and ${t.hostId} = v.host_id and d.id = ${t.deploymentId}
       and ${t.phase} in (${sql.join(
         IN_FLIGHT_TARGET_PHASES.map((p) => sql`${p}`),
         sql`, `,
       )})
-    returning d.status`);
-  // Confirm unless the deployment was cancelled meanwhile: then the agent's own timeout rolls it back.
-  return row !== undefined && phase === 'confirming' && row.status !== 'cancelled';
+    returning ${t.id} as id, v.phase as phase, d.status as status`);
+  return new Set(rows.filter((r) => r.phase === 'confirming' && r.status !== 'cancelled').map((r) => r.id));
 }
 
 /**
@@ -209,38 +229,61 @@ export async function recordProgress(hostId: string, targetId: string, phase: 'd
  * (it then judged the canary unhealthy, "no longer runs the deployed system").
  */
 export async function recordResult(hostId: string, result: TResult) {
+  return (await recordResults([{ hostId, result }])).has(result.targetId);
+}
+
+/**
+ * Results of many targets in one transaction (lib/deployments/target-writer.ts gathers
+ * them): the ids of the targets it recorded. Their hosts are locked in id order first, as
+ * every multi-host write is; each deployment that moved is woken once, at the commit.
+ */
+export async function recordResults(items: { hostId: string; result: TResult }[]): Promise<Set<string>> {
+  // One result per target: the last word wins (the guard below lets only one of them through anyway).
+  const byTarget = new Map(items.map((i) => [i.result.targetId, i]));
+  if (byTarget.size === 0) return new Set();
+  const rows = [...byTarget.values()].map(({ hostId, result: r }) => ({
+    target_id: r.targetId,
+    host_id: hostId,
+    outcome: r.outcome,
+    error: r.outcome === 'failed' || r.outcome === 'cancelled' ? r.reason : null,
+    rollback_reason: r.outcome === 'rolled-back' ? r.reason : null,
+    logs_tail: r.logsTail,
+    current_system: r.currentSystem,
+  }));
+  const hostIds = `{${[...new Set(rows.map((r) => r.host_id))].join(',')}}`;
+  const t = deploymentTargets;
+  const final = sql.join(
+    FINAL_TARGET_PHASES.map((p) => sql`${p}`),
+    sql`, `,
+  );
   return db().transaction(async (tx) => {
-    const [updated] = await tx
-      .update(deploymentTargets)
-      .set({
-        phase: result.outcome,
-        error: result.outcome === 'failed' || result.outcome === 'cancelled' ? result.reason : null,
-        rollbackReason: result.outcome === 'rolled-back' ? result.reason : null,
-        // What the agent said on the way, then its own log tail.
-        log: sql`right(${deploymentTargets.log} || coalesce(${deploymentTargets.progress}, '') || ${result.logsTail}, 64000)`,
-        progress: null,
-        finishedAt: new Date(),
-        updatedAt: new Date(),
-      })
-      .where(
-        and(
-          eq(deploymentTargets.id, result.targetId),
-          eq(deploymentTargets.hostId, hostId),
-          ne(deploymentTargets.phase, 'pending'),
-          or(notInArray(deploymentTargets.phase, [...FINAL_TARGET_PHASES]), result.outcome === 'rolled-back' ? eq(deploymentTargets.phase, 'succeeded') : undefined),
-        ),
-      )
-      .returning();
-    if (!updated) return false;
+    await tx.execute(sql`select 1 from ${hosts} where id = any(${hostIds}::uuid[]) order by id for no key update`);
+    // Recorded once (a result repeated in a later hello changes nothing); the one later change
+    // is `rolled-back` for a target that succeeded (a `rollback` the server sent).
+    const updated = await tx.execute<{ id: string; deployment_id: string; host_id: string }>(sql`
+      with v as (select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+        target_id uuid, host_id uuid, outcome text, error text, rollback_reason text, logs_tail text, current_system text))
+      update ${t} set phase = v.outcome::target_phase, error = v.error, rollback_reason = v.rollback_reason,
+        -- What the agent said on the way, then its own log tail.
+        log = right(${t.log} || coalesce(${t.progress}, '') || v.logs_tail, 64000), progress = null, finished_at = now(), updated_at = now()
+      from v
+      where ${t.id} = v.target_id and ${t.hostId} = v.host_id and ${t.phase} <> 'pending'
+        and (${t.phase} not in (${final}) or (v.outcome = 'rolled-back' and ${t.phase} = 'succeeded'))
+      returning ${t.id} as id, ${t.deploymentId} as deployment_id, ${t.hostId} as host_id`);
+    if (updated.length === 0) return new Set<string>();
+    const recorded = new Set(updated.map((u) => u.id));
     // last_seen moves too, so a heartbeat sampled before this result cannot overwrite the system.
-    await tx
-      .update(hosts)
-      .set({ ...(result.currentSystem ? { currentSystem: result.currentSystem, lastSeen: new Date() } : {}), lastDeployPhase: result.outcome, lastDeployAt: new Date() })
-      .where(eq(hosts.id, hostId));
-    // The rollout driver decides what this means for the deployment (next wave, failure gate,
+    const written = [...new Map(rows.filter((r) => recorded.has(r.target_id)).map((r) => [r.host_id, r])).values()];
+    await tx.execute(sql`
+      with v as (select * from jsonb_to_recordset(${JSON.stringify(written)}::jsonb) as x(host_id uuid, outcome text, current_system text))
+      update ${hosts} h set current_system = coalesce(v.current_system, h.current_system),
+        last_seen = case when v.current_system is null then h.last_seen else now() end,
+        last_deploy_phase = v.outcome, last_deploy_at = now()
+      from v where h.id = v.host_id`);
+    // The rollout driver decides what this means for each deployment (next wave, failure gate,
     // done). A wake-up, sent when this commits; a lost one waits for the driver's next tick.
-    await nudgeRollout(updated.deploymentId, tx);
-    return true;
+    for (const deploymentId of new Set(updated.map((u) => u.deployment_id))) await nudgeRollout(deploymentId, tx);
+    return recorded;
   });
 }
 

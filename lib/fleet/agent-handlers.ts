@@ -28,6 +28,7 @@ import {
   type UnfinishedTarget,
 } from '@/lib/deployments/delivery';
 import { nudgeRollout } from '@/lib/deployments/events';
+import { TargetWriter } from '@/lib/deployments/target-writer';
 import { env } from '@/lib/env';
 import { nixpkgsDate } from '@/lib/hosts/nixpkgs-date';
 import { recordRestoreStatus, restoresToSend } from '@/lib/state/restore';
@@ -45,7 +46,8 @@ async function deliver(link: HostLink) {
  * A deployment released targets: the hosts held here get them, in batches of a few
  * statements each, straight from the sockets in memory.
  */
-const DELIVERY_BATCH = 1_000;
+const DELIVERY_BATCH = 5_000;
+const reports = new TargetWriter();
 async function deliverRelease(deploymentId: string, links: ReadonlyMap<string, HostLink>) {
   const here = (await releasedHosts(deploymentId)).filter((id) => links.has(id));
   for (let i = 0; i < here.length; i += DELIVERY_BATCH) {
@@ -169,12 +171,18 @@ export const agentHandlers: AgentHandlers = {
   async message(link, message) {
     switch (message.type) {
       case 'progress':
-        if (await recordProgress(link.hostId, message.targetId, message.phase, message.message)) link.send({ type: 'confirm', id: crypto.randomUUID(), targetId: message.targetId });
+        if (await reports.addProgress(link.hostId, message.targetId, message.phase, message.message)) link.send({ type: 'confirm', id: crypto.randomUUID(), targetId: message.targetId });
         return;
       case 'result':
         link.log(`${link.hostName}: target ${message.targetId} ${message.outcome}`);
-        await recordResult(link.hostId, message);
-        await deliver(link);
+        {
+          // Written with others that arrived meanwhile; the host's next target comes back with it.
+          const { next } = await reports.addResult(link.hostId, message);
+          if (next) {
+            link.send(next);
+            link.log(`sent ${next.storePath} to ${link.hostName} (target ${next.targetId})`);
+          }
+        }
         return;
       case 'state':
         await recordStateReport(link.hostId, message);
