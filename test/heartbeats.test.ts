@@ -141,7 +141,7 @@ describe('gateway presence', () => {
     const rows = await someHosts(3);
     const ids = rows.map((r) => r.id);
     let held = ids.slice(0, 2);
-    const presence = new GatewayPresence(() => held, () => {});
+    const presence = new GatewayPresence(() => held, (id) => held.includes(id), () => {});
     await presence.start();
     await presence.reconcile();
     const state = async () => Object.fromEntries((await db().select().from(hosts).where(inArray(hosts.id, ids))).map((h) => [h.id, h.online]));
@@ -168,7 +168,7 @@ describe('gateway presence', () => {
   it('keeps beating and reconciling on its own timer', async () => {
     const [host] = await someHosts(1);
     const id = host?.id as string;
-    const presence = new GatewayPresence(() => [id], () => {}, { beatMs: 20, reconcileMs: 60 });
+    const presence = new GatewayPresence(() => [id], (h) => h === id, () => {}, { beatMs: 20, reconcileMs: 60 });
     await presence.start();
     // Set offline behind its back (a sweep while it was cut off): its own reconcile puts it back.
     await db().update(hosts).set({ online: false, gatewayId: null }).where(eq(hosts.id, id));
@@ -183,11 +183,21 @@ describe('gateway presence', () => {
     await presence.stop();
   });
 
+  it('disconnects that come together are written together', async () => {
+    const rows = await someHosts(200);
+    const presence = new GatewayPresence(() => [], () => false, () => {});
+    await presence.start();
+    await db().update(hosts).set({ online: true, gatewayId: presence.id }).where(inArray(hosts.id, rows.map((r) => r.id)));
+    await Promise.all(rows.map((r) => presence.disconnected(r.id, Date.now())));
+    expect(await db().select().from(hosts).where(inArray(hosts.id, rows.map((r) => r.id)))).toSatisfy((hs: { online: boolean }[]) => hs.every((h) => !h.online));
+    await presence.stop();
+  });
+
   it('a disconnect does not set offline a host that connected again meanwhile', async () => {
     const [host] = await someHosts(1);
     const id = host?.id as string;
     let held: string[] = [];
-    const presence = new GatewayPresence(() => held, () => {});
+    const presence = new GatewayPresence(() => held, (id) => held.includes(id), () => {});
     await presence.start();
     const lastWord = Date.now() - 1_000;
     // Its new connection here was greeted before the old socket's close was written.

@@ -106,7 +106,7 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
   const heartbeats = new HeartbeatWriter();
   heartbeats.start();
   const greetedIds = () => [...connections.values()].filter((c) => c.greeted).map((c) => c.hostId);
-  const presence = new GatewayPresence(greetedIds, log);
+  const presence = new GatewayPresence(greetedIds, (hostId) => connections.get(hostId)?.greeted === true, log);
   // Upgrades wait for this: a host must never name a gateway that has no row yet.
   const registered = presence.start();
   registered.catch((error) => log(`cannot register this gateway: ${String(error)}`));

@@ -28,6 +28,8 @@ export class GatewayPresence {
   constructor(
     /** The host ids this process holds sockets for right now. */
     private connected: () => string[],
+    /** Whether it holds one for this host (asked per disconnect: cheaper than the list). */
+    private holds: (hostId: string) => boolean,
     private log: (line: string) => void,
     private timing = { beatMs: BEAT_MS, reconcileMs: RECONCILE_MS },
   ) {}
@@ -89,16 +91,28 @@ export class GatewayPresence {
 
   /**
    * The host's socket here closed: offline, unless it connected again meanwhile, here (a
-   * socket held again when this write's turn comes) or to another gateway (which owns it now).
+   * socket held again when the write's turn comes) or to another gateway (which owns it
+   * now). Closes that come together (a network blip, thousands at once) are written in one
+   * statement; the promise is the write.
    */
-  disconnected(hostId: string, lastHeard: number) {
-    return this.serially(async () => {
-      if (this.connected().includes(hostId)) return;
-      const at = new Date(lastHeard).toISOString();
-      await presenceDb().execute(sql`
-        update hosts set online = false, gateway_id = null, last_seen = greatest(last_seen, ${at}::timestamptz)
-        where id = ${hostId} and gateway_id = ${this.id}`);
-    });
+  disconnected(hostId: string, lastHeard: number): Promise<void> {
+    const first = this.gone.size === 0;
+    this.gone.set(hostId, lastHeard);
+    if (first) this.goneWrite = this.serially(() => this.writeGone());
+    return this.goneWrite;
+  }
+
+  private gone = new Map<string, number>();
+  private goneWrite: Promise<void> = Promise.resolve();
+
+  private async writeGone() {
+    const gone = [...this.gone].filter(([id]) => !this.holds(id)).map(([host_id, at]) => ({ host_id, at: new Date(at).toISOString() }));
+    this.gone.clear();
+    if (gone.length === 0) return;
+    await presenceDb().execute(sql`
+      update hosts set online = false, gateway_id = null, last_seen = greatest(hosts.last_seen, v.at)
+      from (select * from jsonb_to_recordset(${JSON.stringify(gone)}::jsonb) as x(host_id uuid, at timestamptz) order by host_id) v
+      where hosts.id = v.host_id and hosts.gateway_id = ${this.id}`);
   }
 
   /**

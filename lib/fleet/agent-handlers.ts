@@ -42,12 +42,14 @@ async function deliver(link: HostLink) {
   link.log(`sent ${deploy.storePath} to ${link.hostName} (target ${deploy.targetId})`);
 }
 
+/** Progress and results of this process's agents, written in batches (lib/deployments/target-writer.ts). */
+const reports = new TargetWriter();
+
 /**
  * A deployment released targets: the hosts held here get them, in batches of a few
  * statements each, straight from the sockets in memory.
  */
 const DELIVERY_BATCH = 5_000;
-const reports = new TargetWriter();
 async function deliverRelease(deploymentId: string, links: ReadonlyMap<string, HostLink>) {
   const here = (await releasedHosts(deploymentId)).filter((id) => links.has(id));
   for (let i = 0; i < here.length; i += DELIVERY_BATCH) {
