@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { ERROR_STATUS } from './errors';
-import { requiredPermissions, type GuardedRoute, type RouteMeta } from './route';
+import { MAX_BODY_BYTES, requiredPermissions, type GuardedRoute, type RouteMeta } from './route';
 
 /** A route file's exports, as app/api/v1/registry.ts lists them. */
 export type RouteModule = Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', GuardedRoute>>;
@@ -44,7 +44,7 @@ export function buildOpenApiDocument(routes: { path: string; module: RouteModule
           [status]: meta.response
             ? { description: 'Success', content: { 'application/json': { schema: meta.response } } }
             : { description: 'Success' },
-          ...(meta.body ? { '400': errorResponse('Malformed JSON or a field of the wrong type'), '413': errorResponse('Body larger than 1 MiB') } : {}),
+          ...(meta.body ? { '400': errorResponse('Malformed JSON or a field of the wrong type'), '413': errorResponse(`Body larger than ${(meta.maxBodyBytes ?? MAX_BODY_BYTES) / 1024 / 1024} MiB`) } : {}),
           ...(meta.access === 'public' ? {} : { '401': errorResponse('Missing, invalid, expired or revoked credentials'), '403': errorResponse('The caller lacks the permission') }),
           '429': errorResponse('Too many failed authentication attempts'),
         },

@@ -38,6 +38,8 @@ export type RouteDef<P, Q, B> = {
   status?: number;
   /** Accept HTTP Basic e-mail:password (only `GET /me` and `POST /tokens`, for CLI login). */
   allowBasic?: boolean;
+  /** A larger body than MAX_BODY_BYTES, where the body grows with the fleet (deploy.json for every host). */
+  maxBodyBytes?: number;
 };
 
 export type RouteContext<P, Q, B, A extends Access, H extends 'name' | undefined = undefined> = {
@@ -67,7 +69,7 @@ export function route<A extends Access, P = undefined, Q = undefined, B = undefi
       // Before the query and body: a host out of reach is refused whatever else is sent.
       const host = (def.host ? await resolveHost(caller, params, def.host) : undefined) as Ctx['host'];
       const query = parse(def.query, Object.fromEntries(req.nextUrl.searchParams), 'query');
-      const body = def.body ? parse(def.body, await readJson(req), 'request body') : (undefined as B);
+      const body = def.body ? parse(def.body, await readJson(req, def.maxBodyBytes ?? MAX_BODY_BYTES), 'request body') : (undefined as B);
       const result = await handler({ req, caller: caller as Ctx['caller'], params, query, body, host });
       return result instanceof Response ? result : Response.json(result, { status: def.status ?? 200 });
     } catch (error) {
@@ -116,14 +118,14 @@ export function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, what:
   return result.data;
 }
 
-async function readJson(req: Request): Promise<unknown> {
+async function readJson(req: Request, limit: number): Promise<unknown> {
   const type = req.headers.get('content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
     throw new AppError('unsupported_media_type', 'Send the body as application/json');
   }
   const declared = Number(req.headers.get('content-length') ?? 0);
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const text = await readCapped(req);
+  if (declared > limit) throw tooLarge(limit);
+  const text = await readCapped(req, limit);
   if (text.trim() === '') throw new AppError('invalid_json', 'The request body is empty; send a JSON object');
   try {
     return JSON.parse(text);
@@ -133,7 +135,7 @@ async function readJson(req: Request): Promise<unknown> {
 }
 
 // Content-Length can be absent (chunked) or lie, so count while reading.
-async function readCapped(req: Request): Promise<string> {
+async function readCapped(req: Request, limit: number): Promise<string> {
   if (!req.body) return '';
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -142,17 +144,17 @@ async function readCapped(req: Request): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > MAX_BODY_BYTES) {
+    if (total > limit) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooLarge(limit);
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function tooLarge() {
-  return new AppError('payload_too_large', `The request body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
+function tooLarge(limit: number) {
+  return new AppError('payload_too_large', `The request body is larger than ${limit / 1024 / 1024} MiB`);
 }
 
 export const json = (body: unknown, status = 200) => Response.json(body, { status });

@@ -3,7 +3,7 @@
 // cache holds, or nothing starts. The rows are written with their waves planned; the
 // rollout driver (lib/deployments/driver.ts) takes it from there, woken by the outbox
 // event the same transaction writes.
-import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import { can, type Caller } from '@/lib/auth/caller';
@@ -25,7 +25,8 @@ async function namedHosts(caller: Caller, names: string[]): Promise<HostInReach[
   const found = await db()
     .select()
     .from(hosts)
-    .where(and(eq(hosts.orgId, caller.org.id), inArray(hosts.name, names), isNull(hosts.retiredAt)));
+    // One array parameter, not one per name: PostgreSQL takes at most 65,535 parameters per statement.
+    .where(and(eq(hosts.orgId, caller.org.id), sql`${hosts.name} = any(${sql.param(names)}::text[])`, isNull(hosts.retiredAt)));
   const unknown = names.filter((n) => !found.some((h) => h.name === n));
   if (unknown.length) throw new AppError('unprocessable', `Unknown hosts: ${unknown.join(', ')}`, { unknownHosts: unknown });
   assertTokenReaches(caller, found);
@@ -143,6 +144,8 @@ export async function createDeployment(caller: Caller, input: TCreateDeployment,
   return inTx ? write(inTx) : transaction(write);
 }
 
+const TARGET_ROWS_PER_INSERT = 5_000;
+
 export type Systems = Map<string, { storePath: string | null; buildId: string | null }>;
 /** Whose deployment it is and who the audit names: a person, or the rollout itself for an automatic rollback. */
 export type Owner = { orgId: string; userId: string | null; actor: AuditActor };
@@ -169,7 +172,11 @@ export async function writeDeployment(
       return { deploymentId: deployment.id, hostId: h.id, wave, storePath: system?.storePath ?? null, buildId: system?.buildId ?? null };
     }),
   );
-  const targets = await tx.insert(deploymentTargets).values(rows).returning({ id: deploymentTargets.id, hostId: deploymentTargets.hostId });
+  // In slices: five parameters a row, and PostgreSQL takes at most 65,535 per statement.
+  const targets: { id: string; hostId: string }[] = [];
+  for (let i = 0; i < rows.length; i += TARGET_ROWS_PER_INSERT) {
+    targets.push(...(await tx.insert(deploymentTargets).values(rows.slice(i, i + TARGET_ROWS_PER_INSERT)).returning({ id: deploymentTargets.id, hostId: deploymentTargets.hostId })));
+  }
   await recordAudit(tx, owner.actor, {
     action: opts.rollbackOf ? 'deployment.rollback' : 'deployment.create',
     objectType: 'deployment',

@@ -20,6 +20,8 @@ export const POST = route(
     access: 'deployments.write',
     summary: 'Deploy closures to hosts (Cachix Deploy\'s deploy.json body: {"agents": {"host": "/nix/store/…"}})',
     body: ZCreateDeployment,
+    // deploy.json names every host: ~100 bytes each, so 100,000 hosts fit.
+    maxBodyBytes: 16 * 1024 * 1024,
     status: 201,
     response: z.object({ id: z.uuid(), url: z.string(), agents: z.record(z.string(), z.object({ id: z.uuid(), url: z.string() })) }),
   },
