@@ -1,5 +1,10 @@
 // Runs in each test file's process before its tests: gives the file its own copy of
 // the migrated template database, so files never see each other's rows.
+// What Next.js's server loads before anything else (AsyncLocalStorage on globalThis): route
+// modules under test import parts of Next that need it, and which of them loads first
+// depends on the import graph's timing (an unhandled "AsyncLocalStorage accessed in runtime
+// where it is not available" in test/security/headers.test.ts otherwise).
+import 'next/dist/server/node-environment-baseline';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
