@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { db } from '@/lib/db/client';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
-import { recordResult } from '@/lib/deployments/delivery';
+import { recordProgressBatch, recordResult, recordResults, reportKey } from '@/lib/deployments/delivery';
 import { until } from './agent-harness';
 import { makeOrg } from './fixtures';
 
@@ -49,4 +49,41 @@ it('the target and the host change in one transaction', async () => {
   const [hostAfter] = await db().select({ currentSystem: hosts.currentSystem }).from(hosts).where(eq(hosts.id, host!.id));
   expect(after?.phase).toBe('succeeded');
   expect(hostAfter?.currentSystem).toBe(NEW);
+});
+
+// Reports are written in batches (lib/deployments/target-writer.ts). A foreign host naming
+// someone else's target in the same batch must neither displace the owner's report nor touch
+// its own row: the owner's progress and result are recorded, the foreign host's are not.
+it("a foreign host's report in the same batch leaves the owner's recorded", async () => {
+  const fx = await makeOrg();
+  const [owner] = await db().insert(hosts).values({ orgId: fx.org.id, name: 'owner-01', online: true, currentSystem: OLD, lastSeen: new Date() }).returning();
+  const [foreign] = await db().insert(hosts).values({ orgId: fx.org.id, name: 'foreign-01', online: true, currentSystem: OLD, lastSeen: new Date() }).returning();
+  const [deployment] = await db().insert(deployments).values({ orgId: fx.org.id, strategy: {}, source: 'api', status: 'canary' }).returning();
+  const [target] = await db().insert(deploymentTargets).values({ deploymentId: deployment!.id, hostId: owner!.id, storePath: NEW, phase: 'activating' }).returning();
+
+  // The foreign claim comes first: keyed by target alone, it used to be the one kept.
+  const confirm = await recordProgressBatch([
+    { hostId: foreign!.id, targetId: target!.id, phase: 'downloading', message: 'foreign' },
+    { hostId: owner!.id, targetId: target!.id, phase: 'confirming', message: 'owner' },
+  ]);
+  expect([...confirm]).toEqual([reportKey(owner!.id, target!.id)]);
+  const [afterProgress] = await db().select().from(deploymentTargets).where(eq(deploymentTargets.id, target!.id));
+  expect(afterProgress?.phase).toBe('confirming');
+  expect(afterProgress?.progress).toContain('owner');
+  expect(afterProgress?.progress).not.toContain('foreign');
+
+  // The foreign result comes last: keyed by target alone, it used to replace the owner's.
+  const result = { type: 'result' as const, id: 'r', deploymentId: deployment!.id, targetId: target!.id, reason: null, logsTail: '' };
+  const recorded = await recordResults([
+    { hostId: owner!.id, result: { ...result, outcome: 'succeeded', currentSystem: NEW } },
+    { hostId: foreign!.id, result: { ...result, outcome: 'failed', reason: 'foreign', currentSystem: `/nix/store/${'c'.repeat(32)}-nixos-system-evil` } },
+  ]);
+  expect([...recorded]).toEqual([reportKey(owner!.id, target!.id)]);
+  const [after] = await db().select().from(deploymentTargets).where(eq(deploymentTargets.id, target!.id));
+  expect(after?.phase).toBe('succeeded');
+  expect(after?.error).toBeNull();
+  const [ownerAfter] = await db().select({ currentSystem: hosts.currentSystem }).from(hosts).where(eq(hosts.id, owner!.id));
+  const [foreignAfter] = await db().select({ currentSystem: hosts.currentSystem, lastDeployPhase: hosts.lastDeployPhase }).from(hosts).where(eq(hosts.id, foreign!.id));
+  expect(ownerAfter?.currentSystem).toBe(NEW);
+  expect(foreignAfter).toEqual({ currentSystem: OLD, lastDeployPhase: null });
 });

@@ -187,12 +187,15 @@ type Progress = { hostId: string; targetId: string; phase: 'downloading' | 'acti
  */
 const PROGRESS_CHARS = 1_500;
 export async function recordProgress(hostId: string, targetId: string, phase: Progress['phase'], message: string): Promise<boolean> {
-  return (await recordProgressBatch([{ hostId, targetId, phase, message }])).has(targetId);
+  return (await recordProgressBatch([{ hostId, targetId, phase, message }])).has(reportKey(hostId, targetId));
 }
 
+/** How a batch names one host's report on one target: a target id alone could be a foreign host's claim. */
+export const reportKey = (hostId: string, targetId: string) => `${hostId}:${targetId}`;
+
 /**
- * Progress of many targets in one statement (lib/deployments/progress-writer.ts gathers
- * them): the ids of targets now `confirming` whose deployment was not cancelled, which the
+ * Progress of many targets in one statement (lib/deployments/target-writer.ts gathers
+ * them): the reportKeys of targets now `confirming` whose deployment was not cancelled, which the
  * server confirms (a cancelled one is left to the agent's own timeout, which rolls it back).
  * Messages for one target keep their order; the last one's phase wins.
  */
@@ -200,14 +203,15 @@ export async function recordProgressBatch(items: Progress[]): Promise<Set<string
   const merged = new Map<string, { target_id: string; host_id: string; phase: string; lines: string }>();
   for (const p of items) {
     const line = `${new Date().toISOString()} ${p.message.slice(0, PROGRESS_CHARS)}\n`;
-    const seen = merged.get(p.targetId);
-    // Another host naming this target changes nothing of it: the row must be the host's own.
-    if (seen && seen.host_id !== p.hostId) continue;
-    merged.set(p.targetId, { target_id: p.targetId, host_id: p.hostId, phase: p.phase, lines: `${seen?.lines ?? ''}${line}` });
+    // Keyed by host too: another host naming this target must not displace the owner's lines
+    // (the update below matches only the owner's row, so a foreign key changes nothing).
+    const key = reportKey(p.hostId, p.targetId);
+    const seen = merged.get(key);
+    merged.set(key, { target_id: p.targetId, host_id: p.hostId, phase: p.phase, lines: `${seen?.lines ?? ''}${line}` });
   }
   if (merged.size === 0) return new Set();
   const t = deploymentTargets;
-  const rows = await db().execute<{ id: string; phase: string; status: string }>(sql`
+  const rows = await db().execute<{ id: string; host_id: string; phase: string; status: string }>(sql`
     with v as (select * from jsonb_to_recordset(${JSON.stringify([...merged.values()])}::jsonb) as x(target_id uuid, host_id uuid, phase text, lines text))
     update ${t} set phase = v.phase::target_phase, progress = right(coalesce(${t.progress}, '') || v.lines, ${PROGRESS_CHARS}), updated_at = now(),
       confirmed_at = case when v.phase = 'confirming' then now() else ${t.confirmedAt} end
@@ -217,8 +221,8 @@ export async function recordProgressBatch(items: Progress[]): Promise<Set<string
         IN_FLIGHT_TARGET_PHASES.map((p) => sql`${p}`),
         sql`, `,
       )})
-    returning ${t.id} as id, v.phase as phase, d.status as status`);
-  return new Set(rows.filter((r) => r.phase === 'confirming' && r.status !== 'cancelled').map((r) => r.id));
+    returning ${t.id} as id, ${t.hostId} as host_id, v.phase as phase, d.status as status`);
+  return new Set(rows.filter((r) => r.phase === 'confirming' && r.status !== 'cancelled').map((r) => reportKey(r.host_id, r.id)));
 }
 
 /**
@@ -229,17 +233,19 @@ export async function recordProgressBatch(items: Progress[]): Promise<Set<string
  * (it then judged the canary unhealthy, "no longer runs the deployed system").
  */
 export async function recordResult(hostId: string, result: TResult) {
-  return (await recordResults([{ hostId, result }])).has(result.targetId);
+  return (await recordResults([{ hostId, result }])).has(reportKey(hostId, result.targetId));
 }
 
 /**
  * Results of many targets in one transaction (lib/deployments/target-writer.ts gathers
- * them): the ids of the targets it recorded. Their hosts are locked in id order first, as
+ * them): the reportKeys of the results it recorded. Their hosts are locked in id order first, as
  * every multi-host write is; each deployment that moved is woken once, at the commit.
  */
 export async function recordResults(items: { hostId: string; result: TResult }[]): Promise<Set<string>> {
-  // One result per target: the last word wins (the guard below lets only one of them through anyway).
-  const byTarget = new Map(items.map((i) => [i.result.targetId, i]));
+  // One result per host and target, the last word winning. Keyed by host too: a foreign host's
+  // result for the same target in the same batch must not replace the owner's, which the
+  // host guard below would then never see (the foreign one matches no row).
+  const byTarget = new Map(items.map((i) => [reportKey(i.hostId, i.result.targetId), i]));
   if (byTarget.size === 0) return new Set();
   const rows = [...byTarget.values()].map(({ hostId, result: r }) => ({
     target_id: r.targetId,
@@ -271,9 +277,9 @@ export async function recordResults(items: { hostId: string; result: TResult }[]
         and (${t.phase} not in (${final}) or (v.outcome = 'rolled-back' and ${t.phase} = 'succeeded'))
       returning ${t.id} as id, ${t.deploymentId} as deployment_id, ${t.hostId} as host_id`);
     if (updated.length === 0) return new Set<string>();
-    const recorded = new Set(updated.map((u) => u.id));
+    const recorded = new Set(updated.map((u) => reportKey(u.host_id, u.id)));
     // last_seen moves too, so a heartbeat sampled before this result cannot overwrite the system.
-    const written = [...new Map(rows.filter((r) => recorded.has(r.target_id)).map((r) => [r.host_id, r])).values()];
+    const written = [...new Map(rows.filter((r) => recorded.has(reportKey(r.host_id, r.target_id))).map((r) => [r.host_id, r])).values()];
     await tx.execute(sql`
       with v as (select * from jsonb_to_recordset(${JSON.stringify(written)}::jsonb) as x(host_id uuid, outcome text, current_system text))
       update ${hosts} h set current_system = coalesce(v.current_system, h.current_system),

@@ -6,7 +6,7 @@
 // order. After results, the hosts that reported get their next released target in one
 // claim. Each caller still learns what concerns it: confirm or not; its next deploy.
 import type { TDeploy, TResult } from '@/lib/agents/protocol';
-import { claimDeploys, recordProgressBatch, recordResults } from './delivery';
+import { claimDeploys, recordProgressBatch, recordResults, reportKey } from './delivery';
 
 type Phase = 'downloading' | 'activating' | 'confirming';
 type Waiter<T> = { done: (value: T) => void; fail: (error: unknown) => void };
@@ -56,7 +56,7 @@ export class TargetWriter {
     this.writing = this.writing.then(async () => {
       await settle<ProgressItem, boolean>(progress, async () => {
         const confirm = await recordProgressBatch(progress);
-        return (p) => confirm.has(p.targetId) && p.phase === 'confirming';
+        return (p) => confirm.has(reportKey(p.hostId, p.targetId)) && p.phase === 'confirming';
       });
       await settle<ResultItem, { recorded: boolean; next: TDeploy | null }>(results, async () => {
         const recorded = await recordResults(results);
@@ -66,7 +66,7 @@ export class TargetWriter {
           // A host with two results in one batch gets its next target once.
           const deploy = sent.has(r.hostId) ? null : (next.get(r.hostId) ?? null);
           sent.add(r.hostId);
-          return { recorded: recorded.has(r.result.targetId), next: deploy };
+          return { recorded: recorded.has(reportKey(r.hostId, r.result.targetId)), next: deploy };
         };
       });
     });
