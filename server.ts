@@ -75,6 +75,12 @@ export async function startServer(opts: { port: number; hostname?: string; dev?:
   await app.prepare();
   const handle = app.getRequestHandler();
   const nextUpgrade = app.getUpgradeHandler();
+  // Next attaches its own 'upgrade' listener to the server on the first request it handles
+  // (NextCustomServer.setupWebSocketHandler), which then runs its route resolution for every
+  // agent's upgrade as well (5 % of a core during a reconnect storm) and ends the socket when
+  // the path matches a page. Upgrades are routed below, Next's HMR included: mark it done.
+  if ('didWebSocketSetup' in app) (app as { didWebSocketSetup: boolean }).didWebSocketSetup = true;
+  else console.warn('[server] Next.js no longer has didWebSocketSetup: check that it does not handle agent upgrades too');
   const gateway = createGateway({ handlers: agentHandlers });
   const server = http.createServer(dispatchRequest((req, res) => handle(req, res)));
 

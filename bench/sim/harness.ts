@@ -227,7 +227,11 @@ export class FlotillaProcess {
     this.starts += 1;
     const out = createWriteStream(this.logFile, { flags: 'a' });
     out.write(`\n---- start ${this.starts} at ${new Date().toISOString()}\n`);
-    const proc = spawn(process.execPath, ['--import', 'tsx', this.role === 'server' ? 'bench/sim/serve.ts' : 'worker.ts'], {
+    // --cpu-prof DIR: a V8 CPU profile of each server and worker, written when it stops (open in Chrome's DevTools).
+    const profile = textFlag('cpu-prof');
+    // A directory per process and start: each thread (tsx's loader runs in one of its own) writes a file.
+    const profiling = profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profile, `${this.label}-${this.starts}`)] : [];
+    const proc = spawn(process.execPath, [...profiling, '--import', 'tsx', this.role === 'server' ? 'bench/sim/serve.ts' : 'worker.ts'], {
       cwd: root,
       env: { ...this.env, ...(this.role === 'server' ? { PORT: String(this.port), HOSTNAME: '127.0.0.1' } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -271,7 +271,9 @@ class Step {
     }
     const inFlight = this.rows.filter((r) => r.t.releasedAt && !isFinalPhase(r.t.phase)).length;
     const slots = Math.max(0, this.limits.maxInFlight - inFlight);
-    candidates.sort((a, b) => a.t.wave - b.t.wave || a.host.name.localeCompare(b.host.name));
+    // Host names are lower-case ASCII (lib/hosts/schemas.ts): plain comparison orders them as
+    // localeCompare did, at a fraction of its cost over 10,000 hosts.
+    candidates.sort((a, b) => a.t.wave - b.t.wave || (a.host.name < b.host.name ? -1 : a.host.name > b.host.name ? 1 : 0));
     const chosen = candidates.slice(0, slots);
     if (chosen.length === 0) return;
     // Set-based, whatever the count: one statement releases them, one locks their hosts in id

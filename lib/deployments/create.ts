@@ -13,7 +13,7 @@ import { storeHashOf } from '@/lib/cache/narinfo';
 import { db, type Tx } from '@/lib/db/client';
 import type { TRollout, TRolloutInput } from '@/lib/db/json-types';
 import { builds, deployments, deploymentTargets, fleetSettings, hosts, type Host } from '@/lib/db/schema';
-import { assertTokenReaches, reach, type HostInReach } from '@/lib/hosts/reach';
+import { reachAll, type HostInReach } from '@/lib/hosts/reach';
 import { emit, transaction } from '@/lib/events/outbox';
 import type { TCreateDeployment, TWavePlan } from './schemas';
 import { effectiveStrategy, outsideWindow, planWaves } from './strategy';
@@ -27,10 +27,11 @@ async function namedHosts(caller: Caller, names: string[]): Promise<HostInReach[
     .from(hosts)
     // One array parameter, not one per name: PostgreSQL takes at most 65,535 parameters per statement.
     .where(and(eq(hosts.orgId, caller.org.id), sql`${hosts.name} = any(${sql.param(names)}::text[])`, isNull(hosts.retiredAt)));
-  const unknown = names.filter((n) => !found.some((h) => h.name === n));
+  // A set, not a scan per name: 10,000 names against 10,000 rows took 0.6 s of the call.
+  const known = new Set(found.map((h) => h.name));
+  const unknown = names.filter((n) => !known.has(n));
   if (unknown.length) throw new AppError('unprocessable', `Unknown hosts: ${unknown.join(', ')}`, { unknownHosts: unknown });
-  assertTokenReaches(caller, found);
-  return Promise.all(found.map((h) => reach(caller, h)));
+  return reachAll(caller, found);
 }
 
 /**
@@ -144,8 +145,6 @@ export async function createDeployment(caller: Caller, input: TCreateDeployment,
   return inTx ? write(inTx) : transaction(write);
 }
 
-const TARGET_ROWS_PER_INSERT = 5_000;
-
 export type Systems = Map<string, { storePath: string | null; buildId: string | null }>;
 /** Whose deployment it is and who the audit names: a person, or the rollout itself for an automatic rollback. */
 export type Owner = { orgId: string; userId: string | null; actor: AuditActor };
@@ -166,17 +165,17 @@ export async function writeDeployment(
     .values({ orgId: owner.orgId, status: 'pending', strategy, source, createdBy: owner.userId, rollbackOf: opts.rollbackOf ?? null, reason: opts.reason ?? null })
     .returning();
   if (!deployment) throw new Error('insert returned nothing');
-  const rows = waves.flatMap((hs, wave) =>
-    hs.map((h) => {
-      const system = systems.get(h.id);
-      return { deploymentId: deployment.id, hostId: h.id, wave, storePath: system?.storePath ?? null, buildId: system?.buildId ?? null };
-    }),
-  );
-  // In slices: five parameters a row, and PostgreSQL takes at most 65,535 per statement.
-  const targets: { id: string; hostId: string }[] = [];
-  for (let i = 0; i < rows.length; i += TARGET_ROWS_PER_INSERT) {
-    targets.push(...(await tx.insert(deploymentTargets).values(rows.slice(i, i + TARGET_ROWS_PER_INSERT)).returning({ id: deploymentTargets.id, hostId: deploymentTargets.hostId })));
-  }
+  const planned = waves.flatMap((hs, wave) => hs.map((h) => ({ h, wave, system: systems.get(h.id) })));
+  // One statement of five array parameters for any number of targets: a row of parameters
+  // per target hit PostgreSQL's 65,535 per statement at 13,108 hosts, and drizzle took a
+  // second to build the SQL of 10,000 rows.
+  const t = deploymentTargets;
+  const targets = await tx.execute<{ id: string; hostId: string }>(sql`
+    insert into ${t} (${sql.identifier(t.deploymentId.name)}, ${sql.identifier(t.hostId.name)}, ${sql.identifier(t.wave.name)}, ${sql.identifier(t.storePath.name)}, ${sql.identifier(t.buildId.name)})
+    select ${deployment.id}, * from unnest(
+      ${sql.param(planned.map((p) => p.h.id))}::uuid[], ${sql.param(planned.map((p) => p.wave))}::int[],
+      ${sql.param(planned.map((p) => p.system?.storePath ?? null))}::text[], ${sql.param(planned.map((p) => p.system?.buildId ?? null))}::uuid[])
+    returning ${t.id} as id, ${t.hostId} as "hostId"`);
   await recordAudit(tx, owner.actor, {
     action: opts.rollbackOf ? 'deployment.rollback' : 'deployment.create',
     objectType: 'deployment',
@@ -186,6 +185,6 @@ export async function writeDeployment(
   const names = new Map(found.map((h) => [h.id, h.name]));
   return {
     id: deployment.id,
-    agents: Object.fromEntries(targets.map((t) => [names.get(t.hostId) as string, { id: t.id }])),
+    agents: Object.fromEntries(targets.map((target) => [names.get(target.hostId) as string, { id: target.id }])),
   };
 }

@@ -3,7 +3,7 @@
 // restart or a replayed message never send a target twice or move it backwards.
 import { and, type AnyColumn, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
 import { db } from '@/lib/db/client';
-import { ZRollout } from '@/lib/db/json-types';
+import { ZRollout, type TRollout } from '@/lib/db/json-types';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
 import { FINAL_TARGET_PHASES, IN_FLIGHT_TARGET_PHASES, ROLLING_DEPLOYMENT_STATUSES } from '@/lib/db/statuses';
 import type { TCancel, TCheckReport, TDeploy, TResult, TRollback } from '@/lib/agents/protocol';
@@ -74,12 +74,14 @@ export async function claimDeploys(hostIds: string[]): Promise<(TDeploy & { host
       where t.id = any(${`{${[...newest.values()].map((p) => p.id).join(',')}}`}::uuid[]) and h.id = t.host_id and t.phase = 'pending'
       returning t.id`);
     const sentIds = new Set(sent.map((r) => r.id));
-    const strategies = new Map<string, unknown>();
+    // Each deployment's strategy parsed once, not once per host.
+    const strategies = new Map<string, TRollout>();
     return [...newest.values()]
       .filter((p) => sentIds.has(p.id) && p.storePath)
       .map((p) => {
-        if (!strategies.has(p.deploymentId)) strategies.set(p.deploymentId, p.strategy);
-        return { ...deployMessage(p.id, p.deploymentId, p.storePath as string, strategies.get(p.deploymentId)), hostId: p.hostId };
+        let strategy = strategies.get(p.deploymentId);
+        if (!strategy) strategies.set(p.deploymentId, (strategy = ZRollout.parse(p.strategy ?? {})));
+        return { ...deployMessage(p.id, p.deploymentId, p.storePath as string, strategy), hostId: p.hostId };
       });
   });
 }
@@ -93,8 +95,7 @@ export async function releasedHosts(deploymentId: string): Promise<string[]> {
   return rows.map((r) => r.hostId);
 }
 
-function deployMessage(targetId: string, deploymentId: string, storePath: string, rawStrategy: unknown): TDeploy {
-  const strategy = ZRollout.parse(rawStrategy ?? {});
+function deployMessage(targetId: string, deploymentId: string, storePath: string, strategy: TRollout): TDeploy {
   return {
     type: 'deploy',
     id: crypto.randomUUID(),
@@ -147,7 +148,9 @@ const rolling = (t: UnfinishedTarget) => (ROLLING_DEPLOYMENT_STATUSES as readonl
  * starts one it never received; either way nothing is activated twice.
  */
 export function lostDeploys(targets: UnfinishedTarget[], known: string[]): TDeploy[] {
-  return targets.filter((t) => inFlight(t) && t.storePath && !known.includes(t.id)).map((t) => deployMessage(t.id, t.deploymentId, t.storePath as string, t.strategy));
+  return targets
+    .filter((t) => inFlight(t) && t.storePath && !known.includes(t.id))
+    .map((t) => deployMessage(t.id, t.deploymentId, t.storePath as string, ZRollout.parse(t.strategy ?? {})));
 }
 
 /** Whether one of these targets waits to be sent (released, its deployment rolling). */
