@@ -1,13 +1,14 @@
 // Host credentials: the long-lived secret an agent gets for its one-time enroll
 // token. Only the SHA-256 is stored; rotating or revoking replaces or clears it.
 import 'server-only';
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import { generateSecret, hashSecret } from '@/lib/auth/secrets';
 import { ensureCacheKey } from '@/lib/cache/keys';
+import { batchLoader } from '@/lib/db/batch-loader';
 import { db } from '@/lib/db/client';
 import { enrollTokens, hosts, type Host } from '@/lib/db/schema';
 import { env } from '@/lib/env';
@@ -15,13 +16,23 @@ import { ZEnrollRequest } from './protocol';
 import { announceCredentialChange } from './host-events';
 
 
-export async function hostFromCredential(secret: string): Promise<Host | null> {
-  if (!secret.startsWith('hst_')) return null;
-  const [host] = await db()
-    .select()
+/** Who an agent's credential names: what the gateway and the cache keep of a host. */
+export type HostIdentity = Pick<Host, 'id' | 'name' | 'orgId' | 'credentialHash'>;
+
+// Lookups of the same few milliseconds in one query (a reconnect storm brings thousands a
+// second), and only the columns the callers keep, not the host's inventory.
+const byCredentialHash = batchLoader<string, HostIdentity | null>(async (hashes) => {
+  const rows = await db()
+    .select({ id: hosts.id, name: hosts.name, orgId: hosts.orgId, credentialHash: hosts.credentialHash })
     .from(hosts)
-    .where(and(eq(hosts.credentialHash, hashSecret(secret)), isNull(hosts.retiredAt)));
-  return host ?? null;
+    .where(and(sql`${hosts.credentialHash} = any(${sql.param([...hashes])}::text[])`, isNull(hosts.retiredAt)));
+  const found = new Map(rows.map((r) => [r.credentialHash, r]));
+  return hashes.map((h) => found.get(h) ?? null);
+});
+
+export async function hostFromCredential(secret: string): Promise<HostIdentity | null> {
+  if (!secret.startsWith('hst_')) return null;
+  return byCredentialHash.load(hashSecret(secret));
 }
 
 /** Trades a valid, unused enroll token for a new host credential (the old one, if any, stops working). */

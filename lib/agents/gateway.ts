@@ -9,8 +9,7 @@ import { parseAuthorization } from '@/lib/auth/authorization';
 import { clientAddressOf } from '@/lib/auth/limiter/client-address';
 import { authLimiter } from '@/lib/auth/limiter/limits';
 import { sqlClient } from '@/lib/db/client';
-import type { Host } from '@/lib/db/schema';
-import { credentialEnded, hostFromCredential } from './credentials';
+import { credentialEnded, hostFromCredential, type HostIdentity } from './credentials';
 import { HeartbeatWriter } from './heartbeats';
 import { HOST_CHANNEL } from './host-events';
 import { GatewayPresence, HEARTBEAT_SECONDS } from './presence';
@@ -169,7 +168,7 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
     }
   }
 
-  function accept(ws: WebSocket, host: Host, ip: string, admitted: () => void) {
+  function accept(ws: WebSocket, host: HostIdentity, ip: string, admitted: () => void) {
     // An upgrade that was on its way while the gateway closed: the agent tries another server.
     if (closing) {
       admitted();

@@ -2,6 +2,7 @@
 // the targets. Each transition is one guarded UPDATE, so two server processes, a
 // restart or a replayed message never send a target twice or move it backwards.
 import { and, type AnyColumn, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
+import { batchLoader } from '@/lib/db/batch-loader';
 import { db } from '@/lib/db/client';
 import { ZRollout, type TRollout } from '@/lib/db/json-types';
 import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
@@ -121,8 +122,14 @@ export type UnfinishedTarget = {
 };
 
 export async function unfinishedTargets(hostId: string): Promise<UnfinishedTarget[]> {
-  return db()
+  return unfinishedByHost.load(hostId);
+}
+
+// The hellos of a few milliseconds read in one query (a reconnect storm brings thousands a second).
+const unfinishedByHost = batchLoader<string, UnfinishedTarget[]>(async (hostIds) => {
+  const rows = await db()
     .select({
+      hostId: deploymentTargets.hostId,
       id: deploymentTargets.id,
       deploymentId: deploymentTargets.deploymentId,
       phase: deploymentTargets.phase,
@@ -134,8 +141,11 @@ export async function unfinishedTargets(hostId: string): Promise<UnfinishedTarge
     })
     .from(deploymentTargets)
     .innerJoin(deployments, eq(deployments.id, deploymentTargets.deploymentId))
-    .where(and(eq(deploymentTargets.hostId, hostId), notInArray(deploymentTargets.phase, [...FINAL_TARGET_PHASES])));
-}
+    .where(and(sql`${deploymentTargets.hostId} = any(${`{${[...new Set(hostIds)].join(',')}}`}::uuid[])`, notInArray(deploymentTargets.phase, [...FINAL_TARGET_PHASES])));
+  const byHost = new Map<string, UnfinishedTarget[]>();
+  for (const { hostId, ...target } of rows) byHost.set(hostId, [...(byHost.get(hostId) ?? []), target]);
+  return hostIds.map((id) => byHost.get(id) ?? []);
+});
 
 const inFlight = (t: UnfinishedTarget) => (IN_FLIGHT_TARGET_PHASES as readonly string[]).includes(t.phase);
 const rolling = (t: UnfinishedTarget) => (ROLLING_DEPLOYMENT_STATUSES as readonly string[]).includes(t.status);

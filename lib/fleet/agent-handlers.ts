@@ -4,11 +4,12 @@
 // (lib/agents/gateway.ts) is the transport and the trust boundary: it authenticates,
 // parses every frame, limits rates and hands each accepted message here with the host
 // it came from; it imports none of these domains.
-import { and, eq, isNull } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { HEARTBEAT_SECONDS, type AgentHandlers, type HostLink } from '@/lib/agents/gateway';
 import type { TRunning } from '@/lib/agents/protocol';
 import { KEY_ROTATION_EVENT, keyRotationsFor } from '@/lib/cache/key-rotation';
 import { ensureCacheKey } from '@/lib/cache/keys';
+import { batchLoader } from '@/lib/db/batch-loader';
 import { db } from '@/lib/db/client';
 import { hosts } from '@/lib/db/schema';
 import { RELEASED_EVENT } from '@/lib/agents/host-events';
@@ -33,6 +34,43 @@ import { env } from '@/lib/env';
 import { nixpkgsDate } from '@/lib/hosts/nixpkgs-date';
 import { recordRestoreStatus, restoresToSend } from '@/lib/state/restore';
 import { recordStateReport } from '@/lib/state/snapshots';
+
+type Admission = {
+  host_id: string;
+  credential_hash: string;
+  gateway_id: string;
+  agent_version: string;
+  current_system: string | null;
+  booted_system: string | null;
+  needs_reboot: boolean;
+  nixos_version: string | null;
+  nixpkgs_date: string | null;
+};
+
+/**
+ * Hellos of the same few milliseconds admitted in one transaction: their hosts locked in id
+ * order (as every multi-host write is, so this never deadlocks with a heartbeat flush or a
+ * release), then one UPDATE. A host is admitted only while the socket's credential is still
+ * its credential and it is not retired: a socket accepted just before a revoke or a retire
+ * (whose NOTIFY found no connection yet) is closed at its first message.
+ */
+const admissions = batchLoader<Admission, boolean>(async (items) => {
+  const ids = `{${[...new Set(items.map((i) => i.host_id))].join(',')}}`;
+  const admitted = await db().transaction(async (tx) => {
+    await tx.execute(sql`select 1 from ${hosts} where id = any(${ids}::uuid[]) order by id for no key update`);
+    return tx.execute<{ id: string; credential_hash: string }>(sql`
+      with v as (select distinct on (host_id, credential_hash) * from jsonb_to_recordset(${JSON.stringify(items)}::jsonb) as x(
+        host_id uuid, credential_hash text, gateway_id uuid, agent_version text, current_system text, booted_system text,
+        needs_reboot boolean, nixos_version text, nixpkgs_date date))
+      update ${hosts} h set online = true, gateway_id = v.gateway_id, last_seen = now(), agent_version = v.agent_version,
+        current_system = v.current_system, booted_system = v.booted_system, needs_reboot = v.needs_reboot,
+        nixos_version = v.nixos_version, nixpkgs_date = v.nixpkgs_date
+      from v where h.id = v.host_id and h.credential_hash = v.credential_hash and h.retired_at is null
+      returning h.id, h.credential_hash`);
+  });
+  const ok = new Set(admitted.map((a) => `${a.id}:${a.credential_hash}`));
+  return items.map((i) => ok.has(`${i.host_id}:${i.credential_hash}`));
+});
 
 /** Sends the host its next released target, if it has one and nothing in flight. */
 async function deliver(link: HostLink) {
@@ -125,24 +163,17 @@ async function followRunning(link: HostLink, running: TRunning) {
 
 export const agentHandlers: AgentHandlers = {
   async admit(link, message) {
-    const [host] = await db()
-      .update(hosts)
-      .set({
-        online: true,
-        gatewayId: link.gatewayId,
-        lastSeen: new Date(),
-        agentVersion: message.agentVersion,
-        currentSystem: message.currentSystem,
-        bootedSystem: message.bootedSystem,
-        needsReboot: message.needsReboot ?? false,
-        nixosVersion: message.nixosVersion,
-        nixpkgsDate: nixpkgsDate(message.nixosVersion),
-      })
-      // Still this credential and not retired: a socket accepted just before a revoke or a
-      // retire (whose NOTIFY found no connection yet) is closed here, at its first message.
-      .where(and(eq(hosts.id, link.hostId), eq(hosts.credentialHash, link.credentialHash), isNull(hosts.retiredAt)))
-      .returning({ id: hosts.id });
-    return host !== undefined;
+    return admissions.load({
+      host_id: link.hostId,
+      credential_hash: link.credentialHash,
+      gateway_id: link.gatewayId,
+      agent_version: message.agentVersion,
+      current_system: message.currentSystem,
+      booted_system: message.bootedSystem,
+      needs_reboot: message.needsReboot ?? false,
+      nixos_version: message.nixosVersion,
+      nixpkgs_date: nixpkgsDate(message.nixosVersion),
+    });
   },
 
   async hello(link, message) {

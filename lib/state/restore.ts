@@ -7,6 +7,7 @@ import { recordAudit } from '@/lib/audit/record';
 import { AppError } from '@/lib/api/errors';
 import type { Caller } from '@/lib/auth/caller';
 import type { TRestore, TRestoreStatus } from '@/lib/agents/protocol';
+import { batchLoader } from '@/lib/db/batch-loader';
 import { db } from '@/lib/db/client';
 import { hosts, snapshotRestores, stateSnapshots } from '@/lib/db/schema';
 import { OPEN_RESTORE_STATUSES } from '@/lib/db/statuses';
@@ -50,13 +51,25 @@ export async function requestRestore(caller: Caller, host: HostInReach, snapshot
  * so no restore stays "running" (and blocks the next) after an agent restart.
  */
 export async function restoresToSend(hostId: string): Promise<TRestore[]> {
+  return restoresByHost.load(hostId);
+}
+
+// Every hello asks; the hellos of a few milliseconds ask in one statement.
+const restoresByHost = batchLoader<string, TRestore[]>(async (hostIds) => {
   const rows = await db()
     .update(snapshotRestores)
     .set({ status: sql`case when ${snapshotRestores.status} = 'pending' then 'sent'::restore_status else ${snapshotRestores.status} end` })
-    .where(and(eq(snapshotRestores.hostId, hostId), inArray(snapshotRestores.status, OPEN_RESTORE_STATUSES)))
-    .returning({ id: snapshotRestores.id, snapshotId: snapshotRestores.snapshotId });
-  return rows.map((r) => ({ type: 'restore', id: crypto.randomUUID(), restoreId: r.id, snapshotId: r.snapshotId }));
-}
+    .where(and(sql`${snapshotRestores.hostId} = any(${`{${[...new Set(hostIds)].join(',')}}`}::uuid[])`, inArray(snapshotRestores.status, OPEN_RESTORE_STATUSES)))
+    .returning({ id: snapshotRestores.id, hostId: snapshotRestores.hostId, snapshotId: snapshotRestores.snapshotId });
+  // A host named twice in a batch (two sockets) gets its restores once: the first asker sends them.
+  const byHost = new Map<string, TRestore[]>();
+  for (const r of rows) byHost.set(r.hostId, [...(byHost.get(r.hostId) ?? []), { type: 'restore', id: crypto.randomUUID(), restoreId: r.id, snapshotId: r.snapshotId }]);
+  return hostIds.map((id) => {
+    const restores = byHost.get(id) ?? [];
+    byHost.delete(id);
+    return restores;
+  });
+});
 
 /** The agent's report on a restore; only for this host's restores, and a finished one stays finished. */
 export async function recordRestoreStatus(hostId: string, message: TRestoreStatus) {
