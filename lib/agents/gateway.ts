@@ -9,6 +9,7 @@ import { parseAuthorization } from '@/lib/auth/authorization';
 import { clientAddressOf } from '@/lib/auth/limiter/client-address';
 import { authLimiter } from '@/lib/auth/limiter/limits';
 import { sqlClient } from '@/lib/db/client';
+import { AdmissionPacer } from './admission-pacer';
 import { credentialEnded, hostFromCredential, type HostIdentity } from './credentials';
 import { HeartbeatWriter } from './heartbeats';
 import { HOST_CHANNEL } from './host-events';
@@ -110,6 +111,8 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
   const registered = presence.start();
   registered.catch((error) => log(`cannot register this gateway: ${String(error)}`));
   let admitting = 0;
+  // How long an agent refused for want of a place should wait: longer while a crowd knocks.
+  const pacer = new AdmissionPacer();
   let closing = false;
 
   const send = (conn: Connection, message: TServerMessage) => {
@@ -135,6 +138,7 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
       if (!(await handlers.admit(conn.link, message))) return drop(conn, 4401, 'credential revoked or host retired');
       // From here the host's events reach this socket.
       conn.greeted = true;
+      pacer.admitted();
     } finally {
       conn.admitted();
     }
@@ -245,7 +249,7 @@ export function createGateway(opts: { handlers: AgentHandlers; log?: (line: stri
       const credentials = parseAuthorization(req.headers.authorization);
       const secret = credentials?.scheme === 'bearer' ? credentials.secret : null;
       if (!secret) return reject(socket, '401 Unauthorized', 'send the host credential as a Bearer token\n');
-      if (admitting >= maxAdmitting) return reject(socket, '503 Service Unavailable', 'admitting other agents; come back shortly\n', `Retry-After: ${BUSY_RETRY_SECONDS}\r\n`);
+      if (admitting >= maxAdmitting) return reject(socket, '503 Service Unavailable', 'admitting other agents; come back shortly\n', `Retry-After: ${pacer.refused()}\r\n`);
       admitting += 1;
       let counted = true;
       const admitted = () => {
