@@ -8,9 +8,11 @@ import { hostFromCredential } from '@/lib/agents/credentials';
 import { generateSecret } from '@/lib/auth/secrets';
 import { batchLoader } from '@/lib/db/batch-loader';
 import { db } from '@/lib/db/client';
-import { deployments, deploymentTargets, hosts } from '@/lib/db/schema';
+import { deployments, deploymentTargets, hosts, stateSnapshots } from '@/lib/db/schema';
 import { unfinishedTargets } from '@/lib/deployments/delivery';
 import { agentHandlers } from '@/lib/fleet/agent-handlers';
+import { recordStateReport } from '@/lib/state/snapshots';
+import { ZStateUnits } from '@/lib/agents/protocol';
 import type { HostLink } from '@/lib/agents/gateway';
 import { makeOrg } from './fixtures';
 
@@ -86,5 +88,33 @@ describe('batched loads', () => {
     expect(answers.map((a) => a.length)).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
     const own = await db().select({ id: deploymentTargets.id }).from(deploymentTargets).where(eq(deploymentTargets.hostId, agents[2]!.row.id));
     expect(answers[2]?.[0]?.id).toBe(own[0]?.id);
+  });
+});
+
+describe('state reports without snapshots, in one batch', () => {
+  it('writes units only where they changed, lets the last of two reports win, and marks snapshots the agent no longer has', async () => {
+    const fx = await makeOrg();
+    const agents = await enrolled(fx.org.id, 4);
+    const [changed, same, twice, withSnapshot] = agents.map((a) => a.row.id) as [string, string, string, string];
+    const units = (name: string) => ZStateUnits.parse([{ name, kind: 'directory', path: `/var/lib/${name}` }]);
+    await db().update(hosts).set({ stateUnits: units('kept') }).where(eq(hosts.id, same));
+    await db().insert(stateSnapshots).values({ id: crypto.randomUUID(), orgId: fx.org.id, hostId: withSnapshot, unit: 'kept', kind: 'directory', hash: 'h', size: 1, reason: 'manual', takenAt: new Date() });
+    const xmin = async (id: string) => (await db().execute<{ xmin: string }>(sql`select xmin::text as xmin from hosts where id = ${id}`))[0]?.xmin;
+    const sameBefore = await xmin(same);
+    const report = (u: ReturnType<typeof units>) => ({ type: 'state' as const, id: 's', units: u, snapshots: [] });
+    await Promise.all([
+      recordStateReport(changed, report(units('new'))),
+      recordStateReport(same, report(units('kept'))),
+      recordStateReport(twice, report(units('first'))),
+      recordStateReport(twice, report(units('second'))),
+      recordStateReport(withSnapshot, report([])),
+    ]);
+    const unitsOf = async (id: string) => (await db().select({ u: hosts.stateUnits }).from(hosts).where(eq(hosts.id, id)))[0]?.u.map((u) => u.name);
+    expect(await unitsOf(changed)).toEqual(['new']);
+    expect(await unitsOf(twice)).toEqual(['second']);
+    // Not rewritten: the same row version as before.
+    expect(await xmin(same)).toBe(sameBefore);
+    const [snapshot] = await db().select({ deletedAt: stateSnapshots.deletedAt }).from(stateSnapshots).where(eq(stateSnapshots.hostId, withSnapshot));
+    expect(snapshot?.deletedAt).not.toBeNull();
   });
 });

@@ -3,12 +3,16 @@
 // (the agent's store is the truth; a snapshot it no longer has is marked deleted).
 import { and, desc, eq, inArray, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
 import type { TStateReport } from '@/lib/agents/protocol';
+import { batchLoader } from '@/lib/db/batch-loader';
 import { db } from '@/lib/db/client';
 import { deploymentTargets, hosts, snapshotRestores, stateSnapshots, users } from '@/lib/db/schema';
 import type { HostInReach } from '@/lib/hosts/reach';
 import { ZStateUnits } from './schemas';
 
 export async function recordStateReport(hostId: string, report: TStateReport) {
+  // Most reports hold no snapshot (a host without declared state, or none taken yet): those
+  // of the same few milliseconds go in one statement, as a reconnect storm brings thousands.
+  if (report.snapshots.length === 0) return withoutSnapshots.load({ host_id: hostId, units: report.units });
   // Agents report on every connection; what did not change is not written again.
   await db().transaction(async (tx) => {
     await tx
@@ -43,6 +47,26 @@ export async function recordStateReport(hostId: string, report: TStateReport) {
       .where(and(eq(stateSnapshots.hostId, hostId), isNull(stateSnapshots.deletedAt), ...(ids.length ? [notInArray(stateSnapshots.id, ids)] : [])));
   });
 }
+
+/**
+ * Reports without snapshots, many hosts at once: units written where they changed (those
+ * hosts locked in id order first, as every multi-host write), and every snapshot the server
+ * still lists for these hosts marked deleted, since their agents hold none.
+ */
+const withoutSnapshots = batchLoader<{ host_id: string; units: TStateReport['units'] }, void>(async (reports) => {
+  await db().execute(sql`
+    with v as (
+      -- A host that reported twice in the batch: its last report counts.
+      select distinct on (host_id) host_id, units from rows from (jsonb_to_recordset(${JSON.stringify(reports)}::jsonb) as (host_id uuid, units jsonb)) with ordinality as x(host_id, units, n)
+      order by host_id, n desc),
+    changed as (
+      select h.id from ${hosts} h join v on v.host_id = h.id
+      where h.state_units is distinct from v.units order by h.id for no key update of h),
+    units as (
+      update ${hosts} h set state_units = v.units from v, changed where h.id = changed.id and v.host_id = h.id returning h.id)
+    update ${stateSnapshots} s set deleted_at = now() from v where s.host_id = v.host_id and s.deleted_at is null`);
+  return reports.map(() => undefined);
+});
 
 /** A host's state units, the snapshots its agent holds (newest first) and its latest restores. */
 export async function hostState(host: HostInReach) {
