@@ -51,7 +51,7 @@ async function reader(secret: string): Promise<Reader | 'forbidden' | null> {
   if (secret.startsWith('hst_')) {
     // From memory when this process has seen the credential lately (access.ts says why that is safe).
     const host = await cacheHostFromCredential(secret);
-    return host ? { orgId: host.orgId, hostId: host.id, write: false, tokenId: null } : null;
+    return host ? hostReader(host) : null;
   }
   try {
     const caller = await callerFromApiToken(secret);
